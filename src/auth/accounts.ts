@@ -1,0 +1,39 @@
+// Creating accounts and checking passwords. Inputs arrive validated (see profile/rules.ts).
+import { randomUUID } from 'node:crypto'
+import type { Executor } from '../storage/database.ts'
+import { findUserWithPasswordByEmail, insertUser, updatePasswordHash, type User } from '../storage/users.ts'
+import { hashPassword, needsRehash, verifyDummyPassword, verifyPassword } from './password.ts'
+
+export interface NewAccount {
+  email: string
+  password: string
+  displayName: string
+  isAdmin?: boolean
+}
+
+export type Registration = { ok: true; user: User } | { ok: false; reason: 'email_taken' }
+
+export async function registerAccount(db: Executor, account: NewAccount): Promise<Registration> {
+  const passwordHash = await hashPassword(account.password)
+  const user = await insertUser(db, {
+    id: randomUUID(),
+    email: account.email,
+    passwordHash,
+    displayName: account.displayName,
+    isAdmin: account.isAdmin ?? false,
+  })
+  return user ? { ok: true, user } : { ok: false, reason: 'email_taken' }
+}
+
+/**
+ * The user with this email and password, or null. An unknown email costs one argon2 verification
+ * like a wrong password does, so neither the answer nor its timing tells them apart. A hash made
+ * with older parameters is replaced now that the password is known.
+ */
+export async function authenticate(db: Executor, email: string, password: string): Promise<User | null> {
+  const found = await findUserWithPasswordByEmail(db, email)
+  if (!found) return verifyDummyPassword(password).then(() => null)
+  if (!(await verifyPassword(found.passwordHash, password))) return null
+  if (needsRehash(found.passwordHash)) await updatePasswordHash(db, found.user.id, await hashPassword(password))
+  return found.user
+}

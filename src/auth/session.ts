@@ -1,0 +1,80 @@
+// Browser sessions (lucia's shape): the cookie holds `id.secret`, the database holds the id and
+// SHA-256(secret). Reading the table does not give anyone a working cookie, and the secret is
+// compared in constant time.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { Executor } from '../storage/database.ts'
+import { deleteSession, extendSession, findSessionWithUser, insertSession, type SessionRecord } from '../storage/sessions.ts'
+import type { User } from '../storage/users.ts'
+
+const TOKEN_FORMAT = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
+
+export interface SessionClock {
+  now: Date
+  ttlSeconds: number
+}
+
+export interface ActiveSession {
+  session: SessionRecord
+  user: User
+  token: string
+  /** Set when the expiry moved forward: the cookie must be sent again with the new lifetime. */
+  renewedUntil: Date | null
+}
+
+function hashSecret(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest()
+}
+
+export async function startSession(
+  db: Executor,
+  userId: string,
+  details: { ip: string | null; userAgent: string | null; authTime?: Date },
+  clock: SessionClock,
+): Promise<{ token: string; expiresAt: Date }> {
+  const id = randomBytes(16).toString('base64url')
+  const secret = randomBytes(32).toString('base64url')
+  const expiresAt = new Date(clock.now.getTime() + clock.ttlSeconds * 1000)
+  await insertSession(db, {
+    id,
+    secretHash: hashSecret(secret),
+    userId,
+    authTime: details.authTime ?? clock.now,
+    expiresAt,
+    ip: details.ip,
+    userAgent: details.userAgent?.slice(0, 512) ?? null,
+  })
+  return { token: `${id}.${secret}`, expiresAt }
+}
+
+/**
+ * The session a cookie names, or null when it is malformed, unknown, forged or expired. A session
+ * used in the second half of its lifetime is extended by a full lifetime (one write at most per
+ * half-lifetime, not one per request).
+ */
+export async function resolveSession(db: Executor, token: string | undefined, clock: SessionClock): Promise<ActiveSession | null> {
+  const match = token ? TOKEN_FORMAT.exec(token) : null
+  if (!match) return null
+  const [fullToken, id, secret] = match as unknown as [string, string, string]
+  const found = await findSessionWithUser(db, id)
+  if (!found) return null
+  const stored = Buffer.from(found.session.secretHash)
+  const given = hashSecret(secret)
+  if (stored.length !== given.length || !timingSafeEqual(stored, given)) return null
+  if (found.session.expiresAt.getTime() <= clock.now.getTime()) {
+    await deleteSession(db, id)
+    return null
+  }
+  let renewedUntil: Date | null = null
+  const lifetimeMs = clock.ttlSeconds * 1000
+  if (found.session.expiresAt.getTime() - clock.now.getTime() < lifetimeMs / 2) {
+    renewedUntil = new Date(clock.now.getTime() + lifetimeMs)
+    await extendSession(db, id, renewedUntil, clock.now)
+    found.session.expiresAt = renewedUntil
+  }
+  return { ...found, token: fullToken, renewedUntil }
+}
+
+export async function endSession(db: Executor, token: string | undefined): Promise<void> {
+  const match = token ? TOKEN_FORMAT.exec(token) : null
+  if (match) await deleteSession(db, match[1]!)
+}

@@ -1,0 +1,127 @@
+// The only module that reads process.env. Every variable is validated at once, so a bad start
+// reports all problems in one message, each naming the variable and what is wrong with it.
+import path from 'node:path'
+import { z } from 'zod'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+export interface Config {
+  /** The issuer and the base of every URL plusid prints; no trailing slash. */
+  readonly publicUrl: string
+  readonly host: string
+  readonly port: number
+  /** PostgreSQL server; undefined means the embedded PGlite database in dataDir. */
+  readonly databaseUrl: string | undefined
+  readonly dataDir: string
+  /** 32 bytes, from PLUSID_MASTER_KEY; undefined means "generate or read DATA_DIR/master.key". */
+  readonly masterKey: Buffer | undefined
+  readonly logLevel: (typeof LOG_LEVELS)[number]
+  readonly redisUrl: string | undefined
+  readonly sessionTtlSeconds: number
+  readonly trustProxy: boolean
+  /** Derived from publicUrl: https means Secure, `__Host-` cookies and HSTS. */
+  readonly secureCookies: boolean
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value)
+
+const httpUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value)
+      return (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash
+    } catch {
+      return false
+    }
+  },
+  { message: 'must be an absolute http:// or https:// URL without query or fragment' },
+)
+
+const urlWithScheme = (schemes: string[], example: string) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol)
+      } catch {
+        return false
+      }
+    },
+    { message: `must be a URL such as ${example}` },
+  )
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `must be a whole number between ${min} and ${max}` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, { message: `must be a whole number between ${min} and ${max}` })
+
+const masterKey = z.string().transform((value, ctx) => {
+  const key = /^[0-9a-fA-F]{64}$/.test(value)
+    ? Buffer.from(value, 'hex')
+    : /^[A-Za-z0-9_-]{43}=?$/.test(value)
+      ? Buffer.from(value.replace(/=$/, ''), 'base64url')
+      : undefined
+  if (!key || key.length !== 32) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be 32 random bytes written as 64 hex characters or 43 base64url characters (make one with `openssl rand -hex 32`)',
+    })
+    return z.NEVER
+  }
+  return key
+})
+
+const boolean = z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1')
+
+const Env = z.object({
+  PUBLIC_URL: z.preprocess(emptyToUndefined, httpUrl.optional()),
+  HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
+  PORT: z.preprocess(emptyToUndefined, integer(0, 65535).optional()),
+  DATABASE_URL: z.preprocess(emptyToUndefined, urlWithScheme(['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/plusid').optional()),
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  PLUSID_MASTER_KEY: z.preprocess(emptyToUndefined, masterKey.optional()),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info')),
+  REDIS_URL: z.preprocess(emptyToUndefined, urlWithScheme(['redis:', 'rediss:'], 'redis://127.0.0.1:6379').optional()),
+  SESSION_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(60, 365 * 24 * 3600).default(14 * 24 * 3600)),
+  TRUST_PROXY: z.preprocess(emptyToUndefined, boolean.default(false)),
+})
+
+/** Values of these variables are never echoed back in an error message. */
+const SECRET_VARIABLES = new Set(['PLUSID_MASTER_KEY', 'DATABASE_URL', 'REDIS_URL'])
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = Env.safeParse(env)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0])
+      const value = env[name]
+      const shown = value === undefined || SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(value)})`
+      return `${name} ${issue.message}${shown}`
+    })
+    throw new ConfigError(problems)
+  }
+  const e = parsed.data
+  const port = e.PORT ?? 3000
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '')
+  return Object.freeze({
+    publicUrl,
+    host: e.HOST,
+    port,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    masterKey: e.PLUSID_MASTER_KEY,
+    logLevel: e.LOG_LEVEL,
+    redisUrl: e.REDIS_URL,
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    trustProxy: e.TRUST_PROXY,
+    secureCookies: publicUrl.startsWith('https:'),
+  })
+}

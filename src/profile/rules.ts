@@ -1,0 +1,136 @@
+// The format of each Profile+ value (plusid.md §4) as zod schemas over user input. Each schema
+// takes what a person typed (or a CLI file holds) and yields the stored, normalised form, or
+// fails with a message meant to be shown next to the field.
+import { parsePhoneNumberWithError } from 'libphonenumber-js/max'
+import { z } from 'zod'
+import { ISO_3166_ALPHA2 } from './countries.ts'
+
+// C0/C1 controls, format characters (bidi overrides, zero-width, BOM), lone surrogates, and
+// line/paragraph separators: none belongs in a name or an address, and some can disguise text.
+const FORBIDDEN_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u
+
+/** Length in characters as a person counts them (code points), not UTF-16 units. */
+const lengthOf = (value: string) => [...value].length
+
+/** NFC-normalised, trimmed text of 1..max characters with no control characters. */
+export function text(max: number) {
+  return z
+    .string({ message: 'must be text' })
+    .transform((value) => value.normalize('NFC').trim())
+    .superRefine((value, ctx) => {
+      if (value.length === 0) ctx.addIssue({ code: 'custom', message: 'is required' })
+      else if (FORBIDDEN_CHARACTERS.test(value)) ctx.addIssue({ code: 'custom', message: 'must not contain control characters' })
+      else if (lengthOf(value) > max) ctx.addIssue({ code: 'custom', message: `must be at most ${max} characters` })
+    })
+}
+
+// Full-width katakana letters ァ..ヺ, the long-vowel mark ー, and ASCII or ideographic spaces.
+const KATAKANA = /^[\u30A1-\u30FA\u30FC \u3000]+$/u
+
+export const pronunciation = text(64).refine((value) => KATAKANA.test(value), {
+  message: 'must be written in full-width katakana (カタカナ); ー and spaces are allowed',
+})
+
+export const gender = text(32).transform((value) => {
+  const lower = value.toLowerCase()
+  return lower === 'male' || lower === 'female' ? lower : value
+})
+
+/**
+ * The latest calendar date anywhere on Earth (UTC+14): a person born "today" in Kiribati is not
+ * born in the future, whatever the server's time zone.
+ */
+export function latestDateToday(now: Date): string {
+  return new Date(now.getTime() + 14 * 3600 * 1000).toISOString().slice(0, 10)
+}
+
+export function birthdate(now: () => Date) {
+  return z
+    .string({ message: 'must be text' })
+    .transform((value) => value.trim())
+    .superRefine((value, ctx) => {
+      const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value)
+      if (!match) return void ctx.addIssue({ code: 'custom', message: 'must be a date written YYYY-MM-DD' })
+      const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])]
+      const date = new Date(Date.UTC(year, month - 1, day))
+      if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+        return void ctx.addIssue({ code: 'custom', message: 'is not a real date' })
+      }
+      if (year < 1900) return void ctx.addIssue({ code: 'custom', message: 'must be in 1900 or later' })
+      if (value > latestDateToday(now())) ctx.addIssue({ code: 'custom', message: 'must not be in the future' })
+    })
+}
+
+/**
+ * E.164, or a Japanese national number (090-1234-5678) stored as E.164. Full-width digits and
+ * punctuation, as a Japanese keyboard types them, are read as their ASCII forms (NFKC).
+ */
+export const phoneNumber = z
+  .string({ message: 'must be text' })
+  .transform((value, ctx) => {
+    const input = value.normalize('NFKC').trim()
+    const invalid = () => {
+      ctx.addIssue({ code: 'custom', message: 'must be a phone number such as +81 90 1234 5678 or 090-1234-5678' })
+      return z.NEVER
+    }
+    if (input.length === 0 || input.length > 32 || !/^[+\d][\d\s().-]*$/.test(input)) return invalid()
+    try {
+      const phone = parsePhoneNumberWithError(input, 'JP')
+      if (!phone.isValid() || phone.ext) return invalid()
+      return phone.number
+    } catch {
+      return invalid()
+    }
+  })
+
+export const country = z
+  .string({ message: 'must be text' })
+  .transform((value) => value.normalize('NFKC').trim().toUpperCase())
+  .refine((value) => ISO_3166_ALPHA2.has(value), { message: 'must be a two-letter ISO 3166-1 country code such as JP' })
+
+/** Japanese postal codes are 7 digits (102-8282 accepted, 1028282 stored); others are checked loosely. */
+export function postalCode(countryCode: string) {
+  return z
+    .string({ message: 'must be text' })
+    .transform((value) => value.normalize('NFKC').trim())
+    .transform((value, ctx) => {
+      if (countryCode === 'JP') {
+        const match = /^〒?\s*(\d{3})-?(\d{4})$/.exec(value)
+        if (match) return match[1]! + match[2]!
+        ctx.addIssue({ code: 'custom', message: 'must be 7 digits, such as 102-8282' })
+        return z.NEVER
+      }
+      if (/^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$/.test(value)) return value.toUpperCase()
+      ctx.addIssue({ code: 'custom', message: 'must be 2 to 15 letters, digits, spaces or hyphens' })
+      return z.NEVER
+    })
+}
+
+// RFC 5322 dot-atom local part (quoted local parts are not accepted: no mail provider issues them)
+// and a DNS host name with at least two labels.
+const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/
+
+/** An email address with the domain lower-cased, at most 254 characters. */
+export const email = z
+  .string({ message: 'must be text' })
+  .transform((value, ctx) => {
+    const input = value.trim()
+    const at = input.lastIndexOf('@')
+    const local = input.slice(0, at)
+    const domain = input.slice(at + 1).toLowerCase()
+    if (at < 1 || input.length > 254 || local.length > 64 || !LOCAL_PART.test(local) || !DOMAIN.test(domain)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an email address such as hanako@example.com' })
+      return z.NEVER
+    }
+    return `${local}@${domain}`
+  })
+
+export const displayName = text(64)
+
+export const PASSWORD_MIN = 8
+export const PASSWORD_MAX = 256
+export const newPassword = z
+  .string({ message: 'must be text' })
+  .refine((value) => lengthOf(value) >= PASSWORD_MIN, { message: `must be at least ${PASSWORD_MIN} characters` })
+  .refine((value) => lengthOf(value) <= PASSWORD_MAX, { message: `must be at most ${PASSWORD_MAX} characters` })

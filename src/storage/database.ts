@@ -1,0 +1,138 @@
+// Opens the one database plusid uses: a PostgreSQL server through `pg` when DATABASE_URL is set,
+// otherwise PostgreSQL compiled to WebAssembly (PGlite) keeping its files in DATA_DIR. Both speak
+// the same SQL, so the rest of the code never asks which one it has.
+import fs from 'node:fs'
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { Kysely, PostgresDialect, type LogEvent, type Transaction } from 'kysely'
+import { PGliteDialect } from 'kysely-pglite-dialect'
+import pg from 'pg'
+import type { DB } from './schema.ts'
+
+/** What storage functions take first: the database, or a transaction the caller opened. */
+export type Executor = Kysely<DB> | Transaction<DB>
+
+/** One connection with raw SQL, multi-statement scripts included: used by the migrator only. */
+export interface RawConnection {
+  exec(script: string): Promise<void>
+  query<Row>(text: string, params?: unknown[]): Promise<Row[]>
+}
+
+export interface Database {
+  readonly kind: 'postgres' | 'embedded'
+  readonly db: Kysely<DB>
+  withRawConnection<T>(fn: (connection: RawConnection) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
+export interface DatabaseOptions {
+  /** postgres:// URL; when absent the embedded database is used. */
+  databaseUrl?: string | undefined
+  /** Folder of the embedded database; absent means in memory (tests). */
+  dataDir?: string | undefined
+  /** Called for every query, for counting round trips in tests and benchmarks. */
+  onQuery?: (event: LogEvent) => void
+}
+
+export class DataDirInUseError extends Error {
+  constructor(dataDir: string, pid: number) {
+    super(
+      `The data folder ${dataDir} is in use by process ${pid} (a running plusid server?). ` +
+        'The embedded database belongs to one process at a time: stop that process first, ' +
+        'or set DATABASE_URL to use a PostgreSQL server.',
+    )
+    this.name = 'DataDirInUseError'
+  }
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.onQuery) : openEmbedded(options.dataDir, options.onQuery)
+}
+
+function openPostgres(databaseUrl: string, onQuery?: (event: LogEvent) => void): Database {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 })
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {})
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...(onQuery ? { log: onQuery } : {}) })
+  return {
+    kind: 'postgres',
+    db,
+    async withRawConnection(fn) {
+      const client = await pool.connect()
+      try {
+        return await fn({
+          // Without parameters node-postgres uses the simple protocol, which runs several statements.
+          exec: async (script) => void (await client.query(script)),
+          query: async <Row>(text: string, params: unknown[] = []) => (await client.query(text, params)).rows as Row[],
+        })
+      } finally {
+        client.release()
+      }
+    },
+    close: () => db.destroy(),
+  }
+}
+
+async function openEmbedded(dataDir: string | undefined, onQuery?: (event: LogEvent) => void): Promise<Database> {
+  let releaseLock = () => {}
+  let pglite: PGlite
+  if (dataDir) {
+    fs.mkdirSync(dataDir, { recursive: true })
+    releaseLock = lockDataDir(dataDir)
+    try {
+      pglite = await PGlite.create({ dataDir: path.join(dataDir, 'pgdata') })
+    } catch (error) {
+      releaseLock()
+      throw error
+    }
+  } else {
+    pglite = await PGlite.create()
+  }
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite), ...(onQuery ? { log: onQuery } : {}) })
+  return {
+    kind: 'embedded',
+    db,
+    async withRawConnection(fn) {
+      // Hold Kysely's only connection so no other query interleaves with the raw statements.
+      return db.connection().execute(() =>
+        fn({
+          exec: async (script) => void (await pglite.exec(script)),
+          query: async <Row>(text: string, params: unknown[] = []) => (await pglite.query<Row>(text, params)).rows,
+        }),
+      )
+    },
+    async close() {
+      await db.destroy() // closes pglite
+      releaseLock()
+    },
+  }
+}
+
+/**
+ * PGlite does not guard its folder against a second process, which would corrupt it. A pid file
+ * created with O_EXCL does; a file left by a process that died is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = path.join(dataDir, 'plusid.pid')
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' })
+      return () => fs.rmSync(lockFile, { force: true })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      const pid = Number(fs.readFileSync(lockFile, 'utf8').trim())
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new DataDirInUseError(dataDir, pid)
+      fs.rmSync(lockFile, { force: true })
+    }
+  }
+  throw new Error(`Could not lock the data folder ${dataDir}`)
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

@@ -1,0 +1,70 @@
+// Accounts. Rows stay here; callers get User objects.
+import type { Selectable } from 'kysely'
+import type { Executor } from './database.ts'
+import type { UsersTable } from './schema.ts'
+
+export interface User {
+  id: string
+  email: string
+  displayName: string
+  pictureUrl: string | null
+  isAdmin: boolean
+  createdAt: Date
+}
+
+export function userFromRow(row: Pick<Selectable<UsersTable>, 'id' | 'email' | 'display_name' | 'picture_url' | 'is_admin' | 'created_at'>): User {
+  return { id: row.id, email: row.email, displayName: row.display_name, pictureUrl: row.picture_url, isAdmin: row.is_admin, createdAt: row.created_at }
+}
+
+/** The key an email is looked up by: login ignores case in the whole address. */
+export function emailLookupKey(email: string): string {
+  return email.toLowerCase()
+}
+
+export interface NewUser {
+  id: string
+  email: string
+  passwordHash: string
+  displayName: string
+  isAdmin?: boolean
+}
+
+/** Inserts the account, or returns undefined when the email is taken (no exception to catch). */
+export async function insertUser(db: Executor, user: NewUser): Promise<User | undefined> {
+  const row = await db
+    .insertInto('users')
+    .values({
+      id: user.id,
+      email: user.email,
+      email_lookup: emailLookupKey(user.email),
+      password_hash: user.passwordHash,
+      display_name: user.displayName,
+      is_admin: user.isAdmin ?? false,
+    })
+    .onConflict((conflict) => conflict.column('email_lookup').doNothing())
+    .returningAll()
+    .executeTakeFirst()
+  return row && userFromRow(row)
+}
+
+export async function findUserWithPasswordByEmail(db: Executor, email: string): Promise<{ user: User; passwordHash: string } | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('email_lookup', '=', emailLookupKey(email)).executeTakeFirst()
+  return row && { user: userFromRow(row), passwordHash: row.password_hash }
+}
+
+export async function findUserById(db: Executor, id: string): Promise<User | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+  return row && userFromRow(row)
+}
+
+export async function updatePasswordHash(db: Executor, userId: string, passwordHash: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash, updated_at: new Date() }).where('id', '=', userId).execute()
+}
+
+export async function updateDisplayName(db: Executor, userId: string, displayName: string): Promise<void> {
+  await db.updateTable('users').set({ display_name: displayName, updated_at: new Date() }).where('id', '=', userId).execute()
+}
+
+export async function setAdministrator(db: Executor, userId: string, isAdmin: boolean): Promise<void> {
+  await db.updateTable('users').set({ is_admin: isAdmin, updated_at: new Date() }).where('id', '=', userId).execute()
+}
