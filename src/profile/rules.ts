@@ -5,6 +5,11 @@ import { parsePhoneNumberWithError } from 'libphonenumber-js/max'
 import { z } from 'zod'
 import { ISO_3166_ALPHA2 } from './countries.ts'
 
+/** A string field; a missing one "is required", anything else that is not text "must be text". */
+export function requiredText() {
+  return z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be text') })
+}
+
 // C0/C1 controls, format characters (bidi overrides, zero-width, BOM), lone surrogates, and
 // line/paragraph separators: none belongs in a name or an address, and some can disguise text.
 const FORBIDDEN_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u
@@ -14,8 +19,7 @@ const lengthOf = (value: string) => [...value].length
 
 /** NFC-normalised, trimmed text of 1..max characters with no control characters. */
 export function text(max: number) {
-  return z
-    .string({ message: 'must be text' })
+  return requiredText()
     .transform((value) => value.normalize('NFC').trim())
     .superRefine((value, ctx) => {
       if (value.length === 0) ctx.addIssue({ code: 'custom', message: 'is required' })
@@ -45,8 +49,7 @@ export function latestDateToday(now: Date): string {
 }
 
 export function birthdate(now: () => Date) {
-  return z
-    .string({ message: 'must be text' })
+  return requiredText()
     .transform((value) => value.trim())
     .superRefine((value, ctx) => {
       const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value)
@@ -65,8 +68,7 @@ export function birthdate(now: () => Date) {
  * E.164, or a Japanese national number (090-1234-5678) stored as E.164. Full-width digits and
  * punctuation, as a Japanese keyboard types them, are read as their ASCII forms (NFKC).
  */
-export const phoneNumber = z
-  .string({ message: 'must be text' })
+export const phoneNumber = requiredText()
   .transform((value, ctx) => {
     const input = value.normalize('NFKC').trim()
     const invalid = () => {
@@ -83,15 +85,13 @@ export const phoneNumber = z
     }
   })
 
-export const country = z
-  .string({ message: 'must be text' })
+export const country = requiredText()
   .transform((value) => value.normalize('NFKC').trim().toUpperCase())
   .refine((value) => ISO_3166_ALPHA2.has(value), { message: 'must be a two-letter ISO 3166-1 country code such as JP' })
 
 /** Japanese postal codes are 7 digits (102-8282 accepted, 1028282 stored); others are checked loosely. */
 export function postalCode(countryCode: string) {
-  return z
-    .string({ message: 'must be text' })
+  return requiredText()
     .transform((value) => value.normalize('NFKC').trim())
     .transform((value, ctx) => {
       if (countryCode === 'JP') {
@@ -112,8 +112,7 @@ const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/
 
 /** An email address with the domain lower-cased, at most 254 characters. */
-export const email = z
-  .string({ message: 'must be text' })
+export const email = requiredText()
   .transform((value, ctx) => {
     const input = value.trim()
     const at = input.lastIndexOf('@')
@@ -130,7 +129,6 @@ export const displayName = text(64)
 
 export const PASSWORD_MIN = 8
 export const PASSWORD_MAX = 256
-export const newPassword = z
-  .string({ message: 'must be text' })
+export const newPassword = requiredText()
   .refine((value) => lengthOf(value) >= PASSWORD_MIN, { message: `must be at least ${PASSWORD_MIN} characters` })
   .refine((value) => lengthOf(value) <= PASSWORD_MAX, { message: `must be at most ${PASSWORD_MAX} characters` })

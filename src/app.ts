@@ -1,0 +1,68 @@
+// buildApp(config, database): the whole plusid HTTP application as a Fastify instance that does
+// not listen. The server entry listens; tests build their own and call inject().
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import type { Config } from './config.ts'
+import { loggerOptions } from './logger.ts'
+import databasePlugin from './plugins/database.ts'
+import securityPlugin from './plugins/security.ts'
+import sessionPlugin from './plugins/session.ts'
+import viewsPlugin from './plugins/views.ts'
+import accountPages from './routes/account.ts'
+import accountRoutes from './routes/accounts.ts'
+import healthRoutes from './routes/health.ts'
+import type { Database } from './storage/database.ts'
+import type { Logger } from 'pino'
+
+export interface AppOptions {
+  database: Database
+  /** Close the database when the app closes (the server owns its database; tests share one). */
+  closeDatabase?: boolean
+  /** A pino logger to use; otherwise one is made from the config. */
+  logger?: Logger
+}
+
+export async function buildApp(config: Config, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config) }),
+    trustProxy: config.trustProxy,
+    // Fastify answers 400 to a body that is not what its content type says; keep bodies small.
+    bodyLimit: 256 * 1024,
+    // Requests already running finish on close; idle keep-alive connections are closed at once.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance
+
+  await app.register(databasePlugin, { database: options.database, closeWithApp: options.closeDatabase ?? false })
+  await app.register(securityPlugin, { config })
+  await app.register(sessionPlugin, { config })
+  await app.register(viewsPlugin)
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+    if (status === 500) request.log.error({ err: error }, 'request failed')
+    else request.log.info({ code: error.code, status }, 'request refused')
+    const { heading, message } = describeError(status, error.code)
+    return reply.code(status).page('error', { title: heading, heading, message, link: { href: '/', label: 'Back to plusid' } })
+  })
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).page('error', { title: 'Not found', heading: 'Page not found', message: 'There is no page at this address.', link: { href: '/', label: 'Back to plusid' } }),
+  )
+
+  await app.register(healthRoutes)
+  await app.register(accountRoutes, { config })
+  await app.register(accountPages)
+  return app
+}
+
+function describeError(status: number, code: string | undefined): { heading: string; message: string } {
+  if (code === 'FST_CSRF_INVALID_TOKEN' || code === 'FST_CSRF_MISSING_SECRET') {
+    return {
+      heading: 'This form has expired',
+      message: 'The form was not sent from a plusid page open in this browser, or it was open too long. Go back, reload the page and try again.',
+    }
+  }
+  if (status === 413) return { heading: 'Too much data', message: 'The form sent more data than plusid accepts.' }
+  if (status === 415) return { heading: 'Unsupported form', message: 'plusid could not read the data sent with this request.' }
+  if (status < 500) return { heading: 'Bad request', message: 'plusid could not understand this request.' }
+  return { heading: 'Something went wrong', message: 'plusid could not complete this request. Please try again in a moment.' }
+}

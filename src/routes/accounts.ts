@@ -1,0 +1,87 @@
+// Registration, login and logout pages.
+import { z } from 'zod'
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../config.ts'
+import { authenticate, registerAccount } from '../auth/accounts.ts'
+import { endSession, startSession } from '../auth/session.ts'
+import { PASSWORD_MAX } from '../profile/rules.ts'
+import * as rules from '../profile/rules.ts'
+import { fieldErrors, formBody, textOf } from '../http/forms.ts'
+import { safeNextPath } from '../plugins/session.ts'
+
+const RegistrationForm = z.object({ email: rules.email, password: rules.newPassword, name: rules.displayName })
+
+// Login checks no format: any string is looked up, and a mismatch gets the one generic answer.
+const LoginForm = z.object({
+  email: z.string().max(320),
+  password: z.string().max(PASSWORD_MAX * 4),
+  next: z.string().optional(),
+})
+
+/** One message for an unknown email and a wrong password: it must not tell which one it was. */
+export const LOGIN_FAILED = 'The email or password is incorrect.'
+
+export default async function accountRoutes(app: FastifyInstance, { config }: { config: Config }) {
+  const clock = () => ({ now: new Date(), ttlSeconds: config.sessionTtlSeconds })
+  const requestDetails = (request: { ip: string; headers: Record<string, unknown> }) => ({
+    ip: request.ip,
+    userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
+  })
+
+  app.get('/', { preHandler: app.loadSession }, async (request, reply) => reply.redirect(request.auth ? '/account' : '/login', 303))
+
+  app.get('/register', { preHandler: app.loadSession }, async (_request, reply) =>
+    reply.page('register', { title: 'Create account', values: {}, errors: {}, loginUrl: '/login' }),
+  )
+
+  app.post('/register', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
+    const body = formBody(request.body)
+    const values = { email: textOf(body, 'email'), name: textOf(body, 'name') }
+    const parsed = RegistrationForm.safeParse(body)
+    if (!parsed.success) {
+      return reply.code(400).page('register', { title: 'Create account', values, errors: fieldErrors(parsed.error), loginUrl: '/login' })
+    }
+    const { email, password, name } = parsed.data
+    const registration = await registerAccount(app.db, { email, password, displayName: name })
+    if (!registration.ok) {
+      return reply.code(409).page('register', { title: 'Create account', values, errors: { email: 'is already registered' }, loginUrl: '/login' })
+    }
+    await endSession(app.db, request.auth?.token)
+    const session = await startSession(app.db, registration.user.id, requestDetails(request), clock())
+    request.log.info({ userId: registration.user.id }, 'account registered')
+    return reply.setSessionCookie(session.token, session.expiresAt).redirect('/account', 303)
+  })
+
+  app.get('/login', { preHandler: app.loadSession }, async (request, reply) => {
+    const next = safeNextPath((request.query as Record<string, unknown>).next)
+    if (request.auth && next === undefined) return reply.redirect('/account', 303)
+    return reply.page('login', { title: 'Log in', next, email: '' })
+  })
+
+  app.post('/login', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
+    const body = formBody(request.body)
+    const parsed = LoginForm.safeParse(body)
+    const next = safeNextPath(body.next)
+    const user = parsed.success ? await authenticate(app.db, parsed.data.email.trim(), parsed.data.password) : null
+    if (!user) {
+      request.log.info('login failed')
+      return reply.code(401).page('login', { title: 'Log in', next, email: textOf(body, 'email'), error: LOGIN_FAILED })
+    }
+    // A new session id at every login: a session id planted before login is worth nothing after.
+    await endSession(app.db, request.auth?.token)
+    const session = await startSession(app.db, user.id, requestDetails(request), clock())
+    request.log.info({ userId: user.id }, 'login succeeded')
+    return reply.setSessionCookie(session.token, session.expiresAt).redirect(next ?? '/account', 303)
+  })
+
+  app.get('/logout', { preHandler: app.loadSession }, async (request, reply) => {
+    if (!request.auth) return reply.redirect('/login', 303)
+    return reply.page('logout', { title: 'Log out' })
+  })
+
+  app.post('/logout', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
+    await endSession(app.db, request.auth?.token)
+    request.auth = null
+    return reply.clearSessionCookie().redirect('/login', 303)
+  })
+}
