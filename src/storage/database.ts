@@ -69,7 +69,11 @@ function openPostgres(databaseUrl: string, onQuery?: (event: LogEvent) => void):
         client.release()
       }
     },
-    close: () => db.destroy(),
+    async close() {
+      await db.destroy()
+      // Kysely ends the pool only if it ran a query itself; raw connections alone do not count.
+      if (!pool.ended) await pool.end()
+    },
   }
 }
 

@@ -1,0 +1,173 @@
+// The `plusid` command line (contract.md). Every command reads the same environment as the
+// server; `--json` prints one JSON object on stdout; errors go to stderr with a non-zero exit.
+import fs from 'node:fs'
+import { parseArgs } from 'node:util'
+import { z } from 'zod'
+import { registerAccount } from '../auth/accounts.ts'
+import { ConfigError, loadConfig } from '../config.ts'
+import { fieldErrors } from '../http/forms.ts'
+import { claimsToForm, PROFILE_ITEMS, validateProfileForm } from '../profile/profile.ts'
+import * as rules from '../profile/rules.ts'
+import { DataDirInUseError, openDatabase, type Database } from '../storage/database.ts'
+import { migrate, MigrationError } from '../storage/migrate.ts'
+import { saveProfile } from '../storage/profiles.ts'
+
+export interface CliIo {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  env: Record<string, string | undefined>
+}
+
+export interface CliDeps {
+  /** An open database to use instead of the one the environment names (tests). */
+  database?: Database
+}
+
+/** Exit codes: 0 done, 1 the command failed, 2 the command line or configuration is wrong. */
+class CliError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+  ) {
+    super(message)
+  }
+}
+
+const USAGE = `Usage: plusid <command> [options] [--json]
+
+Commands:
+  migrate                                          apply pending database migrations
+  admin create --email E --password P [--name N]   create an administrator account
+  user create --email E --password P --name N [--profile FILE]
+                                                   create a user, optionally with Profile+ data
+                                                   (FILE: JSON with the claims of plusid.md §4)
+  help                                             show this text
+
+Options:
+  --json   print the result as one JSON object on stdout`
+
+type Flags = { json: boolean; email?: string; password?: string; name?: string; profile?: string }
+type Command = (database: Database, flags: Flags) => Promise<{ json: Record<string, unknown>; text: string }>
+
+const COMMANDS: Record<string, Command> = {
+  migrate: async (database) => {
+    const applied = await migrate(database)
+    return { json: { applied }, text: applied.length ? `Applied ${applied.join(', ')}` : 'The database is up to date.' }
+  },
+  'admin create': async (database, flags) => {
+    const account = parse(z.object({ email: rules.email, password: rules.newPassword, name: rules.displayName }), {
+      email: flags.email,
+      password: flags.password,
+      name: flags.name ?? 'Administrator',
+    })
+    const registration = await registerAccount(database.db, { email: account.email, password: account.password, displayName: account.name, isAdmin: true })
+    if (!registration.ok) throw new CliError('email_taken', `An account with the email ${account.email} already exists.`)
+    return { json: { user_id: registration.user.id }, text: `Administrator ${account.email} created (user id ${registration.user.id}).` }
+  },
+  'user create': async (database, flags) => {
+    const account = parse(z.object({ email: rules.email, password: rules.newPassword, name: rules.displayName }), flags)
+    const profile = flags.profile === undefined ? undefined : readProfileFile(flags.profile)
+    // The account and its profile are written together or not at all.
+    const userId = await database.db.transaction().execute(async (trx) => {
+      const registration = await registerAccount(trx, { email: account.email, password: account.password, displayName: account.name })
+      if (!registration.ok) throw new CliError('email_taken', `An account with the email ${account.email} already exists.`)
+      if (profile) await saveProfile(trx, registration.user.id, profile)
+      return registration.user.id
+    })
+    return { json: { user_id: userId }, text: `User ${account.email} created (user id ${userId}).` }
+  },
+}
+
+function parse<T>(schema: z.ZodType<T, unknown>, input: unknown): T {
+  const result = schema.safeParse(input)
+  if (result.success) return result.data
+  const problems = Object.entries(fieldErrors(result.error)).map(([field, message]) => `--${field} ${message}`)
+  throw new CliError('invalid_argument', problems.join('; '), 2)
+}
+
+function readProfileFile(file: string) {
+  let claims: unknown
+  try {
+    claims = JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch (error) {
+    throw new CliError('invalid_profile', `Cannot read the profile file ${file}: ${(error as Error).message}`)
+  }
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+    throw new CliError('invalid_profile', `The profile file ${file} must hold a JSON object of Profile+ claims.`)
+  }
+  const { form, errors } = claimsToForm(claims as Record<string, unknown>)
+  const result = validateProfileForm(form, PROFILE_ITEMS)
+  const allErrors = { ...errors, ...(result.ok ? {} : result.errors) }
+  if (!result.ok || Object.keys(allErrors).length > 0) {
+    const problems = Object.entries(allErrors).map(([field, message]) => `${field} ${message}`)
+    throw new CliError('invalid_profile', `The profile file ${file} is not valid: ${problems.join('; ')}`)
+  }
+  return result.profile
+}
+
+export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
+  const json = argv.includes('--json')
+  try {
+    const { values, positionals } = parseCommandLine(argv)
+    const name = positionals.join(' ')
+    if (name === '' || name === 'help' || values.help) {
+      io.stdout(USAGE + '\n')
+      return name === '' && !values.help ? 2 : 0
+    }
+    const command = COMMANDS[name]
+    if (!command) throw new CliError('unknown_command', `Unknown command "${name}".\n\n${USAGE}`, 2)
+
+    const database = deps.database ?? (await openConfiguredDatabase(io.env))
+    try {
+      // Every command works on a current schema; migrating is idempotent and takes a lock.
+      if (name !== 'migrate') await migrate(database)
+      const result = await command(database, values)
+      io.stdout(json ? JSON.stringify(result.json) + '\n' : result.text + '\n')
+      return 0
+    } finally {
+      if (!deps.database) await database.close()
+    }
+  } catch (error) {
+    const failure = asCliError(error)
+    io.stderr(json ? JSON.stringify({ error: failure.code, message: failure.message }) + '\n' : `plusid: ${failure.message}\n`)
+    return failure.exitCode
+  }
+}
+
+function parseCommandLine(argv: string[]): { values: Flags & { help?: boolean }; positionals: string[] } {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+        email: { type: 'string' },
+        password: { type: 'string' },
+        name: { type: 'string' },
+        profile: { type: 'string' },
+      },
+    }) as { values: Flags & { help?: boolean }; positionals: string[] }
+  } catch (error) {
+    throw new CliError('invalid_argument', (error as Error).message, 2)
+  }
+}
+
+async function openConfiguredDatabase(env: Record<string, string | undefined>): Promise<Database> {
+  const config = loadConfig(env)
+  return openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+}
+
+function asCliError(error: unknown): CliError {
+  if (error instanceof CliError) return error
+  if (error instanceof ConfigError) return new CliError('invalid_configuration', error.message, 2)
+  if (error instanceof DataDirInUseError) return new CliError('data_dir_in_use', error.message)
+  if (error instanceof MigrationError) return new CliError('migration_failed', error.message)
+  const message = (error as Error)?.message ?? String(error)
+  if (/ECONNREFUSED|ENOTFOUND|getaddrinfo|password authentication|does not exist/.test(message)) {
+    return new CliError('database_unreachable', `Cannot use the database: ${message}`)
+  }
+  return new CliError('internal_error', message)
+}
