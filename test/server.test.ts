@@ -1,0 +1,148 @@
+// `npm start` as a user runs it: a real process on a real port, the embedded database kept in
+// DATA_DIR across restarts, graceful shutdown, and clear errors for bad configuration.
+import assert from 'node:assert/strict'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { once } from 'node:events'
+import { test } from 'node:test'
+import { createTestDatabase, onServer } from './helpers/database.ts'
+
+const SERVER = ['--import', 'tsx', path.resolve('src/server.ts')]
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as net.AddressInfo
+  server.close()
+  return port
+}
+
+interface Running {
+  child: ChildProcess
+  base: string
+  output: () => string
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>
+}
+
+async function startServer(env: Record<string, string>): Promise<Running> {
+  const port = await freePort()
+  const child = spawn(process.execPath, SERVER, { env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout!.on('data', (chunk) => (output += chunk))
+  child.stderr!.on('data', (chunk) => (output += chunk))
+  const deadline = Date.now() + 60_000
+  while (!output.includes('plusid is ready at')) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`)
+    if (Date.now() > deadline) throw new Error(`server did not start: ${output}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const exited = once(child, 'exit')
+  return {
+    child,
+    base: `http://127.0.0.1:${port}`,
+    output: () => output,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal)
+      const [code] = await exited
+      return code as number | null
+    },
+  }
+}
+
+/** Fetch with a cookie jar, as a browser posting the site's forms would. */
+function browserFor(base: string) {
+  const jar = new Map<string, string>()
+  const request = async (url: string, init: RequestInit = {}) => {
+    const response = await fetch(base + url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } })
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';')
+      const [name, value] = pair!.split('=') as [string, string]
+      if (value === '') jar.delete(name)
+      else jar.set(name, value)
+    }
+    return response
+  }
+  const submit = async (pageUrl: string, fields: Record<string, string>) => {
+    const page = await (await request(pageUrl)).text()
+    const token = /name="csrf_token" value="([^"]+)"/.exec(page)![1]!
+    return request(pageUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, csrf_token: token }).toString() })
+  }
+  return { request, submit, jar }
+}
+
+test('a bad configuration stops the start with one message naming each variable', () => {
+  const result = spawnSync(process.execPath, SERVER, { env: { ...process.env, PORT: 'abc', LOG_LEVEL: 'loud', PUBLIC_URL: 'nope' }, encoding: 'utf8', timeout: 30_000 })
+  assert.equal(result.status, 2)
+  assert.match(result.stderr, /Invalid configuration:/)
+  assert.match(result.stderr, /PORT must be a whole number/)
+  assert.match(result.stderr, /LOG_LEVEL must be one of/)
+  assert.match(result.stderr, /PUBLIC_URL must be an absolute/)
+})
+
+test('npm start on the embedded database: pages, readiness, data kept across a restart, the folder locked while running', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plusid-data-'))
+  try {
+    let server = await startServer({ DATA_DIR: dataDir })
+    assert.match(server.output(), /plusid is ready at http:\/\/localhost:\d+ \(embedded database in /)
+    assert.match(server.output(), /PLUSID_MASTER_KEY is not set: generated one/)
+    assert.ok(fs.statSync(path.join(dataDir, 'master.key')).mode & 0o600)
+    assert.equal((await fetch(`${server.base}/readyz`)).status, 200)
+    assert.equal((await fetch(`${server.base}/healthz`)).status, 200)
+
+    const browser = browserFor(server.base)
+    const registered = await browser.submit('/register', { email: 'restart@example.com', password: 'restart password', name: 'Restart' })
+    assert.equal(registered.status, 303)
+
+    // The embedded database belongs to the running server: the CLI says so instead of corrupting it.
+    const cli = spawnSync(process.execPath, [path.resolve('bin/plusid.js'), 'migrate', '--json'], { env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir }, encoding: 'utf8', timeout: 60_000 })
+    assert.equal(cli.status, 1)
+    assert.match(JSON.parse(cli.stderr).message, /in use by process \d+/)
+
+    assert.equal(await server.stop('SIGTERM'), 0, 'SIGTERM ends the process cleanly')
+    assert.ok(!fs.existsSync(path.join(dataDir, 'plusid.pid')), 'the data folder is unlocked')
+
+    server = await startServer({ DATA_DIR: dataDir })
+    assert.doesNotMatch(server.output(), /generated one/, 'the saved master key is reused')
+    const again = browserFor(server.base)
+    const login = await again.submit('/login', { email: 'restart@example.com', password: 'restart password' })
+    assert.equal(login.status, 303, 'the account survived the restart')
+    assert.equal(login.headers.get('location'), '/account')
+    assert.equal(await server.stop('SIGINT'), 0, 'SIGINT too')
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true })
+  }
+})
+
+test('on SIGTERM a request in flight finishes before the process exits', async () => {
+  const fresh = onServer ? await createTestDatabase() : undefined
+  await fresh?.database.close()
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plusid-data-'))
+  try {
+    const server = await startServer({ DATA_DIR: dataDir, DATABASE_URL: fresh?.url ?? '' })
+    const page = await fetch(`${server.base}/register`)
+    const token = /name="csrf_token" value="([^"]+)"/.exec(await page.text())![1]!
+    const cookie = page.headers.getSetCookie()[0]!.split(';')[0]!
+    const body = new URLSearchParams({ email: 'inflight@example.com', password: 'in flight password', name: 'F', csrf_token: token }).toString()
+    // Send the headers and half the body, signal, then the rest: the request is in flight throughout.
+    const url = new URL(`${server.base}/register`)
+    const request = http.request({ host: url.hostname, port: url.port, path: '/register', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), cookie } })
+    const response = once(request, 'response')
+    request.write(body.slice(0, 10))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const exit = server.stop('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(server.child.exitCode, null, 'still running while the request is open')
+    request.end(body.slice(10))
+    const [answer] = (await response) as [http.IncomingMessage]
+    answer.resume()
+    assert.equal(answer.statusCode, 303, 'the registration completed')
+    assert.equal(await exit, 0)
+  } finally {
+    await fresh?.drop()
+    fs.rmSync(dataDir, { recursive: true, force: true })
+  }
+})
