@@ -4,6 +4,7 @@ import { pino } from 'pino'
 import { buildApp } from './app.ts'
 import { ConfigError, loadConfig, type Config } from './config.ts'
 import { loggerOptions } from './logger.ts'
+import { startCleanup } from './maintenance.ts'
 import { loadMasterKey } from './master-key.ts'
 import { openDatabase } from './storage/database.ts'
 import { migrate } from './storage/migrate.ts'
@@ -27,6 +28,8 @@ try {
   })
   if (applied.length > 0) log.info({ applied }, 'database migrated')
   const app = await buildApp(config, { database, closeDatabase: true, logger: log })
+  const stopCleanup = startCleanup(database.db, log)
+  app.addHook('onClose', async () => stopCleanup())
   await app.listen({ host: config.host, port: config.port })
   const where = database.kind === 'embedded' ? `embedded database in ${config.dataDir}` : 'PostgreSQL server'
   console.log(`plusid is ready at ${config.publicUrl} (${where})`)
