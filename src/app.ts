@@ -12,6 +12,12 @@ import accountRoutes from './routes/accounts.ts'
 import healthRoutes from './routes/health.ts'
 import type { Database } from './storage/database.ts'
 import type { Logger } from 'pino'
+import oauthPlugin from './plugins/oauth.ts'
+import type { KeyStore } from './oauth/keys.ts'
+import oauthRoutes from './routes/oauth/index.ts'
+import authorizeRoutes from './routes/authorize.ts'
+import interactionRoutes from './routes/interaction.ts'
+import endSessionRoutes from './routes/end-session.ts'
 
 export interface AppOptions {
   database: Database
@@ -19,6 +25,12 @@ export interface AppOptions {
   closeDatabase?: boolean
   /** A pino logger to use; otherwise one is made from the config. */
   logger?: Logger
+  /** 32 bytes: encrypts signing keys and HS256 channel secrets (see master-key.ts). */
+  masterKey: Buffer
+  /** Signing keys already loaded (tests share one store); otherwise opened from the database. */
+  keys?: KeyStore
+  /** Check the database for rotated keys this often (the server: every minute). */
+  refreshKeysEveryMs?: number
 }
 
 export async function buildApp(config: Config, options: AppOptions): Promise<FastifyInstance> {
@@ -36,6 +48,12 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(securityPlugin, { config })
   await app.register(sessionPlugin, { config })
   await app.register(viewsPlugin)
+  await app.register(oauthPlugin, {
+    config,
+    masterKey: options.masterKey,
+    ...(options.keys ? { keys: options.keys } : {}),
+    ...(options.refreshKeysEveryMs ? { refreshKeysEveryMs: options.refreshKeysEveryMs } : {}),
+  })
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
@@ -51,6 +69,10 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(healthRoutes)
   await app.register(accountRoutes, { config })
   await app.register(accountPages)
+  await app.register(authorizeRoutes, { config })
+  await app.register(interactionRoutes, { config })
+  await app.register(endSessionRoutes)
+  await app.register(oauthRoutes)
   return app
 }
 

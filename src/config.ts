@@ -18,6 +18,10 @@ export interface Config {
   readonly logLevel: (typeof LOG_LEVELS)[number]
   readonly redisUrl: string | undefined
   readonly sessionTtlSeconds: number
+  /** Lifetimes of what the protocol issues (plusid.md §3). */
+  readonly authorizationCodeTtlSeconds: number
+  readonly accessTokenTtlSeconds: number
+  readonly refreshTokenTtlSeconds: number
   readonly trustProxy: boolean
   /** Derived from publicUrl: https means Secure, `__Host-` cookies and HSTS. */
   readonly secureCookies: boolean
@@ -91,6 +95,9 @@ const Env = z.object({
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info')),
   REDIS_URL: z.preprocess(emptyToUndefined, urlWithScheme(['redis:', 'rediss:'], 'redis://127.0.0.1:6379').optional()),
   SESSION_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(60, 365 * 24 * 3600).default(14 * 24 * 3600)),
+  AUTHORIZATION_CODE_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(10, 600).default(60)),
+  ACCESS_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(60, 90 * 24 * 3600).default(30 * 24 * 3600)),
+  REFRESH_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(3600, 365 * 24 * 3600).default(90 * 24 * 3600)),
   TRUST_PROXY: z.preprocess(emptyToUndefined, boolean.default(false)),
 })
 
@@ -121,6 +128,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     redisUrl: e.REDIS_URL,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    authorizationCodeTtlSeconds: e.AUTHORIZATION_CODE_TTL_SECONDS,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     trustProxy: e.TRUST_PROXY,
     secureCookies: publicUrl.startsWith('https:'),
   })

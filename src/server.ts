@@ -20,14 +20,14 @@ try {
 
 const log = pino(loggerOptions(config))
 try {
-  loadMasterKey(config, log)
+  const masterKey = loadMasterKey(config, log)
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
   const applied = await migrate(database).catch(async (error) => {
     await database.close()
     throw error
   })
   if (applied.length > 0) log.info({ applied }, 'database migrated')
-  const app = await buildApp(config, { database, closeDatabase: true, logger: log })
+  const app = await buildApp(config, { database, closeDatabase: true, logger: log, masterKey, refreshKeysEveryMs: 60_000 })
   const stopCleanup = startCleanup(database.db, log)
   app.addHook('onClose', async () => stopCleanup())
   await app.listen({ host: config.host, port: config.port })

@@ -5,12 +5,17 @@ import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import { registerAccount } from '../auth/accounts.ts'
 import { ConfigError, loadConfig } from '../config.ts'
-import { fieldErrors } from '../http/forms.ts'
 import { claimsToForm, PROFILE_ITEMS, validateProfileForm } from '../profile/profile.ts'
 import * as rules from '../profile/rules.ts'
 import { DataDirInUseError, openDatabase, type Database } from '../storage/database.ts'
 import { migrate, MigrationError } from '../storage/migrate.ts'
 import { saveProfile } from '../storage/profiles.ts'
+import { findUserWithPasswordByEmail } from '../storage/users.ts'
+import { findChannel } from '../storage/channels.ts'
+import { approvePermissions, createChannel, NewChannelInput, PermissionItems } from '../oauth/channels.ts'
+import { rotateSigningKeys } from '../oauth/keys.ts'
+import { ID_TOKEN_TTL_SECONDS } from '../oauth/id-token.ts'
+import { loadMasterKey } from '../master-key.ts'
 
 export interface CliIo {
   stdout: (text: string) => void
@@ -21,6 +26,8 @@ export interface CliIo {
 export interface CliDeps {
   /** An open database to use instead of the one the environment names (tests). */
   database?: Database
+  /** The master key to use instead of the configured one (tests). */
+  masterKey?: Buffer
 }
 
 /** Exit codes: 0 done, 1 the command failed, 2 the command line or configuration is wrong. */
@@ -42,20 +49,45 @@ Commands:
   user create --email E --password P --name N [--profile FILE]
                                                    create a user, optionally with Profile+ data
                                                    (FILE: JSON with the claims of plusid.md §4)
+  channel create --name N --callback-url U [--callback-url U2 …] [--kind web|spa|native]
+                 [--id-token-alg ES256|RS256|HS256] [--error-style rfc|line]
+                 [--provider NAME] [--owner EMAIL] [--publish]
+                                                   register a channel; prints its id and secret
+  channel permit CHANNEL_ID ITEM…                  approve items (email real_name gender birthdate phone address)
+  keys rotate                                      next signing keys become current; new next keys
   help                                             show this text
 
 Options:
   --json   print the result as one JSON object on stdout`
 
-type Flags = { json: boolean; email?: string; password?: string; name?: string; profile?: string }
-type Command = (database: Database, flags: Flags) => Promise<{ json: Record<string, unknown>; text: string }>
+type Flags = {
+  json: boolean
+  email?: string
+  password?: string
+  name?: string
+  profile?: string
+  'callback-url'?: string[]
+  kind?: string
+  'id-token-alg'?: string
+  'error-style'?: string
+  provider?: string
+  owner?: string
+  publish?: boolean
+}
+interface CommandContext {
+  database: Database
+  flags: Flags
+  args: string[]
+  masterKey: () => Buffer
+}
+type Command = (context: CommandContext) => Promise<{ json: Record<string, unknown>; text: string }>
 
 const COMMANDS: Record<string, Command> = {
-  migrate: async (database) => {
+  migrate: async ({ database }) => {
     const applied = await migrate(database)
     return { json: { applied }, text: applied.length ? `Applied ${applied.join(', ')}` : 'The database is up to date.' }
   },
-  'admin create': async (database, flags) => {
+  'admin create': async ({ database, flags }) => {
     const account = parse(z.object({ email: rules.email, password: rules.newPassword, name: rules.displayName }), {
       email: flags.email,
       password: flags.password,
@@ -65,7 +97,7 @@ const COMMANDS: Record<string, Command> = {
     if (!registration.ok) throw new CliError('email_taken', `An account with the email ${account.email} already exists.`)
     return { json: { user_id: registration.user.id }, text: `Administrator ${account.email} created (user id ${registration.user.id}).` }
   },
-  'user create': async (database, flags) => {
+  'user create': async ({ database, flags }) => {
     const account = parse(z.object({ email: rules.email, password: rules.newPassword, name: rules.displayName }), flags)
     const profile = flags.profile === undefined ? undefined : readProfileFile(flags.profile)
     // The account and its profile are written together or not at all.
@@ -77,13 +109,66 @@ const COMMANDS: Record<string, Command> = {
     })
     return { json: { user_id: userId }, text: `User ${account.email} created (user id ${userId}).` }
   },
+  'channel create': async ({ database, flags, masterKey }) => {
+    const input = parse(NewChannelInput, {
+      name: flags.name,
+      callbackUrls: flags['callback-url'] ?? [],
+      kind: flags.kind,
+      idTokenAlg: flags['id-token-alg'],
+      errorStyle: flags['error-style'],
+      providerName: flags.provider,
+      publish: flags.publish ?? false,
+    }, CHANNEL_FLAGS)
+    const result = await database.db.transaction().execute(async (trx) => {
+      let owner: { userId: string } | undefined
+      if (flags.owner !== undefined) {
+        const found = await findUserWithPasswordByEmail(trx, flags.owner)
+        if (!found) throw new CliError('unknown_user', `No account has the email ${flags.owner}.`)
+        owner = { userId: found.user.id }
+      }
+      return createChannel(trx, masterKey(), input, owner)
+    })
+    return {
+      json: { channel_id: result.channelId, ...(result.channelSecret ? { channel_secret: result.channelSecret } : {}) },
+      text: `Channel ${result.channelId} created.` + (result.channelSecret ? ` Its secret (shown only now): ${result.channelSecret}` : ' It is public: no secret.'),
+    }
+  },
+  'channel permit': async ({ database, args }) => {
+    const [channelId, ...items] = args
+    if (!channelId) throw new CliError('invalid_argument', 'Name the channel: plusid channel permit CHANNEL_ID ITEM…', 2)
+    const permitted = parse(PermissionItems, items, { '': 'ITEM' })
+    if (!(await findChannel(database.db, channelId))) throw new CliError('unknown_channel', `No channel has the id ${channelId}.`)
+    await approvePermissions(database.db, channelId, permitted)
+    return { json: { channel_id: channelId, permitted }, text: `Channel ${channelId} may now request ${permitted.join(', ')}.` }
+  },
+  'keys rotate': async ({ database, masterKey }) => {
+    const rotated = await rotateSigningKeys(database.db, masterKey(), ID_TOKEN_TTL_SECONDS + 300)
+    return {
+      json: { current: rotated.ES256.current, next: rotated.ES256.next, keys: rotated },
+      text: Object.entries(rotated).map(([alg, kids]) => `${alg}: current ${kids.current}, next ${kids.next}`).join('\n'),
+    }
+  },
 }
 
-function parse<T>(schema: z.ZodType<T, unknown>, input: unknown): T {
+/** Option names as the user typed them, for messages about the parsed fields. */
+const CHANNEL_FLAGS: Record<string, string> = {
+  name: 'name',
+  callbackUrls: 'callback-url',
+  kind: 'kind',
+  idTokenAlg: 'id-token-alg',
+  errorStyle: 'error-style',
+  providerName: 'provider',
+}
+
+function parse<T>(schema: z.ZodType<T, unknown>, input: unknown, names: Record<string, string> = {}): T {
   const result = schema.safeParse(input)
   if (result.success) return result.data
-  const problems = Object.entries(fieldErrors(result.error)).map(([field, message]) => `--${field} ${message}`)
-  throw new CliError('invalid_argument', problems.join('; '), 2)
+  const problems = result.error.issues.map((issue) => {
+    const field = String(issue.path[0] ?? '')
+    const name = names[field] ?? field
+    return name === 'ITEM' || /^\d+$/.test(field) ? `${issue.message}` : `--${name} ${issue.message}`
+  })
+  throw new CliError('invalid_argument', [...new Set(problems)].join('; '), 2)
 }
 
 function readProfileFile(file: string) {
@@ -110,7 +195,8 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
   const json = argv.includes('--json')
   try {
     const { values, positionals } = parseCommandLine(argv)
-    const name = positionals.join(' ')
+    const name = positionals.slice(0, positionals[0] === 'migrate' || positionals[0] === 'help' ? 1 : 2).join(' ')
+    const args = positionals.slice(name.split(' ').length)
     if (name === '' || name === 'help' || values.help) {
       io.stdout(USAGE + '\n')
       return name === '' && !values.help ? 2 : 0
@@ -122,7 +208,15 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
     try {
       // Every command works on a current schema; migrating is idempotent and takes a lock.
       if (name !== 'migrate') await migrate(database)
-      const result = await command(database, values)
+      let masterKey: Buffer | undefined
+      const context: CommandContext = {
+        database,
+        flags: values,
+        args,
+        masterKey: () => (masterKey ??= deps.masterKey ?? loadMasterKey(loadConfig(io.env), { warn: (message: string) => io.stderr(`plusid: ${message}\n`) })),
+      }
+      if (args.length > 0 && name !== 'channel permit') throw new CliError('invalid_argument', `Unexpected argument "${args[0]}".\n\n${USAGE}`, 2)
+      const result = await command(context)
       io.stdout(json ? JSON.stringify(result.json) + '\n' : result.text + '\n')
       return 0
     } finally {
@@ -148,6 +242,13 @@ function parseCommandLine(argv: string[]): { values: Flags & { help?: boolean };
         password: { type: 'string' },
         name: { type: 'string' },
         profile: { type: 'string' },
+        'callback-url': { type: 'string', multiple: true },
+        kind: { type: 'string' },
+        'id-token-alg': { type: 'string' },
+        'error-style': { type: 'string' },
+        provider: { type: 'string' },
+        owner: { type: 'string' },
+        publish: { type: 'boolean' },
       },
     }) as { values: Flags & { help?: boolean }; positionals: string[] }
   } catch (error) {

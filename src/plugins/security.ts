@@ -6,6 +6,31 @@ import helmet from '@fastify/helmet'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
 
+/**
+ * The Content-Security-Policy of every response: nothing loads but our own stylesheet, no script
+ * runs (except the one file of the form_post page), no site may frame us. Pages whose form
+ * redirects to a channel's callback allow that origin in form-action: browsers apply form-action
+ * to the redirects that follow a form submission.
+ */
+export function contentSecurityPolicy(options: { formAction?: readonly string[]; script?: boolean } = {}): string {
+  const formAction = ["'self'", ...(options.formAction ?? []).map(formActionSource)]
+  return [
+    "default-src 'none'",
+    `script-src ${options.script ? "'self'" : "'none'"}`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `form-action ${[...new Set(formAction)].join(' ')}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ')
+}
+
+function formActionSource(url: string): string {
+  const parsed = new URL(url)
+  // http(s): the origin; a native app's private-use scheme: the scheme itself.
+  return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.origin : parsed.protocol
+}
+
 /** `__Host-` cookies must be Secure, Path=/ and have no Domain: the browser then refuses any other. */
 export function cookieName(config: Config, name: string): string {
   return config.secureCookies ? `__Host-${name}` : name
@@ -26,18 +51,12 @@ export default fp<{ config: Config }>(
         return typeof body?.csrf_token === 'string' ? body.csrf_token : undefined
       },
     })
+    const defaultPolicy = contentSecurityPolicy()
+    app.addHook('onRequest', async (_request, reply) => {
+      reply.header('content-security-policy', defaultPolicy)
+    })
     await app.register(helmet, {
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          'default-src': ["'none'"],
-          'style-src': ["'self'"],
-          'img-src': ["'self'", 'data:'],
-          'form-action': ["'self'"],
-          'frame-ancestors': ["'none'"],
-          'base-uri': ["'none'"],
-        },
-      },
+      contentSecurityPolicy: false,
       // Forms carry tokens and personal data: no page's URL is sent anywhere.
       referrerPolicy: { policy: 'no-referrer' },
       strictTransportSecurity: config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,

@@ -30,32 +30,36 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
 
   app.get('/', { preHandler: app.loadSession }, async (request, reply) => reply.redirect(request.auth ? '/account' : '/login', 303))
 
-  app.get('/register', { preHandler: app.loadSession }, async (_request, reply) =>
-    reply.page('register', { title: 'Create account', values: {}, errors: {}, loginUrl: '/login' }),
-  )
+  const loginUrl = (next: string | undefined) => (next ? `/login?next=${encodeURIComponent(next)}` : '/login')
+
+  app.get('/register', { preHandler: app.loadSession }, async (request, reply) => {
+    const next = safeNextPath((request.query as Record<string, unknown>).next)
+    return reply.page('register', { title: 'Create account', values: {}, errors: {}, next, loginUrl: loginUrl(next) })
+  })
 
   app.post('/register', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
     const body = formBody(request.body)
+    const next = safeNextPath(body.next)
     const values = { email: textOf(body, 'email'), name: textOf(body, 'name') }
     const parsed = RegistrationForm.safeParse(body)
     if (!parsed.success) {
-      return reply.code(400).page('register', { title: 'Create account', values, errors: fieldErrors(parsed.error), loginUrl: '/login' })
+      return reply.code(400).page('register', { title: 'Create account', values, errors: fieldErrors(parsed.error), next, loginUrl: loginUrl(next) })
     }
     const { email, password, name } = parsed.data
     const registration = await registerAccount(app.db, { email, password, displayName: name })
     if (!registration.ok) {
-      return reply.code(409).page('register', { title: 'Create account', values, errors: { email: 'is already registered' }, loginUrl: '/login' })
+      return reply.code(409).page('register', { title: 'Create account', values, errors: { email: 'is already registered' }, next, loginUrl: loginUrl(next) })
     }
     await endSession(app.db, request.auth?.token)
     const session = await startSession(app.db, registration.user.id, requestDetails(request), clock())
     request.log.info({ userId: registration.user.id }, 'account registered')
-    return reply.setSessionCookie(session.token, session.expiresAt).redirect('/account', 303)
+    return reply.setSessionCookie(session.token, session.expiresAt).redirect(next ?? '/account', 303)
   })
 
   app.get('/login', { preHandler: app.loadSession }, async (request, reply) => {
     const next = safeNextPath((request.query as Record<string, unknown>).next)
     if (request.auth && next === undefined) return reply.redirect('/account', 303)
-    return reply.page('login', { title: 'Log in', next, email: '' })
+    return reply.page('login', { title: 'Log in', next, email: '', registerUrl: next ? `/register?next=${encodeURIComponent(next)}` : '/register' })
   })
 
   app.post('/login', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {

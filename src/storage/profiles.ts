@@ -4,7 +4,10 @@ import { EMPTY_PROFILE, type ProfilePlus } from '../profile/profile.ts'
 import type { Executor } from './database.ts'
 import type { ProfilesTable } from './schema.ts'
 
-function profileFromRow(row: Selectable<ProfilesTable>): ProfilePlus {
+/** Profile columns (as selected with users LEFT JOIN profiles: all NULL when there is no row). */
+export type ProfileColumns = Omit<Selectable<ProfilesTable>, 'user_id' | 'updated_at'>
+
+export function profileFromRow(row: ProfileColumns): ProfilePlus {
   return {
     realName:
       row.family_name !== null && row.given_name !== null && row.family_name_pronunciation !== null && row.given_name_pronunciation !== null

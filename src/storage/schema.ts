@@ -47,6 +47,133 @@ export interface SessionsTable {
   user_agent: string | null
 }
 
+export interface ProvidersTable {
+  id: string
+  name: string
+  pairwise_secret: Uint8Array
+  created_at: Timestamp
+}
+
+export interface ProviderMembersTable {
+  provider_id: string
+  user_id: string
+  role: 'owner' | 'developer'
+  created_at: Timestamp
+}
+
+export interface ChannelsTable {
+  id: string
+  provider_id: string
+  name: string
+  description: Generated<string>
+  icon_url: string | null
+  privacy_policy_url: string | null
+  kind: 'web' | 'spa' | 'native'
+  callback_urls: string[]
+  id_token_alg: 'ES256' | 'RS256' | 'HS256'
+  status: 'developing' | 'published'
+  error_style: Generated<'rfc' | 'line'>
+  require_pkce: Generated<boolean>
+  secret_hash: Uint8Array | null
+  secret_encrypted: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface ChannelTestersTable {
+  channel_id: string
+  user_id: string
+  created_at: Timestamp
+}
+
+export interface ChannelPermissionsTable {
+  channel_id: string
+  item: string
+  state: 'applied' | 'approved' | 'rejected' | 'suspended'
+  updated_at: Timestamp
+}
+
+export interface SigningKeysTable {
+  kid: string
+  alg: 'ES256' | 'RS256'
+  state: 'next' | 'current' | 'retired'
+  public_jwk: ColumnType<Record<string, unknown>, string, string>
+  private_jwk_encrypted: string
+  created_at: Timestamp
+  activated_at: Date | null
+  retired_at: Date | null
+  expires_at: Date | null
+}
+
+export interface GrantsTable {
+  user_id: string
+  channel_id: string
+  granted_items: string[]
+  refused_items: string[]
+  created_at: Timestamp
+  updated_at: Timestamp
+  last_used_at: Timestamp
+}
+
+export interface InteractionsTable {
+  id: string
+  browser_hash: Uint8Array
+  channel_id: string
+  request: ColumnType<Record<string, unknown>, string, string>
+  user_id: string | null
+  auth_time: Date | null
+  created_at: Timestamp
+  expires_at: Date
+}
+
+export interface AuthorizationCodesTable {
+  code_hash: Uint8Array
+  channel_id: string
+  user_id: string
+  redirect_uri: string
+  scopes: string[]
+  nonce: string | null
+  code_challenge: string | null
+  auth_time: Date
+  amr: string[]
+  token_family: string
+  created_at: Timestamp
+  expires_at: Date
+  consumed_at: Date | null
+}
+
+export interface RefreshTokensTable {
+  token_hash: Uint8Array
+  token_family: string
+  channel_id: string
+  user_id: string
+  scopes: string[]
+  auth_time: Date
+  amr: string[]
+  created_at: Timestamp
+  expires_at: Date
+  consumed_at: Date | null
+  revoked_at: Date | null
+}
+
+export interface AccessTokensTable {
+  token_hash: Uint8Array
+  token_family: string
+  channel_id: string
+  user_id: string
+  scopes: string[]
+  created_at: Timestamp
+  expires_at: Date
+  revoked_at: Date | null
+}
+
+export interface ChannelAccessTokensTable {
+  token_hash: Uint8Array
+  channel_id: string
+  created_at: Timestamp
+  expires_at: Date
+}
+
 export interface PlusidMigrationsTable {
   name: string
   checksum: string
@@ -57,5 +184,17 @@ export interface DB {
   users: UsersTable
   profiles: ProfilesTable
   sessions: SessionsTable
+  providers: ProvidersTable
+  provider_members: ProviderMembersTable
+  channels: ChannelsTable
+  channel_testers: ChannelTestersTable
+  channel_permissions: ChannelPermissionsTable
+  signing_keys: SigningKeysTable
+  grants: GrantsTable
+  interactions: InteractionsTable
+  authorization_codes: AuthorizationCodesTable
+  refresh_tokens: RefreshTokensTable
+  access_tokens: AccessTokensTable
+  channel_access_tokens: ChannelAccessTokensTable
   plusid_migrations: PlusidMigrationsTable
 }

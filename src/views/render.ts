@@ -18,6 +18,13 @@ export const stylesheet = Object.freeze({
   url: `/static/plusid.${createHash('sha256').update(css).digest('hex').slice(0, 12)}.css`,
 })
 
+const formPostScript = fs.readFileSync(path.join(HERE, 'static', 'form-post.js'))
+
+/** The only script: it submits the form_post page's form (the page has a button without it). */
+export const scripts = Object.freeze({
+  formPost: { body: formPostScript, url: `/static/form-post.${createHash('sha256').update(formPostScript).digest('hex').slice(0, 12)}.js` },
+})
+
 export interface LayoutData {
   title: string
   csrfToken: string
@@ -25,5 +32,5 @@ export interface LayoutData {
 }
 
 export function renderPage(name: string, data: LayoutData & Record<string, unknown>): string {
-  return eta.render(`./${name}`, { ...data, stylesheetUrl: stylesheet.url })
+  return eta.render(`./${name}`, { ...data, stylesheetUrl: stylesheet.url, formPostScriptUrl: scripts.formPost.url })
 }

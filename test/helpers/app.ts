@@ -1,16 +1,32 @@
 // build(t): a plusid app on this file's test database, closed when the test ends.
+import { randomBytes } from 'node:crypto'
 import type { TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.ts'
+import { buildApp, type AppOptions } from '../../src/app.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
+import { KeyStore } from '../../src/oauth/keys.ts'
 import { testDatabase } from './database.ts'
+
+/** One master key per test process, like one per deployment. */
+export const TEST_MASTER_KEY = randomBytes(32)
 
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://localhost:3000', DATA_DIR: '.tmp/test-data', ...env })
 }
 
-export async function build(t: TestContext, env: Record<string, string> = {}): Promise<FastifyInstance> {
-  const app = await buildApp(testConfig(env), { database: await testDatabase() })
+let keys: Promise<KeyStore> | undefined
+/** The signing keys of this test process, loaded once. */
+export async function testKeys(): Promise<KeyStore> {
+  keys ??= testDatabase().then((database) => KeyStore.open(database.db, TEST_MASTER_KEY))
+  return keys
+}
+
+export async function buildOptions(extra: Partial<AppOptions> = {}): Promise<AppOptions> {
+  return { database: await testDatabase(), masterKey: TEST_MASTER_KEY, keys: await testKeys(), ...extra }
+}
+
+export async function build(t: TestContext, env: Record<string, string> = {}, extra: Partial<AppOptions> = {}): Promise<FastifyInstance> {
+  const app = await buildApp(testConfig(env), await buildOptions(extra))
   t.after(() => app.close())
   await app.ready()
   return app

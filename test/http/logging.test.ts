@@ -6,7 +6,7 @@ import { pino } from 'pino'
 import { buildApp } from '../../src/app.ts'
 import { loggerOptions } from '../../src/logger.ts'
 import { deleteExpiredRows } from '../../src/maintenance.ts'
-import { testConfig } from '../helpers/app.ts'
+import { buildOptions, testConfig } from '../helpers/app.ts'
 import { Browser, uniqueEmail } from '../helpers/browser.ts'
 import { testDatabase } from '../helpers/database.ts'
 
@@ -16,7 +16,7 @@ test('no password, cookie, email or Profile+ value reaches the log', async (t) =
   let logged = ''
   const stream = new Writable({ write: (chunk, _encoding, done) => void ((logged += chunk), done()) })
   const config = testConfig({ LOG_LEVEL: 'trace' })
-  const app = await buildApp(config, { database, logger: pino(loggerOptions(config), stream) })
+  const app = await buildApp(config, await buildOptions({ logger: pino(loggerOptions(config), stream) }))
   t.after(() => app.close())
 
   const email = uniqueEmail('logged')
@@ -43,7 +43,7 @@ test('no password, cookie, email or Profile+ value reaches the log', async (t) =
 })
 
 test('the periodic cleanup deletes expired sessions in batches and keeps live ones', async (t) => {
-  const app = await buildApp(testConfig(), { database })
+  const app = await buildApp(testConfig(), await buildOptions())
   t.after(() => app.close())
   const browsers = [new Browser(app), new Browser(app), new Browser(app)]
   for (const browser of browsers) await browser.submit('/register', '/register', { email: uniqueEmail('cleanup'), password: 'cleanup password', name: 'C' })

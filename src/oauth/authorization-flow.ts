@@ -1,0 +1,76 @@
+// The steps between a validated authorization request and the code: who the user is, whether
+// they may use the channel, what they already granted — and issuing the code itself.
+import { randomUUID } from 'node:crypto'
+import { randomToken, sha256 } from '../crypto/tokens.ts'
+import type { Executor } from '../storage/database.ts'
+import { mayUseDevelopingChannel, findChannel, type Channel } from '../storage/channels.ts'
+import { findGrant } from '../storage/grants.ts'
+import { insertAuthorizationCode } from '../storage/oauth-tokens.ts'
+import type { AuthorizationRequest } from './authorize.ts'
+import type { OAuthContext } from './context.ts'
+import { OAuthError } from './errors.ts'
+import { IdTokenError, verifyIdToken } from './id-token.ts'
+import { nextStep, type NextStep } from './interaction.ts'
+import { pairwiseSubject } from './subject.ts'
+
+export interface SessionUser {
+  userId: string
+  authTime: Date
+}
+
+export async function decideNextStep(
+  ctx: OAuthContext,
+  request: AuthorizationRequest,
+  channel: Channel,
+  session: SessionUser | null,
+  loggedInNow: boolean,
+  now: Date,
+): Promise<NextStep> {
+  const hintMismatch = session !== null && request.idTokenHint !== undefined && (await hintedSubject(ctx, request.idTokenHint)) !== pairwiseSubject(channel.pairwiseSecret, session.userId)
+  const [mayUseChannel, grant] = session
+    ? await Promise.all([channel.status === 'published' || mayUseDevelopingChannel(ctx.db, channel, session.userId), findGrant(ctx.db, session.userId, channel.id)])
+    : [true, null]
+  return nextStep({ request, channelIsPublic: channel.isPublic, session, loggedInNow, hintMismatch, mayUseChannel, grant, now })
+}
+
+/** The sub of an ID token this server issued (expired ones too: it only names a user). */
+async function hintedSubject(ctx: OAuthContext, idTokenHint: string): Promise<string> {
+  try {
+    const payload = await verifyIdToken(idTokenHint, { issuer: ctx.issuer, keys: ctx.keys, masterKey: ctx.masterKey, findChannel: (id) => findChannel(ctx.db, id), allowExpired: true })
+    return payload.sub
+  } catch (error) {
+    if (error instanceof IdTokenError) throw new OAuthError('invalid_request', 'id_token_hint is not a valid ID token of this server')
+    throw error
+  }
+}
+
+export interface IssuedCode {
+  code: string
+}
+
+/** A single-use code of ≥128 bits (here 256), bound to the channel, callback URL, PKCE and nonce. */
+export async function issueAuthorizationCode(
+  ctx: OAuthContext,
+  db: Executor,
+  request: AuthorizationRequest,
+  userId: string,
+  scopes: string[],
+  authTime: Date,
+  amr: string[],
+  now: Date,
+): Promise<string> {
+  const code = randomToken()
+  await insertAuthorizationCode(db, sha256(code), {
+    channelId: request.clientId,
+    userId,
+    redirectUri: request.redirectUri,
+    scopes,
+    nonce: request.nonce ?? null,
+    codeChallenge: request.codeChallenge ?? null,
+    authTime,
+    amr,
+    tokenFamily: randomUUID(),
+    expiresAt: new Date(now.getTime() + ctx.config.authorizationCodeTtlSeconds * 1000),
+  })
+  return code
+}

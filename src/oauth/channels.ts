@@ -1,0 +1,66 @@
+// Registering channels (OAuth clients): validation, the secret (shown once, stored hashed, and
+// sealed with the master key for HS256 channels, which need it to sign), and permissions.
+import { randomBytes } from 'node:crypto'
+import { z } from 'zod'
+import { seal } from '../crypto/secret-box.ts'
+import { sha256 } from '../crypto/tokens.ts'
+import type { Executor } from '../storage/database.ts'
+import { ensureProvider, insertChannel, setPermissions, addProviderMember, type ChannelKind, type IdTokenAlg } from '../storage/channels.ts'
+import { callbackUrlProblem } from './callback-urls.ts'
+import { DATA_ITEMS } from './scopes.ts'
+
+export const NewChannelInput = z
+  .object({
+    name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
+    callbackUrls: z.array(z.string()).min(1, 'at least one callback URL is required'),
+    kind: z.enum(['web', 'spa', 'native'], { message: 'must be web, spa or native' }).default('web'),
+    idTokenAlg: z.enum(['ES256', 'RS256', 'HS256'], { message: 'must be ES256, RS256 or HS256' }).default('ES256'),
+    errorStyle: z.enum(['rfc', 'line'], { message: 'must be rfc or line' }).default('rfc'),
+    providerName: z.string().trim().min(1).max(100).default('default'),
+    publish: z.boolean().default(false),
+  })
+  .superRefine((input, ctx) => {
+    input.callbackUrls.forEach((url, index) => {
+      const problem = callbackUrlProblem(url, input.kind)
+      if (problem) ctx.addIssue({ code: 'custom', path: ['callbackUrls', index], message: `${url} ${problem}` })
+    })
+    if (input.idTokenAlg === 'HS256' && input.kind !== 'web') {
+      ctx.addIssue({ code: 'custom', path: ['idTokenAlg'], message: 'HS256 needs a channel secret: only web channels have one' })
+    }
+  })
+
+export type NewChannelInput = z.input<typeof NewChannelInput>
+
+export function newChannelSecret(): string {
+  return randomBytes(16).toString('hex')
+}
+
+export async function createChannel(
+  db: Executor,
+  masterKey: Buffer,
+  input: z.output<typeof NewChannelInput>,
+  owner?: { userId: string },
+): Promise<{ channelId: string; channelSecret: string | null }> {
+  const secret = input.kind === 'web' ? newChannelSecret() : null
+  const providerId = await ensureProvider(db, input.providerName)
+  if (owner) await addProviderMember(db, providerId, owner.userId, 'owner')
+  const channelId = await insertChannel(db, {
+    providerId,
+    name: input.name,
+    kind: input.kind as ChannelKind,
+    callbackUrls: [...new Set(input.callbackUrls)],
+    idTokenAlg: input.idTokenAlg as IdTokenAlg,
+    status: input.publish ? 'published' : 'developing',
+    errorStyle: input.errorStyle,
+    secretHash: secret ? sha256(secret) : null,
+    sealSecret: (id) => (secret && input.idTokenAlg === 'HS256' ? seal(masterKey, secret, `channel-secret:${id}`) : null),
+  })
+  return { channelId, channelSecret: secret }
+}
+
+export const PermissionItems = z.array(z.enum(DATA_ITEMS, { message: `must be one of ${DATA_ITEMS.join(', ')}` })).min(1, 'name at least one item')
+
+/** Approves items for a channel, as an administrator's review would. */
+export async function approvePermissions(db: Executor, channelId: string, items: readonly string[]): Promise<void> {
+  await setPermissions(db, channelId, items, 'approved')
+}

@@ -1,0 +1,62 @@
+// grant_type=refresh_token (RFC 6749 §6, line-login-v2.1.md §3.3). A confidential channel gets
+// the same refresh token back (LINE); a public one gets a new one each time, and reuse of a
+// consumed one revokes the whole family (RFC 9700 §4.14.2). The 90 days count from the first
+// issue and are never extended.
+import { sha256 } from '../../crypto/tokens.ts'
+import type { Channel } from '../../storage/channels.ts'
+import { consumeRefreshToken, findRefreshToken, revokeTokenFamily } from '../../storage/oauth-tokens.ts'
+import { findUserClaims } from '../../storage/users.ts'
+import type { OAuthContext } from '../context.ts'
+import { OAuthError } from '../errors.ts'
+import { isDataItem } from '../scopes.ts'
+import { issueTokens, type TokenResponse } from '../tokens.ts'
+
+export interface RefreshRequest {
+  refresh_token: string
+  scope?: string | undefined
+}
+
+export async function refreshTokens(ctx: OAuthContext, channel: Channel, params: RefreshRequest, now: Date): Promise<TokenResponse> {
+  const hash = sha256(params.refresh_token)
+  const token = await findRefreshToken(ctx.db, hash)
+  // Another channel's token is as unknown as a made-up one.
+  if (!token || token.channelId !== channel.id) throw new OAuthError('invalid_grant', 'invalid refresh token')
+  if (token.revokedAt !== null) throw new OAuthError('invalid_grant', 'invalid refresh token')
+  if (token.expiresAt.getTime() <= now.getTime()) throw new OAuthError('invalid_grant', 'invalid refresh token')
+  if (token.consumedAt !== null) {
+    await revokeTokenFamily(ctx.db, token.family, now)
+    throw new OAuthError('invalid_grant', 'refresh token already used: every token of this grant is revoked')
+  }
+
+  // A narrower scope may be asked for (RFC 6749 §6); never a wider one.
+  let scopes = token.scopes
+  if (params.scope !== undefined && params.scope.trim() !== '') {
+    const asked = [...new Set(params.scope.split(' ').filter(Boolean))]
+    const extra = asked.filter((scope) => !token.scopes.includes(scope))
+    if (extra.length > 0) throw new OAuthError('invalid_scope', `scope exceeds the original grant: ${extra.join(' ')}`)
+    scopes = asked
+  }
+  // A permission suspended since the login stops the data at the next refresh.
+  scopes = scopes.filter((scope) => !isDataItem(scope) || channel.approvedItems.includes(scope))
+
+  const user = await findUserClaims(ctx.db, token.userId)
+  if (!user) throw new OAuthError('invalid_grant', 'invalid refresh token')
+  return ctx.db.transaction().execute(async (trx) => {
+    if (channel.isPublic && !(await consumeRefreshToken(trx, hash, now))) {
+      throw new OAuthError('invalid_grant', 'refresh token already used')
+    }
+    return issueTokens(ctx, trx, {
+      channel,
+      userId: token.userId,
+      user,
+      scopes,
+      authTime: token.authTime,
+      amr: token.amr,
+      nonce: null,
+      family: token.family,
+      refresh: channel.isPublic ? { issue: true, expiresAt: token.expiresAt } : { issue: false, existing: params.refresh_token },
+      withIdToken: false,
+      now,
+    })
+  })
+}

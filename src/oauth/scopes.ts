@@ -1,0 +1,40 @@
+// Scopes plusid knows, which of them carry personal data the user can refuse, and the rules of
+// line-login-v2.1.md §2.1 and plusid.md §1 for combining them.
+import { PROFILE_ITEMS, type ProfileItem } from '../profile/profile.ts'
+import { OAuthError } from './errors.ts'
+
+/** Items a user may uncheck on the consent page, and a channel needs a permission for. */
+export const DATA_ITEMS = ['email', ...PROFILE_ITEMS] as const
+export type DataItem = 'email' | ProfileItem
+
+export const REQUIRED_SCOPES = ['openid', 'profile'] as const
+export const SUPPORTED_SCOPES = [...REQUIRED_SCOPES, ...DATA_ITEMS] as const
+export type Scope = (typeof SUPPORTED_SCOPES)[number]
+
+// Sent by some standard clients; plusid always issues refresh tokens, so it changes nothing.
+const IGNORED_SCOPES = new Set(['offline_access'])
+
+export function isDataItem(scope: string): scope is DataItem {
+  return (DATA_ITEMS as readonly string[]).includes(scope)
+}
+
+/**
+ * The requested scopes, in request order without duplicates. Refused with invalid_scope: an
+ * unknown scope, neither `openid` nor `profile`, or a data item without `openid` (email and
+ * Profile+ data travel in the ID token, LINE's rule).
+ */
+export function parseScope(scope: string): Scope[] {
+  const requested = [...new Set(scope.split(' ').filter((s) => s !== ''))].filter((s) => !IGNORED_SCOPES.has(s))
+  const unknown = requested.filter((s) => !(SUPPORTED_SCOPES as readonly string[]).includes(s))
+  if (unknown.length > 0) throw new OAuthError('invalid_scope', `unsupported scope: ${unknown.join(' ')}`)
+  const scopes = requested as Scope[]
+  if (!scopes.includes('openid') && !scopes.includes('profile')) throw new OAuthError('invalid_scope', 'scope must include openid or profile')
+  const items = scopes.filter(isDataItem)
+  if (items.length > 0 && !scopes.includes('openid')) throw new OAuthError('invalid_scope', `${items.join(' ')} requires the openid scope`)
+  return scopes
+}
+
+/** The items a channel asks for but is not approved to receive (plusid.md §1: fail closed). */
+export function unpermittedItems(scopes: readonly Scope[], approved: readonly string[]): DataItem[] {
+  return scopes.filter(isDataItem).filter((item) => !approved.includes(item))
+}

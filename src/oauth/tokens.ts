@@ -1,0 +1,71 @@
+// Issuing the token response (line-login-v2.1.md §3.2; RFC 6749 §5.1), shared by both grants.
+import { randomUUID } from 'node:crypto'
+import { randomToken, sha256 } from '../crypto/tokens.ts'
+import type { Executor } from '../storage/database.ts'
+import type { Channel } from '../storage/channels.ts'
+import { insertTokens } from '../storage/oauth-tokens.ts'
+import type { ClaimSource } from './claims.ts'
+import { scopeClaims } from './claims.ts'
+import type { OAuthContext } from './context.ts'
+import { signIdToken } from './id-token.ts'
+import { pairwiseSubject } from './subject.ts'
+
+/** Field order as LINE sends it. */
+export interface TokenResponse {
+  access_token: string
+  token_type: 'Bearer'
+  refresh_token?: string
+  expires_in: number
+  scope: string
+  id_token?: string
+}
+
+export interface IssueInput {
+  channel: Channel
+  userId: string
+  user: ClaimSource
+  scopes: string[]
+  authTime: Date
+  amr: string[]
+  nonce: string | null
+  family?: string
+  /** Issue a new refresh token (expiring then), keep the one the client has, or none. */
+  refresh: { issue: true; expiresAt: Date } | { issue: false; existing: string }
+  withIdToken: boolean
+  now: Date
+}
+
+export async function issueTokens(ctx: OAuthContext, db: Executor, input: IssueInput): Promise<TokenResponse> {
+  const accessToken = randomToken()
+  const refreshToken = input.refresh.issue ? randomToken() : input.refresh.existing
+  await insertTokens(db, {
+    family: input.family ?? randomUUID(),
+    channelId: input.channel.id,
+    userId: input.userId,
+    scopes: input.scopes,
+    accessTokenHash: sha256(accessToken),
+    accessExpiresAt: new Date(input.now.getTime() + ctx.config.accessTokenTtlSeconds * 1000),
+    ...(input.refresh.issue ? { refresh: { hash: sha256(refreshToken), expiresAt: input.refresh.expiresAt, authTime: input.authTime, amr: input.amr } } : {}),
+  })
+  const response: TokenResponse = {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    refresh_token: refreshToken,
+    expires_in: ctx.config.accessTokenTtlSeconds,
+    scope: input.scopes.join(' '),
+  }
+  if (input.withIdToken && input.scopes.includes('openid')) {
+    response.id_token = await signIdToken(ctx.keys, ctx.masterKey, {
+      issuer: ctx.issuer,
+      channel: input.channel,
+      sub: pairwiseSubject(input.channel.pairwiseSecret, input.userId),
+      authTime: input.authTime,
+      amr: input.amr,
+      nonce: input.nonce,
+      accessToken,
+      claims: scopeClaims(input.scopes, input.user),
+      now: input.now,
+    })
+  }
+  return response
+}

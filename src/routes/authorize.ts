@@ -1,0 +1,81 @@
+// GET/POST /oauth2/v2.1/authorize: validate, then either answer the channel at once (a returning
+// user with a session and a grant, or an error) or start an interaction (login, consent).
+import { randomBytes } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../config.ts'
+import { randomToken, sha256 } from '../crypto/tokens.ts'
+import { authorizationErrorParams, replyToCallback } from '../http/oauth-reply.ts'
+import { formBody } from '../http/forms.ts'
+import { AuthorizationPageError, resolveChannelAndCallback, validateAuthorizationRequest } from '../oauth/authorize.ts'
+import { decideNextStep, issueAuthorizationCode } from '../oauth/authorization-flow.ts'
+import { ENDPOINTS } from '../oauth/discovery.ts'
+import { OAuthError } from '../oauth/errors.ts'
+import { cookieName } from '../plugins/security.ts'
+import { findChannel } from '../storage/channels.ts'
+import { insertInteraction } from '../storage/interactions.ts'
+
+/** A login page left open longer than this gets the "expired" page (plusid.md §2). */
+export const INTERACTION_TTL_SECONDS = 30 * 60
+
+export default async function authorizeRoutes(app: FastifyInstance, { config }: { config: Config }) {
+  const browserCookie = cookieName(config, 'plusid_browser')
+  const issuer = app.oauth.issuer
+
+  /** The browser's interaction key: one random cookie per browser, its hash kept on each interaction. */
+  const browserKey = (request: FastifyRequest, reply: FastifyReply): string => {
+    const existing = request.cookies[browserCookie]
+    if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing
+    const key = randomToken()
+    reply.setCookie(browserCookie, key, { path: '/', httpOnly: true, sameSite: 'lax', secure: config.secureCookies })
+    return key
+  }
+
+  const authorize = async (request: FastifyRequest, reply: FastifyReply, params: Record<string, unknown>) => {
+    const now = new Date()
+    const channel = typeof params.client_id === 'string' ? await findChannel(app.db, params.client_id) : undefined
+    let target: ReturnType<typeof resolveChannelAndCallback>
+    try {
+      target = resolveChannelAndCallback(params, channel)
+    } catch (error) {
+      if (!(error instanceof AuthorizationPageError)) throw error
+      // RFC 6749 §4.1.2.1: never redirect to an unverified redirect_uri.
+      return reply.code(400).page('error', { title: 'Login request refused', heading: 'This login request cannot be completed', message: error.message, link: { href: '/', label: 'Go to plusid' } })
+    }
+    try {
+      const authorization = validateAuthorizationRequest(params, target)
+      await app.loadSession(request, reply)
+      const session = request.auth ? { userId: request.auth.user.id, authTime: request.auth.session.authTime } : null
+      const next = await decideNextStep(app.oauth, authorization, target.channel, session, false, now)
+      if (next.step === 'issue') {
+        const code = await issueAuthorizationCode(app.oauth, app.db, authorization, session!.userId, next.scopes, session!.authTime, next.amr, now)
+        return replyToCallback(reply, authorization, { code, state: authorization.state, iss: issuer })
+      }
+      const id = randomBytes(16).toString('base64url')
+      await insertInteraction(app.db, {
+        id,
+        browserHash: sha256(browserKey(request, reply)),
+        channelId: target.channel.id,
+        request: authorization as unknown as Record<string, unknown>,
+        expiresAt: new Date(now.getTime() + INTERACTION_TTL_SECONDS * 1000),
+      })
+      return reply.header('cache-control', 'no-store').redirect(`/interaction/${id}`, 303)
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error
+      return replyToCallback(reply, target, authorizationErrorParams(error, target, issuer))
+    }
+  }
+
+  app.get(ENDPOINTS.authorization, (request, reply) => authorize(request, reply, request.query as Record<string, unknown>))
+
+  app.post(ENDPOINTS.authorization, (request, reply) => {
+    const body = formBody(request.body)
+    // A cross-site form POST carries no SameSite=Lax cookies, so the session would look absent:
+    // the same request as a GET (a top-level navigation) brings them.
+    if (!request.cookies[app.sessionCookieName] && !request.cookies[browserCookie]) {
+      const query = new URLSearchParams()
+      for (const [name, value] of Object.entries(body)) for (const v of [value].flat()) query.append(name, String(v))
+      return reply.redirect(`${ENDPOINTS.authorization}?${query}`, 303)
+    }
+    return authorize(request, reply, body)
+  })
+}

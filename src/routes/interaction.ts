@@ -1,0 +1,234 @@
+// The HTML half of an authorization: the login and consent pages of one interaction, bound to
+// the browser that started it. The last step issues the code and sends the browser back.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../config.ts'
+import { authenticate } from '../auth/accounts.ts'
+import { endSession, startSession } from '../auth/session.ts'
+import { constantTimeEqual, sha256 } from '../crypto/tokens.ts'
+import { formBody, textOf } from '../http/forms.ts'
+import { authorizationErrorParams, replyToCallback } from '../http/oauth-reply.ts'
+import type { AuthorizationRequest } from '../oauth/authorize.ts'
+import { callbackWith } from '../oauth/authorize.ts'
+import { decideNextStep, issueAuthorizationCode } from '../oauth/authorization-flow.ts'
+import { OAuthError } from '../oauth/errors.ts'
+import { grantedScopes } from '../oauth/interaction.ts'
+import { isDataItem, type DataItem } from '../oauth/scopes.ts'
+import { cookieName } from '../plugins/security.ts'
+import { describeItem, FIELD_PRESENTATION, ITEM_LABELS } from '../profile/labels.ts'
+import { ITEM_FIELDS, validateProfileForm, type FieldErrors, type ProfileItem, type ProfilePlus } from '../profile/profile.ts'
+import { findChannel, type Channel } from '../storage/channels.ts'
+import { recordDecision } from '../storage/grants.ts'
+import { findInteraction, finishInteraction, recordInteractionLogin, type InteractionRecord } from '../storage/interactions.ts'
+import { findProfile, saveProfile } from '../storage/profiles.ts'
+import { LOGIN_FAILED } from './accounts.ts'
+
+interface Loaded {
+  interaction: InteractionRecord
+  request: AuthorizationRequest
+  channel: Channel
+}
+
+const REQUIRED_LABELS: Record<string, string> = { openid: 'Your plusid ID for this site', profile: 'Display name and picture' }
+
+export default async function interactionRoutes(app: FastifyInstance, { config }: { config: Config }) {
+  const browserCookie = cookieName(config, 'plusid_browser')
+  const issuer = app.oauth.issuer
+
+  /** The interaction of the URL, if this browser started it and it has not expired; else a page says why. */
+  const load = async (request: FastifyRequest, reply: FastifyReply): Promise<Loaded | undefined> => {
+    const { id } = request.params as { id: string }
+    const interaction = /^[A-Za-z0-9_-]{22}$/.test(id) ? await findInteraction(app.db, id) : undefined
+    const key = request.cookies[browserCookie]
+    if (!interaction || !key || !constantTimeEqual(sha256(key), interaction.browserHash)) {
+      reply.code(404).page('error', {
+        title: 'Login not found',
+        heading: 'This login is no longer open',
+        message: 'It was completed or cancelled already, or it was started in another browser. Go back to the site and log in again.',
+        link: { href: '/', label: 'Go to plusid' },
+      })
+      return undefined
+    }
+    const authorization = interaction.request as unknown as AuthorizationRequest
+    const channel = await findChannel(app.db, interaction.channelId)
+    if (!channel) {
+      reply.code(404).page('error', { title: 'Site not found', heading: 'This site is no longer registered', message: 'The site that sent you here was removed from plusid.', link: { href: '/', label: 'Go to plusid' } })
+      return undefined
+    }
+    if (interaction.expiresAt.getTime() <= Date.now()) {
+      const back = callbackWith(authorization.redirectUri, authorizationErrorParams(new OAuthError('access_denied', 'the login page expired'), authorization, issuer))
+      reply.code(410).page(
+        'error',
+        {
+          title: 'Login expired',
+          heading: 'This login page has expired',
+          message: `It was open for more than 30 minutes. Go back to ${channel.name} and start the login again.`,
+          link: { href: back, label: `Return to ${channel.name}` },
+        },
+        { formAction: [authorization.redirectUri] },
+      )
+      return undefined
+    }
+    return { interaction, request: authorization, channel }
+  }
+
+  /** Sends the error to the channel and closes the interaction. */
+  const fail = async (reply: FastifyReply, loaded: Loaded, error: OAuthError) => {
+    await finishInteraction(app.db, loaded.interaction.id)
+    return replyToCallback(reply, loaded.request, authorizationErrorParams(error, loaded.request, issuer))
+  }
+
+  const sessionOf = (request: FastifyRequest) => (request.auth ? { userId: request.auth.user.id, authTime: request.auth.session.authTime } : null)
+  const loggedInNow = (request: FastifyRequest, interaction: InteractionRecord) =>
+    request.auth !== null && interaction.userId === request.auth.user.id && interaction.authTime !== null
+
+  const pageOptions = (loaded: Loaded) => ({ formAction: [loaded.request.redirectUri] })
+
+  const loginPage = (reply: FastifyReply, loaded: Loaded, extra: { email?: string; error?: string } = {}) =>
+    reply.page(
+      'login',
+      {
+        title: 'Log in',
+        action: `/interaction/${loaded.interaction.id}/login`,
+        channelName: loaded.channel.name,
+        cancelable: true,
+        email: extra.email ?? loaded.request.loginHint ?? '',
+        error: extra.error,
+        registerUrl: `/register?next=${encodeURIComponent(`/interaction/${loaded.interaction.id}`)}`,
+      },
+      pageOptions(loaded),
+    )
+
+  /** Which data items the consent page asks about: the undecided ones, or all with prompt=consent or a public channel. */
+  const shownItems = (loaded: Loaded, undecided: DataItem[]): DataItem[] => {
+    const requested = loaded.request.scopes.filter(isDataItem)
+    return loaded.request.prompt.includes('consent') || loaded.channel.isPublic ? requested : undecided
+  }
+
+  const consentPage = (
+    reply: FastifyReply,
+    loaded: Loaded,
+    user: { email: string; displayName: string },
+    profile: ProfilePlus,
+    items: DataItem[],
+    submitted?: { checked: Set<string>; body: Record<string, unknown>; errors: FieldErrors },
+  ) => {
+    const required = loaded.request.scopes
+      .filter((scope) => !isDataItem(scope))
+      .map((scope) => ({ label: REQUIRED_LABELS[scope] ?? scope, value: scope === 'profile' ? user.displayName : null }))
+    const optional = items.map((scope) => {
+      const value = scope === 'email' ? user.email : describeItem(profile, scope)
+      const fields =
+        value === null && scope !== 'email'
+          ? ITEM_FIELDS[scope as ProfileItem].map((field) => ({
+              name: field,
+              value: submitted ? textOf(submitted.body, field) : field === 'address.country' ? 'JP' : '',
+              error: submitted?.errors[field],
+              ...FIELD_PRESENTATION[field],
+            }))
+          : []
+      return { scope, label: ITEM_LABELS[scope], value, checked: submitted ? submitted.checked.has(scope) : true, fields }
+    })
+    return reply.code(submitted ? 400 : 200).page(
+      'consent',
+      {
+        title: `Share with ${loaded.channel.name}?`,
+        channelName: loaded.channel.name,
+        privacyPolicyUrl: loaded.channel.privacyPolicyUrl,
+        action: `/interaction/${loaded.interaction.id}/consent`,
+        required,
+        optional,
+        hasErrors: submitted !== undefined,
+      },
+      pageOptions(loaded),
+    )
+  }
+
+  /** Issues the code for the decided scopes and sends the browser back; the interaction ends. */
+  const complete = async (reply: FastifyReply, loaded: Loaded, userId: string, scopes: string[], authTime: Date, amr: string[]) => {
+    const now = new Date()
+    const code = await app.db.transaction().execute(async (trx) => {
+      if (!(await finishInteraction(trx, loaded.interaction.id))) return null
+      return issueAuthorizationCode(app.oauth, trx, loaded.request, userId, scopes, authTime, amr, now)
+    })
+    if (code === null) return reply.code(409).page('error', { title: 'Already done', heading: 'This login was already completed', message: 'Go back to the site.', link: { href: '/', label: 'Go to plusid' } })
+    return replyToCallback(reply, loaded.request, { code, state: loaded.request.state, iss: issuer })
+  }
+
+  app.get('/interaction/:id', { preHandler: app.loadSession }, async (request, reply) => {
+    const loaded = await load(request, reply)
+    if (!loaded) return reply
+    try {
+      const next = await decideNextStep(app.oauth, loaded.request, loaded.channel, sessionOf(request), loggedInNow(request, loaded.interaction), new Date())
+      if (next.step === 'login') return loginPage(reply, loaded)
+      const auth = request.auth!
+      if (next.step === 'consent') {
+        return consentPage(reply, loaded, auth.user, await findProfile(app.db, auth.user.id), shownItems(loaded, next.undecided))
+      }
+      return complete(reply, loaded, auth.user.id, next.scopes, auth.session.authTime, next.amr)
+    } catch (error) {
+      if (error instanceof OAuthError) return fail(reply, loaded, error)
+      throw error
+    }
+  })
+
+  app.post('/interaction/:id/login', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
+    const loaded = await load(request, reply)
+    if (!loaded) return reply
+    const body = formBody(request.body)
+    if (body.decision === 'cancel') return fail(reply, loaded, new OAuthError('access_denied', 'the user cancelled the login'))
+    const email = textOf(body, 'email')
+    const password = textOf(body, 'password')
+    const user = email.length <= 320 && password.length <= 1024 ? await authenticate(app.db, email.trim(), password) : null
+    if (!user) {
+      request.log.info('login failed')
+      return loginPage(reply.code(401), loaded, { email, error: LOGIN_FAILED })
+    }
+    const now = new Date()
+    await endSession(app.db, request.auth?.token)
+    const session = await startSession(app.db, user.id, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, authTime: now }, { now, ttlSeconds: config.sessionTtlSeconds })
+    await recordInteractionLogin(app.db, loaded.interaction.id, user.id, now)
+    request.log.info({ userId: user.id }, 'login succeeded')
+    return reply.setSessionCookie(session.token, session.expiresAt).redirect(`/interaction/${loaded.interaction.id}`, 303)
+  })
+
+  app.post('/interaction/:id/consent', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
+    const loaded = await load(request, reply)
+    if (!loaded) return reply
+    const body = formBody(request.body)
+    try {
+      const next = await decideNextStep(app.oauth, loaded.request, loaded.channel, sessionOf(request), loggedInNow(request, loaded.interaction), new Date())
+      if (next.step === 'login') return reply.redirect(`/interaction/${loaded.interaction.id}`, 303)
+      if (body.decision !== 'allow') return fail(reply, loaded, new OAuthError('access_denied', 'The resource owner denied the request.'))
+      const auth = request.auth!
+      const profile = await findProfile(app.db, auth.user.id)
+      const shown = shownItems(loaded, next.step === 'consent' ? next.undecided : [])
+      const checked = new Set([body.items ?? []].flat().filter((item): item is string => typeof item === 'string' && (shown as string[]).includes(item)))
+
+      // Checked items the user has not registered are filled in on this page, validated as in the editor.
+      const toFill = shown.filter((item): item is ProfileItem => item !== 'email' && checked.has(item) && describeItem(profile, item) === null)
+      const filled = validateProfileForm(body, toFill)
+      const errors: FieldErrors = filled.ok ? {} : { ...filled.errors }
+      if (filled.ok) {
+        for (const item of toFill) {
+          const key = { real_name: 'realName', gender: 'gender', birthdate: 'birthdate', phone: 'phoneNumber', address: 'address' }[item] as keyof ProfilePlus
+          if (filled.profile[key] === null) errors[ITEM_FIELDS[item][0]] = 'is required to share this item (or uncheck it)'
+        }
+      }
+      if (Object.keys(errors).length > 0) return consentPage(reply, loaded, auth.user, profile, shown, { checked, body, errors })
+
+      const required = loaded.request.scopes.filter((scope) => !isDataItem(scope))
+      const granted = [...required, ...shown.filter((item) => checked.has(item))]
+      const refused = shown.filter((item) => !checked.has(item))
+      const grant = await app.db.transaction().execute(async (trx) => {
+        if (toFill.length > 0 && filled.ok) await saveProfile(trx, auth.user.id, filled.profile)
+        return recordDecision(trx, auth.user.id, loaded.channel.id, granted, refused)
+      })
+      request.log.info({ userId: auth.user.id, channelId: loaded.channel.id, granted, refused }, 'consent recorded')
+      const amr = [loggedInNow(request, loaded.interaction) ? 'pwd' : 'linesso']
+      return complete(reply, loaded, auth.user.id, grantedScopes(loaded.request.scopes, grant), auth.session.authTime, amr)
+    } catch (error) {
+      if (error instanceof OAuthError) return fail(reply, loaded, error)
+      throw error
+    }
+  })
+}

@@ -1,0 +1,32 @@
+// The protocol's JSON endpoints, in one scope whose error handler answers RFC-shaped JSON.
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { OAuthError } from '../../oauth/errors.ts'
+import { replyJsonError } from '../../http/oauth-reply.ts'
+import discovery from './discovery.ts'
+import token from './token.ts'
+import userinfo from './userinfo.ts'
+import profile from './profile.ts'
+import verify from './verify.ts'
+import revoke from './revoke.ts'
+import introspect from './introspect.ts'
+import channelToken from './channel-token.ts'
+
+export default async function oauthRoutes(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError | OAuthError, request, reply) => {
+    if (error instanceof OAuthError) return replyJsonError(reply, error)
+    const status = error.statusCode ?? 500
+    if (status >= 400 && status < 500) {
+      return replyJsonError(reply, new OAuthError('invalid_request', status === 415 ? 'Content-Type must be application/x-www-form-urlencoded' : 'the request body could not be read'))
+    }
+    request.log.error({ err: error }, 'protocol request failed')
+    return replyJsonError(reply, new OAuthError('server_error', 'the server could not complete the request'))
+  })
+  await app.register(discovery)
+  await app.register(token)
+  await app.register(userinfo)
+  await app.register(profile)
+  await app.register(verify)
+  await app.register(revoke)
+  await app.register(introspect)
+  await app.register(channelToken)
+}

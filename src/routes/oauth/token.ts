@@ -1,0 +1,47 @@
+// POST /oauth2/v2.1/token: authorization_code and refresh_token (RFC 6749 §4.1.3, §6).
+import { z } from 'zod'
+import type { FastifyInstance } from 'fastify'
+import { parseParams } from '../../http/parse.ts'
+import { replyJsonError } from '../../http/oauth-reply.ts'
+import { authenticateChannel, readClientCredentials } from '../../oauth/client-auth.ts'
+import { ENDPOINTS } from '../../oauth/discovery.ts'
+import { OAuthError } from '../../oauth/errors.ts'
+import { exchangeAuthorizationCode } from '../../oauth/grants/authorization-code.ts'
+import { refreshTokens } from '../../oauth/grants/refresh-token.ts'
+import { formBody } from '../../http/forms.ts'
+
+const TokenRequest = z.discriminatedUnion('grant_type', [
+  z.object({ grant_type: z.literal('authorization_code'), code: z.string().min(1, 'is required'), redirect_uri: z.string().min(1, 'is required'), code_verifier: z.string().optional() }),
+  z.object({ grant_type: z.literal('refresh_token'), refresh_token: z.string().min(1, 'is required'), scope: z.string().optional() }),
+])
+
+export default async function tokenRoute(app: FastifyInstance) {
+  app.post(ENDPOINTS.token, async (request, reply) => {
+    const body = requireForm(request.headers['content-type'], request.body)
+    const grantType = body.grant_type
+    if (grantType === undefined || grantType === '') throw new OAuthError('invalid_request', 'grant_type is required')
+    if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
+      throw new OAuthError(typeof grantType === 'string' ? 'unsupported_grant_type' : 'invalid_request', typeof grantType === 'string' ? `unsupported grant_type: ${grantType}` : 'grant_type was given more than once')
+    }
+    const params = parseParams(TokenRequest, body)
+    const credentials = readClientCredentials(request.headers.authorization, body)
+    try {
+      const channel = await authenticateChannel(app.db, credentials)
+      const now = new Date()
+      const tokens =
+        params.grant_type === 'authorization_code' ? await exchangeAuthorizationCode(app.oauth, channel, params, now) : await refreshTokens(app.oauth, channel, params, now)
+      return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokens)
+    } catch (error) {
+      if (error instanceof OAuthError) return replyJsonError(reply, error, { basicAuthUsed: credentials.method === 'client_secret_basic' })
+      throw error
+    }
+  })
+}
+
+/** Token-style endpoints take form bodies only (RFC 6749 §3.2). */
+export function requireForm(contentType: string | undefined, body: unknown): Record<string, unknown> {
+  if (!contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+    throw new OAuthError('invalid_request', 'Content-Type must be application/x-www-form-urlencoded')
+  }
+  return formBody(body)
+}

@@ -1,0 +1,28 @@
+// A user's decisions per channel: items granted and items refused.
+import type { Executor } from './database.ts'
+import type { Grant } from '../oauth/interaction.ts'
+
+export async function findGrant(db: Executor, userId: string, channelId: string): Promise<Grant | null> {
+  const row = await db.selectFrom('grants').select(['granted_items', 'refused_items']).where('user_id', '=', userId).where('channel_id', '=', channelId).executeTakeFirst()
+  return row ? { grantedItems: row.granted_items, refusedItems: row.refused_items } : null
+}
+
+/**
+ * Records a consent decision: the items decided now replace earlier decisions on the same items;
+ * items not asked about keep what was decided before.
+ */
+export async function recordDecision(db: Executor, userId: string, channelId: string, granted: readonly string[], refused: readonly string[]): Promise<Grant> {
+  const previous = (await findGrant(db, userId, channelId)) ?? { grantedItems: [], refusedItems: [] }
+  const decided = new Set([...granted, ...refused])
+  const grant = {
+    grantedItems: [...new Set([...previous.grantedItems.filter((item) => !decided.has(item)), ...granted])],
+    refusedItems: [...new Set([...previous.refusedItems.filter((item) => !decided.has(item)), ...refused])],
+  }
+  const now = new Date()
+  await db
+    .insertInto('grants')
+    .values({ user_id: userId, channel_id: channelId, granted_items: grant.grantedItems, refused_items: grant.refusedItems, updated_at: now, last_used_at: now })
+    .onConflict((conflict) => conflict.columns(['user_id', 'channel_id']).doUpdateSet({ granted_items: grant.grantedItems, refused_items: grant.refusedItems, updated_at: now }))
+    .execute()
+  return grant
+}

@@ -1,0 +1,236 @@
+// Authorization codes, access tokens, refresh tokens and channel access tokens — all stored by
+// the SHA-256 of the value the client holds. The hot paths read what they need in one round trip.
+import { sql } from 'kysely'
+import type { ClaimSource } from '../oauth/claims.ts'
+import type { Executor } from './database.ts'
+import { profileFromRow, type ProfileColumns } from './profiles.ts'
+
+const PROFILE_COLUMNS = sql.raw(
+  'p.family_name, p.given_name, p.middle_name, p.family_name_pronunciation, p.given_name_pronunciation, p.gender, p.birthdate, p.phone_number, p.postal_code, p.region, p.locality, p.street_address, p.country',
+)
+
+type UserColumns = { email: string; display_name: string; picture_url: string | null } & ProfileColumns
+
+function claimSource(row: UserColumns): ClaimSource {
+  return { email: row.email, displayName: row.display_name, pictureUrl: row.picture_url, profile: profileFromRow(row) }
+}
+
+export interface AuthorizationCode {
+  channelId: string
+  userId: string
+  redirectUri: string
+  scopes: string[]
+  nonce: string | null
+  codeChallenge: string | null
+  authTime: Date
+  amr: string[]
+  tokenFamily: string
+  expiresAt: Date
+}
+
+/** Stores a code and marks the grant as used now, in one statement. */
+export async function insertAuthorizationCode(db: Executor, codeHash: Uint8Array, code: AuthorizationCode): Promise<void> {
+  await db
+    .with('touched', (qb) =>
+      qb.updateTable('grants').set({ last_used_at: new Date() }).where('user_id', '=', code.userId).where('channel_id', '=', code.channelId).returning('user_id'),
+    )
+    .insertInto('authorization_codes')
+    .values({
+      code_hash: codeHash,
+      channel_id: code.channelId,
+      user_id: code.userId,
+      redirect_uri: code.redirectUri,
+      scopes: code.scopes,
+      nonce: code.nonce,
+      code_challenge: code.codeChallenge,
+      auth_time: code.authTime,
+      amr: code.amr,
+      token_family: code.tokenFamily,
+      expires_at: code.expiresAt,
+    })
+    .execute()
+}
+
+export type CodeClaim = { status: 'claimed'; code: AuthorizationCode; user: ClaimSource } | { status: 'reused'; tokenFamily: string } | { status: 'unknown' }
+
+/**
+ * Marks the code used and returns it with its user's claims, in one committed statement: a check
+ * failing afterwards (PKCE, redirect_uri) still leaves the code burnt. A code used before answers
+ * `reused` with the family of tokens it issued, to be revoked.
+ */
+export async function claimAuthorizationCode(db: Executor, codeHash: Uint8Array, now: Date): Promise<CodeClaim> {
+  const claimed = await sql<Record<string, unknown> & UserColumns>`
+    UPDATE authorization_codes c SET consumed_at = ${now}
+    FROM users u LEFT JOIN profiles p ON p.user_id = u.id
+    WHERE c.code_hash = ${codeHash} AND c.consumed_at IS NULL AND u.id = c.user_id
+    RETURNING c.channel_id, c.user_id, c.redirect_uri, c.scopes, c.nonce, c.code_challenge, c.auth_time, c.amr,
+              c.token_family, c.expires_at, u.email, u.display_name, u.picture_url, ${PROFILE_COLUMNS}`.execute(db)
+  const row = claimed.rows[0]
+  if (row) {
+    return {
+      status: 'claimed',
+      code: {
+        channelId: row.channel_id as string,
+        userId: row.user_id as string,
+        redirectUri: row.redirect_uri as string,
+        scopes: row.scopes as string[],
+        nonce: row.nonce as string | null,
+        codeChallenge: row.code_challenge as string | null,
+        authTime: row.auth_time as Date,
+        amr: row.amr as string[],
+        tokenFamily: row.token_family as string,
+        expiresAt: row.expires_at as Date,
+      },
+      user: claimSource(row),
+    }
+  }
+  const used = await db.selectFrom('authorization_codes').select('token_family').where('code_hash', '=', codeHash).executeTakeFirst()
+  return used ? { status: 'reused', tokenFamily: used.token_family } : { status: 'unknown' }
+}
+
+export interface NewTokens {
+  family: string
+  channelId: string
+  userId: string
+  scopes: string[]
+  accessTokenHash: Uint8Array
+  accessExpiresAt: Date
+  /** Absent when the refresh token is kept (confidential channels refresh without rotation). */
+  refresh?: { hash: Uint8Array; expiresAt: Date; authTime: Date; amr: string[] }
+}
+
+/** Stores an access token and, when given, a refresh token, in one statement. */
+export async function insertTokens(db: Executor, tokens: NewTokens): Promise<void> {
+  const access = {
+    token_hash: tokens.accessTokenHash,
+    token_family: tokens.family,
+    channel_id: tokens.channelId,
+    user_id: tokens.userId,
+    scopes: tokens.scopes,
+    expires_at: tokens.accessExpiresAt,
+  }
+  if (!tokens.refresh) {
+    await db.insertInto('access_tokens').values(access).execute()
+    return
+  }
+  const refresh = tokens.refresh
+  await db
+    .with('access', (qb) => qb.insertInto('access_tokens').values(access).returning('token_hash'))
+    .insertInto('refresh_tokens')
+    .values({
+      token_hash: refresh.hash,
+      token_family: tokens.family,
+      channel_id: tokens.channelId,
+      user_id: tokens.userId,
+      scopes: tokens.scopes,
+      auth_time: refresh.authTime,
+      amr: refresh.amr,
+      expires_at: refresh.expiresAt,
+    })
+    .execute()
+}
+
+/** Revokes every access and refresh token of a family (code reuse, refresh token reuse, revoke). */
+export async function revokeTokenFamily(db: Executor, family: string, now: Date): Promise<void> {
+  await db
+    .with('access', (qb) => qb.updateTable('access_tokens').set({ revoked_at: now }).where('token_family', '=', family).where('revoked_at', 'is', null).returning('token_family'))
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now })
+    .where('token_family', '=', family)
+    .where('revoked_at', 'is', null)
+    .execute()
+}
+
+export interface AccessTokenRecord {
+  channelId: string
+  userId: string
+  scopes: string[]
+  family: string
+  createdAt: Date
+  expiresAt: Date
+  revokedAt: Date | null
+  pairwiseSecret: Uint8Array
+  user: ClaimSource
+}
+
+/** The token, its channel's pairwise secret and its user's claims, in one round trip (userinfo). */
+export async function findAccessToken(db: Executor, tokenHash: Uint8Array): Promise<AccessTokenRecord | undefined> {
+  const result = await sql<Record<string, unknown> & UserColumns>`
+    SELECT a.channel_id, a.user_id, a.scopes, a.token_family, a.created_at, a.expires_at, a.revoked_at, pr.pairwise_secret,
+           u.email, u.display_name, u.picture_url, ${PROFILE_COLUMNS}
+    FROM access_tokens a
+    JOIN channels c ON c.id = a.channel_id
+    JOIN providers pr ON pr.id = c.provider_id
+    JOIN users u ON u.id = a.user_id
+    LEFT JOIN profiles p ON p.user_id = a.user_id
+    WHERE a.token_hash = ${tokenHash}`.execute(db)
+  const row = result.rows[0]
+  if (!row) return undefined
+  return {
+    channelId: row.channel_id as string,
+    userId: row.user_id as string,
+    scopes: row.scopes as string[],
+    family: row.token_family as string,
+    createdAt: row.created_at as Date,
+    expiresAt: row.expires_at as Date,
+    revokedAt: row.revoked_at as Date | null,
+    pairwiseSecret: row.pairwise_secret as Uint8Array,
+    user: claimSource(row),
+  }
+}
+
+export async function revokeAccessToken(db: Executor, tokenHash: Uint8Array, channelId: string, now: Date): Promise<void> {
+  await db.updateTable('access_tokens').set({ revoked_at: now }).where('token_hash', '=', tokenHash).where('channel_id', '=', channelId).where('revoked_at', 'is', null).execute()
+}
+
+export interface RefreshTokenRecord {
+  family: string
+  channelId: string
+  userId: string
+  scopes: string[]
+  authTime: Date
+  amr: string[]
+  createdAt: Date
+  expiresAt: Date
+  consumedAt: Date | null
+  revokedAt: Date | null
+}
+
+export async function findRefreshToken(db: Executor, tokenHash: Uint8Array): Promise<RefreshTokenRecord | undefined> {
+  const row = await db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
+  return (
+    row && {
+      family: row.token_family,
+      channelId: row.channel_id,
+      userId: row.user_id,
+      scopes: row.scopes,
+      authTime: row.auth_time,
+      amr: row.amr,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      consumedAt: row.consumed_at,
+      revokedAt: row.revoked_at,
+    }
+  )
+}
+
+/** Marks a refresh token consumed (rotation); false when another request consumed it first. */
+export async function consumeRefreshToken(db: Executor, tokenHash: Uint8Array, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('refresh_tokens')
+    .set({ consumed_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('consumed_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+export async function insertChannelAccessToken(db: Executor, tokenHash: Uint8Array, channelId: string, expiresAt: Date): Promise<void> {
+  await db.insertInto('channel_access_tokens').values({ token_hash: tokenHash, channel_id: channelId, expires_at: expiresAt }).execute()
+}
+
+export async function findChannelAccessToken(db: Executor, tokenHash: Uint8Array): Promise<{ channelId: string; expiresAt: Date } | undefined> {
+  const row = await db.selectFrom('channel_access_tokens').select(['channel_id', 'expires_at']).where('token_hash', '=', tokenHash).executeTakeFirst()
+  return row && { channelId: row.channel_id, expiresAt: row.expires_at }
+}
