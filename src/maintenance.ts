@@ -1,22 +1,50 @@
 // Periodic cleanup: expired rows are deleted in small batches so no statement holds locks long.
 // Every process runs it; the deletes are idempotent, so several processes doing it is harmless.
+import { sql } from 'kysely'
 import type { Logger } from 'pino'
 import type { Executor } from './storage/database.ts'
 import { deleteExpiredSessions } from './storage/sessions.ts'
+import { deleteExpiredInteractions } from './storage/interactions.ts'
 
-export async function deleteExpiredRows(db: Executor, now: Date, batchSize = 1000): Promise<number> {
-  let total = 0
-  for (;;) {
-    const deleted = await deleteExpiredSessions(db, now, batchSize)
-    total += deleted
-    if (deleted < batchSize) return total
+/** Used codes are kept this long after expiry, so a late replay is still recognised and revokes. */
+const USED_CODE_RETENTION_MS = 24 * 3600 * 1000
+/** Expired interactions stay a day, so a late form gets the "expired" page rather than "not found". */
+const INTERACTION_RETENTION_MS = 24 * 3600 * 1000
+
+type BatchDelete = (db: Executor, now: Date, batchSize: number) => Promise<number>
+
+async function deleteWhereExpired(db: Executor, table: 'authorization_codes' | 'access_tokens' | 'refresh_tokens' | 'channel_access_tokens', key: string, before: Date, batchSize: number): Promise<number> {
+  const result = await sql`DELETE FROM ${sql.table(table)} WHERE ${sql.ref(key)} IN (SELECT ${sql.ref(key)} FROM ${sql.table(table)} WHERE expires_at <= ${before} LIMIT ${batchSize})`.execute(db)
+  return Number(result.numAffectedRows ?? 0)
+}
+
+const CLEANUPS: Record<string, BatchDelete> = {
+  sessions: (db, now, n) => deleteExpiredSessions(db, now, n),
+  interactions: (db, now, n) => deleteExpiredInteractions(db, new Date(now.getTime() - INTERACTION_RETENTION_MS), n),
+  authorization_codes: (db, now, n) => deleteWhereExpired(db, 'authorization_codes', 'code_hash', new Date(now.getTime() - USED_CODE_RETENTION_MS), n),
+  access_tokens: (db, now, n) => deleteWhereExpired(db, 'access_tokens', 'token_hash', now, n),
+  refresh_tokens: (db, now, n) => deleteWhereExpired(db, 'refresh_tokens', 'token_hash', now, n),
+  channel_access_tokens: (db, now, n) => deleteWhereExpired(db, 'channel_access_tokens', 'token_hash', now, n),
+}
+
+/** Deletes every expired row, batch by batch; returns how many per table. */
+export async function deleteExpiredRows(db: Executor, now: Date, batchSize = 1000): Promise<Record<string, number>> {
+  const deleted: Record<string, number> = {}
+  for (const [table, cleanup] of Object.entries(CLEANUPS)) {
+    deleted[table] = 0
+    for (;;) {
+      const count = await cleanup(db, now, batchSize)
+      deleted[table] += count
+      if (count < batchSize) break
+    }
   }
+  return deleted
 }
 
 export function startCleanup(db: Executor, log: Pick<Logger, 'info' | 'warn'>, intervalMs = 10 * 60 * 1000): () => void {
   const run = () =>
     deleteExpiredRows(db, new Date()).then(
-      (deleted) => deleted > 0 && log.info({ deleted }, 'expired sessions deleted'),
+      (deleted) => Object.values(deleted).some((n) => n > 0) && log.info({ deleted }, 'expired rows deleted'),
       (error) => log.warn({ err: error }, 'cleanup of expired rows failed'),
     )
   const timer = setInterval(run, intervalMs)

@@ -23,7 +23,8 @@ export interface TokenResponse {
 export interface IssueInput {
   channel: Channel
   userId: string
-  user: ClaimSource
+  /** Needed for the ID token's claims only. */
+  user?: ClaimSource
   scopes: string[]
   authTime: Date
   amr: string[]
@@ -54,7 +55,7 @@ export async function issueTokens(ctx: OAuthContext, db: Executor, input: IssueI
     expires_in: ctx.config.accessTokenTtlSeconds,
     scope: input.scopes.join(' '),
   }
-  if (input.withIdToken && input.scopes.includes('openid')) {
+  if (input.withIdToken && input.user && input.scopes.includes('openid')) {
     response.id_token = await signIdToken(ctx.keys, ctx.masterKey, {
       issuer: ctx.issuer,
       channel: input.channel,

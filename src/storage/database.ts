@@ -22,7 +22,24 @@ export interface Database {
   readonly kind: 'postgres' | 'embedded'
   readonly db: Kysely<DB>
   withRawConnection<T>(fn: (connection: RawConnection) => Promise<T>): Promise<T>
+  /** Calls `listener` for every query until the returned function is called (round-trip counting). */
+  watchQueries(listener: (event: LogEvent) => void): () => void
   close(): Promise<void>
+}
+
+/** Kysely's log hook, fanned out to whoever watches; free when nobody does. */
+function queryLog(onQuery?: (event: LogEvent) => void) {
+  const listeners = new Set<(event: LogEvent) => void>()
+  if (onQuery) listeners.add(onQuery)
+  return {
+    log: (event: LogEvent) => {
+      for (const listener of listeners) listener(event)
+    },
+    watchQueries(listener: (event: LogEvent) => void) {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    },
+  }
 }
 
 export interface DatabaseOptions {
@@ -53,10 +70,12 @@ function openPostgres(databaseUrl: string, onQuery?: (event: LogEvent) => void):
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 })
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {})
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...(onQuery ? { log: onQuery } : {}) })
+  const { log, watchQueries } = queryLog(onQuery)
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log })
   return {
     kind: 'postgres',
     db,
+    watchQueries,
     async withRawConnection(fn) {
       const client = await pool.connect()
       try {
@@ -92,10 +111,12 @@ async function openEmbedded(dataDir: string | undefined, onQuery?: (event: LogEv
   } else {
     pglite = await PGlite.create()
   }
-  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite), ...(onQuery ? { log: onQuery } : {}) })
+  const { log, watchQueries } = queryLog(onQuery)
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite), log })
   return {
     kind: 'embedded',
     db,
+    watchQueries,
     async withRawConnection(fn) {
       // Hold Kysely's only connection so no other query interleaves with the raw statements.
       return db.connection().execute(() =>

@@ -5,7 +5,6 @@
 import { sha256 } from '../../crypto/tokens.ts'
 import type { Channel } from '../../storage/channels.ts'
 import { consumeRefreshToken, findRefreshToken, revokeTokenFamily } from '../../storage/oauth-tokens.ts'
-import { findUserClaims } from '../../storage/users.ts'
 import type { OAuthContext } from '../context.ts'
 import { OAuthError } from '../errors.ts'
 import { isDataItem } from '../scopes.ts'
@@ -39,24 +38,23 @@ export async function refreshTokens(ctx: OAuthContext, channel: Channel, params:
   // A permission suspended since the login stops the data at the next refresh.
   scopes = scopes.filter((scope) => !isDataItem(scope) || channel.approvedItems.includes(scope))
 
-  const user = await findUserClaims(ctx.db, token.userId)
-  if (!user) throw new OAuthError('invalid_grant', 'invalid refresh token')
+  // No ID token on refresh (LINE), so the user's claims are not read.
+  const input = {
+    channel,
+    userId: token.userId,
+    scopes,
+    authTime: token.authTime,
+    amr: token.amr,
+    nonce: null,
+    family: token.family,
+    withIdToken: false,
+    now,
+  }
+  // A confidential channel keeps its refresh token: one insert, no transaction needed.
+  if (!channel.isPublic) return issueTokens(ctx, ctx.db, { ...input, refresh: { issue: false, existing: params.refresh_token } })
+  // A public channel's token is consumed and replaced together, or not at all.
   return ctx.db.transaction().execute(async (trx) => {
-    if (channel.isPublic && !(await consumeRefreshToken(trx, hash, now))) {
-      throw new OAuthError('invalid_grant', 'refresh token already used')
-    }
-    return issueTokens(ctx, trx, {
-      channel,
-      userId: token.userId,
-      user,
-      scopes,
-      authTime: token.authTime,
-      amr: token.amr,
-      nonce: null,
-      family: token.family,
-      refresh: channel.isPublic ? { issue: true, expiresAt: token.expiresAt } : { issue: false, existing: params.refresh_token },
-      withIdToken: false,
-      now,
-    })
+    if (!(await consumeRefreshToken(trx, hash, now))) throw new OAuthError('invalid_grant', 'refresh token already used')
+    return issueTokens(ctx, trx, { ...input, refresh: { issue: true, expiresAt: token.expiresAt } })
   })
 }
