@@ -10,13 +10,16 @@ import { verifyPassword } from '../../src/auth/password.ts'
 import { uniqueEmail } from '../helpers/browser.ts'
 import { createTestDatabase, testDatabase } from '../helpers/database.ts'
 import { readMigrationFiles } from '../../src/storage/migrate.ts'
+import { TEST_MASTER_KEY } from '../helpers/app.ts'
+import { findChannel } from '../../src/storage/channels.ts'
+import { open } from '../../src/crypto/secret-box.ts'
 
 const database = await testDatabase()
 
 async function cli(...argv: string[]) {
   let stdout = ''
   let stderr = ''
-  const code = await runCli(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: {} }, { database })
+  const code = await runCli(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: {} }, { database, masterKey: TEST_MASTER_KEY })
   return { code, stdout, stderr, json: () => JSON.parse(stdout) }
 }
 
@@ -140,4 +143,100 @@ test('the plusid binary runs against the configured database and exits non-zero 
     await drop()
     fs.rmSync(dataDir, { recursive: true, force: true })
   }
+})
+
+test('channel create registers a channel with a shown-once secret, stored only hashed (and sealed for HS256)', async () => {
+  const result = await cli('channel', 'create', '--name', 'Shop', '--callback-url', 'https://shop.example/cb', '--callback-url', 'http://localhost:8080/cb', '--id-token-alg', 'HS256', '--error-style', 'line', '--provider', 'Shop Inc', '--publish', '--json')
+  assert.equal(result.code, 0, result.stderr)
+  const { channel_id: channelId, channel_secret: secret } = result.json()
+  assert.match(channelId, /^\d{10}$/)
+  assert.match(secret, /^[0-9a-f]{32}$/)
+  const channel = (await findChannel(database.db, channelId))!
+  assert.deepEqual(channel.callbackUrls, ['https://shop.example/cb', 'http://localhost:8080/cb'])
+  assert.equal(channel.kind, 'web')
+  assert.equal(channel.idTokenAlg, 'HS256')
+  assert.equal(channel.status, 'published')
+  assert.equal(channel.errorStyle, 'line')
+  const row = await database.db.selectFrom('channels').selectAll().where('id', '=', channelId).executeTakeFirstOrThrow()
+  assert.ok(!Buffer.from(row.secret_hash!).toString('hex').includes(secret), 'the secret is not stored in clear')
+  assert.ok(!row.secret_encrypted!.includes(secret))
+  assert.equal(open(TEST_MASTER_KEY, row.secret_encrypted!, `channel-secret:${channelId}`), secret)
+  const provider = await database.db.selectFrom('providers').select('id').where('name', '=', 'Shop Inc').executeTakeFirst()
+  assert.equal(provider?.id, channel.providerId, 'the provider was created')
+})
+
+test('channel create: public kinds get no secret; ES256 channels keep no sealed secret; developing by default', async () => {
+  const spa = await cli('channel', 'create', '--name', 'App', '--callback-url', 'https://app.example/cb', '--kind', 'spa', '--json')
+  assert.equal(spa.code, 0, spa.stderr)
+  assert.equal(spa.json().channel_secret, undefined)
+  const channel = (await findChannel(database.db, spa.json().channel_id))!
+  assert.equal(channel.isPublic, true)
+  assert.equal(channel.status, 'developing')
+  const web = await cli('channel', 'create', '--name', 'Web', '--callback-url', 'https://web.example/cb', '--json')
+  const row = await database.db.selectFrom('channels').selectAll().where('id', '=', web.json().channel_id).executeTakeFirstOrThrow()
+  assert.equal(row.secret_encrypted, null)
+  assert.equal(row.id_token_alg, 'ES256')
+})
+
+test('channel create refuses bad callback URLs, kinds and algorithms with exit code 2', async () => {
+  const cases: [string[], RegExp][] = [
+    [['--callback-url', 'http://shop.example/cb'], /must use https/],
+    [['--callback-url', 'https://shop.example/cb#frag'], /fragment/],
+    [['--callback-url', 'https://*.example/cb'], /wildcard/],
+    [['--callback-url', 'not a url'], /absolute URL/],
+    [[], /at least one callback URL/],
+    [['--callback-url', 'https://ok.example/cb', '--kind', 'desktop'], /--kind must be web, spa or native/],
+    [['--callback-url', 'https://ok.example/cb', '--id-token-alg', 'none'], /--id-token-alg must be ES256, RS256 or HS256/],
+    [['--callback-url', 'https://ok.example/cb', '--kind', 'spa', '--id-token-alg', 'HS256'], /HS256 needs a channel secret/],
+  ]
+  for (const [args, message] of cases) {
+    const result = await cli('channel', 'create', '--name', 'Bad', ...args, '--json')
+    assert.equal(result.code, 2, args.join(' '))
+    assert.match(JSON.parse(result.stderr).message, message, args.join(' '))
+  }
+})
+
+test('channel create --owner makes the account an owner of the provider', async () => {
+  const email = uniqueEmail('owner')
+  assert.equal((await cli('user', 'create', '--email', email, '--password', 'owner password', '--name', 'O')).code, 0)
+  const result = await cli('channel', 'create', '--name', 'Owned', '--callback-url', 'https://owned.example/cb', '--provider', 'Owned Inc', '--owner', email, '--json')
+  assert.equal(result.code, 0, result.stderr)
+  const members = await database.db.selectFrom('provider_members').innerJoin('users', 'users.id', 'provider_members.user_id').select(['users.email', 'provider_members.role']).execute()
+  assert.ok(members.some((m) => m.email === email && m.role === 'owner'))
+  const unknown = await cli('channel', 'create', '--name', 'X', '--callback-url', 'https://x.example/cb', '--owner', 'nobody@example.com')
+  assert.equal(unknown.code, 1)
+})
+
+test('channel permit approves items; unknown items and channels are refused', async () => {
+  const { channel_id: channelId } = (await cli('channel', 'create', '--name', 'P', '--callback-url', 'https://p.example/cb', '--json')).json()
+  const result = await cli('channel', 'permit', channelId, 'phone', 'address', '--json')
+  assert.equal(result.code, 0, result.stderr)
+  assert.deepEqual(result.json(), { channel_id: channelId, permitted: ['phone', 'address'] })
+  assert.deepEqual((await findChannel(database.db, channelId))!.approvedItems, ['address', 'phone'])
+  const bad = await cli('channel', 'permit', channelId, 'shoe_size', '--json')
+  assert.equal(bad.code, 2)
+  assert.match(JSON.parse(bad.stderr).message, /must be one of email, real_name/)
+  assert.equal((await cli('channel', 'permit', '0000000000', 'phone')).code, 1)
+  assert.equal((await cli('channel', 'permit', channelId)).code, 2)
+})
+
+test('keys rotate: next becomes current, a new next is published, the old current is retired but still published', async () => {
+  const before = await database.db.selectFrom('signing_keys').selectAll().execute()
+  const result = await cli('keys', 'rotate', '--json')
+  assert.equal(result.code, 0, result.stderr)
+  const { current, next } = result.json()
+  const after = await database.db.selectFrom('signing_keys').selectAll().execute()
+  const byKid = new Map(after.map((k) => [k.kid, k]))
+  assert.equal(byKid.get(current)?.state, 'current')
+  assert.equal(byKid.get(next)?.state, 'next')
+  const previousNext = before.find((k) => k.alg === 'ES256' && k.state === 'next')
+  if (previousNext) assert.equal(previousNext.kid, current, 'the published next key is the one that becomes current')
+  const previousCurrent = before.find((k) => k.alg === 'ES256' && k.state === 'current')
+  if (previousCurrent) {
+    const retired = byKid.get(previousCurrent.kid)!
+    assert.equal(retired.state, 'retired')
+    assert.ok(retired.expires_at!.getTime() > Date.now() + 3600 * 1000, 'kept until the tokens it signed expired')
+  }
+  for (const key of after) assert.ok(!JSON.stringify(key.public_jwk).includes('"d"'), 'public JWKs only')
+  assert.ok(after.every((key) => key.private_jwk_encrypted.startsWith('v1.')), 'private keys sealed')
 })
