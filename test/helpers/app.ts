@@ -7,6 +7,10 @@ import { loadConfig, type Config } from '../../src/config.ts'
 import { KeyStore } from '../../src/oauth/keys.ts'
 import { testDatabase } from './database.ts'
 
+// Opened while the test file is being imported, so its cleanup belongs to the whole file (a
+// node:test `after` registered inside a test would close it after that test).
+await testDatabase()
+
 /** One master key per test process, like one per deployment. */
 export const TEST_MASTER_KEY = randomBytes(32)
 
