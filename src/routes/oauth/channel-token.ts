@@ -2,7 +2,6 @@
 // (line-login-v2.1.md §1 #12), needed by /user/v1/deauthorize.
 import type { FastifyInstance } from 'fastify'
 import { randomToken, sha256 } from '../../crypto/tokens.ts'
-import { replyJsonError } from '../../http/oauth-reply.ts'
 import { authenticateChannel, readClientCredentials } from '../../oauth/client-auth.ts'
 import { ENDPOINTS } from '../../oauth/discovery.ts'
 import { OAuthError } from '../../oauth/errors.ts'
@@ -18,15 +17,10 @@ export default async function channelTokenRoute(app: FastifyInstance) {
       throw new OAuthError(body.grant_type === undefined ? 'invalid_request' : 'unsupported_grant_type', body.grant_type === undefined ? 'grant_type is required' : 'grant_type must be client_credentials')
     }
     const credentials = readClientCredentials(request.headers.authorization, body)
-    try {
-      const channel = await authenticateChannel(app.db, credentials)
-      if (channel.isPublic) throw new OAuthError('unauthorized_client', 'channel access tokens need a channel secret')
-      const token = randomToken()
-      await insertChannelAccessToken(app.db, sha256(token), channel.id, new Date(Date.now() + CHANNEL_TOKEN_TTL_SECONDS * 1000))
-      return reply.header('cache-control', 'no-store').send({ token_type: 'Bearer', access_token: token, expires_in: CHANNEL_TOKEN_TTL_SECONDS })
-    } catch (error) {
-      if (error instanceof OAuthError) return replyJsonError(reply, error, { basicAuthUsed: credentials.method === 'client_secret_basic' })
-      throw error
-    }
+    const channel = await authenticateChannel(app.db, credentials)
+    if (channel.isPublic) throw new OAuthError('unauthorized_client', 'channel access tokens need a channel secret')
+    const token = randomToken()
+    await insertChannelAccessToken(app.db, sha256(token), channel.id, new Date(Date.now() + CHANNEL_TOKEN_TTL_SECONDS * 1000))
+    return reply.header('cache-control', 'no-store').send({ token_type: 'Bearer', access_token: token, expires_in: CHANNEL_TOKEN_TTL_SECONDS })
   })
 }

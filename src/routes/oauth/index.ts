@@ -13,7 +13,8 @@ import channelToken from './channel-token.ts'
 
 export default async function oauthRoutes(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | OAuthError, request, reply) => {
-    if (error instanceof OAuthError) return replyJsonError(reply, error)
+    // RFC 6749 §5.2: a client that tried Basic authentication gets a Basic challenge with invalid_client.
+    if (error instanceof OAuthError) return replyJsonError(reply, error, { basicAuthUsed: /^basic /i.test(request.headers.authorization ?? '') })
     const status = error.statusCode ?? 500
     if (status >= 400 && status < 500) {
       return replyJsonError(reply, new OAuthError('invalid_request', status === 415 ? 'Content-Type must be application/x-www-form-urlencoded' : 'the request body could not be read'))

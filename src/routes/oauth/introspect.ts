@@ -1,6 +1,5 @@
 // POST /oauth2/v2.1/introspect (RFC 7662), for authenticated confidential channels.
 import type { FastifyInstance } from 'fastify'
-import { replyJsonError } from '../../http/oauth-reply.ts'
 import { authenticateChannel, readClientCredentials } from '../../oauth/client-auth.ts'
 import { ENDPOINTS } from '../../oauth/discovery.ts'
 import { OAuthError } from '../../oauth/errors.ts'
@@ -12,14 +11,9 @@ export default async function introspectRoute(app: FastifyInstance) {
   app.post(ENDPOINTS.introspection, async (request, reply) => {
     const body = requireForm(request.headers['content-type'], request.body)
     const credentials = readClientCredentials(request.headers.authorization, body)
-    try {
-      const channel = await authenticateChannel(app.db, credentials)
-      if (channel.isPublic) throw new OAuthError('invalid_client', 'introspection is for confidential channels')
-      const { token, hint } = tokenParameter(body)
-      return reply.header('cache-control', 'no-store').send(await introspectToken(app.db, channel, token, hint, new Date()))
-    } catch (error) {
-      if (error instanceof OAuthError) return replyJsonError(reply, error, { basicAuthUsed: credentials.method === 'client_secret_basic' })
-      throw error
-    }
+    const channel = await authenticateChannel(app.db, credentials)
+    if (channel.isPublic) throw new OAuthError('invalid_client', 'introspection is for confidential channels')
+    const { token, hint } = tokenParameter(body)
+    return reply.header('cache-control', 'no-store').send(await introspectToken(app.db, channel, token, hint, new Date()))
   })
 }

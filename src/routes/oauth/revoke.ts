@@ -1,7 +1,6 @@
 // POST /oauth2/v2.1/revoke: LINE's form (access_token, client_id, client_secret) and RFC 7009's
 // (token, token_type_hint). Unknown tokens answer 200 too (RFC 7009 §2.2).
 import type { FastifyInstance } from 'fastify'
-import { replyJsonError } from '../../http/oauth-reply.ts'
 import { authenticateChannel, readClientCredentials } from '../../oauth/client-auth.ts'
 import { ENDPOINTS } from '../../oauth/discovery.ts'
 import { OAuthError } from '../../oauth/errors.ts'
@@ -23,14 +22,9 @@ export default async function revokeRoute(app: FastifyInstance) {
   app.post(ENDPOINTS.revocation, async (request, reply) => {
     const body = requireForm(request.headers['content-type'], request.body)
     const credentials = readClientCredentials(request.headers.authorization, body)
-    try {
-      const channel = await authenticateChannel(app.db, credentials)
-      const { token, hint } = tokenParameter(body)
-      await revokeToken(app.db, channel, token, hint, new Date())
-      return reply.header('cache-control', 'no-store').code(200).send()
-    } catch (error) {
-      if (error instanceof OAuthError) return replyJsonError(reply, error, { basicAuthUsed: credentials.method === 'client_secret_basic' })
-      throw error
-    }
+    const channel = await authenticateChannel(app.db, credentials)
+    const { token, hint } = tokenParameter(body)
+    await revokeToken(app.db, channel, token, hint, new Date())
+    return reply.header('cache-control', 'no-store').code(200).send()
   })
 }

@@ -2,7 +2,6 @@
 import { z } from 'zod'
 import type { FastifyInstance } from 'fastify'
 import { parseParams } from '../../http/parse.ts'
-import { replyJsonError } from '../../http/oauth-reply.ts'
 import { authenticateChannel, readClientCredentials } from '../../oauth/client-auth.ts'
 import { ENDPOINTS } from '../../oauth/discovery.ts'
 import { OAuthError } from '../../oauth/errors.ts'
@@ -25,16 +24,11 @@ export default async function tokenRoute(app: FastifyInstance) {
     }
     const params = parseParams(TokenRequest, body)
     const credentials = readClientCredentials(request.headers.authorization, body)
-    try {
-      const channel = await authenticateChannel(app.db, credentials)
-      const now = new Date()
-      const tokens =
-        params.grant_type === 'authorization_code' ? await exchangeAuthorizationCode(app.oauth, channel, params, now) : await refreshTokens(app.oauth, channel, params, now)
-      return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokens)
-    } catch (error) {
-      if (error instanceof OAuthError) return replyJsonError(reply, error, { basicAuthUsed: credentials.method === 'client_secret_basic' })
-      throw error
-    }
+    const channel = await authenticateChannel(app.db, credentials)
+    const now = new Date()
+    const tokens =
+      params.grant_type === 'authorization_code' ? await exchangeAuthorizationCode(app.oauth, channel, params, now) : await refreshTokens(app.oauth, channel, params, now)
+    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokens)
   })
 }
 
