@@ -5,6 +5,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Executor } from '../storage/database.ts'
 import { deleteSession, extendSession, findSessionWithUser, insertSession, type SessionRecord } from '../storage/sessions.ts'
 import type { User } from '../storage/users.ts'
+import type { Grant } from '../oauth/interaction.ts'
 
 const TOKEN_FORMAT = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
 
@@ -19,6 +20,8 @@ export interface ActiveSession {
   token: string
   /** Set when the expiry moved forward: the cookie must be sent again with the new lifetime. */
   renewedUntil: Date | null
+  /** The user's grant to the channel named by `grantFor` (null: none); absent when not asked. */
+  grant?: Grant | null
 }
 
 function hashSecret(secret: string): Buffer {
@@ -51,11 +54,11 @@ export async function startSession(
  * used in the second half of its lifetime is extended by a full lifetime (one write at most per
  * half-lifetime, not one per request).
  */
-export async function resolveSession(db: Executor, token: string | undefined, clock: SessionClock): Promise<ActiveSession | null> {
+export async function resolveSession(db: Executor, token: string | undefined, clock: SessionClock, grantFor?: string): Promise<ActiveSession | null> {
   const match = token ? TOKEN_FORMAT.exec(token) : null
   if (!match) return null
   const [fullToken, id, secret] = match as unknown as [string, string, string]
-  const found = await findSessionWithUser(db, id)
+  const found = await findSessionWithUser(db, id, grantFor)
   if (!found) return null
   const stored = Buffer.from(found.session.secretHash)
   const given = hashSecret(secret)

@@ -10,12 +10,14 @@ import type { AuthorizationRequest } from './authorize.ts'
 import type { OAuthContext } from './context.ts'
 import { OAuthError } from './errors.ts'
 import { IdTokenError, verifyIdToken } from './id-token.ts'
-import { nextStep, type NextStep } from './interaction.ts'
+import { nextStep, type Grant, type NextStep } from './interaction.ts'
 import { pairwiseSubject } from './subject.ts'
 
 export interface SessionUser {
   userId: string
   authTime: Date
+  /** The grant to this channel when the caller read it already (null: none); else it is read here. */
+  grant?: Grant | null
 }
 
 export async function decideNextStep(
@@ -28,7 +30,10 @@ export async function decideNextStep(
 ): Promise<NextStep> {
   const hintMismatch = session !== null && request.idTokenHint !== undefined && (await hintedSubject(ctx, request.idTokenHint)) !== pairwiseSubject(channel.pairwiseSecret, session.userId)
   const [mayUseChannel, grant] = session
-    ? await Promise.all([channel.status === 'published' || mayUseDevelopingChannel(ctx.db, channel, session.userId), findGrant(ctx.db, session.userId, channel.id)])
+    ? await Promise.all([
+        channel.status === 'published' || mayUseDevelopingChannel(ctx.db, channel, session.userId),
+        session.grant !== undefined ? session.grant : findGrant(ctx.db, session.userId, channel.id),
+      ])
     : [true, null]
   return nextStep({ request, channelIsPublic: channel.isPublic, session, loggedInNow, hintMismatch, mayUseChannel, grant, now })
 }

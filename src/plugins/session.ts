@@ -16,6 +16,8 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     loadSession(request: FastifyRequest, reply: FastifyReply): Promise<void>
+    /** loadSession, also reading the user's grant to a channel in the same round trip. */
+    loadSessionWithGrant(request: FastifyRequest, reply: FastifyReply, channelId: string): Promise<void>
     requireUser(request: FastifyRequest, reply: FastifyReply): Promise<void>
     sessionCookieName: string
   }
@@ -39,13 +41,15 @@ export default fp<{ config: Config }>(
       return this.clearCookie(name, options)
     })
 
-    app.decorate('loadSession', async (request: FastifyRequest, reply: FastifyReply) => {
+    const load = async (request: FastifyRequest, reply: FastifyReply, grantFor?: string) => {
       const token = request.cookies[name]
       if (!token) return
-      request.auth = await resolveSession(app.db, token, { now: new Date(), ttlSeconds: config.sessionTtlSeconds })
+      request.auth = await resolveSession(app.db, token, { now: new Date(), ttlSeconds: config.sessionTtlSeconds }, grantFor)
       if (!request.auth) reply.clearSessionCookie()
       else if (request.auth.renewedUntil) reply.setSessionCookie(request.auth.token, request.auth.renewedUntil)
-    })
+    }
+    app.decorate('loadSession', (request: FastifyRequest, reply: FastifyReply) => load(request, reply))
+    app.decorate('loadSessionWithGrant', (request: FastifyRequest, reply: FastifyReply, channelId: string) => load(request, reply, channelId))
 
     app.decorate('requireUser', async (request: FastifyRequest, reply: FastifyReply) => {
       await app.loadSession(request, reply)

@@ -43,8 +43,9 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
     }
     try {
       const authorization = validateAuthorizationRequest(params, target)
-      await app.loadSession(request, reply)
-      const session = request.auth ? { userId: request.auth.user.id, authTime: request.auth.session.authTime } : null
+      // The session, its user and their grant to this channel: one round trip.
+      await app.loadSessionWithGrant(request, reply, target.channel.id)
+      const session = request.auth ? { userId: request.auth.user.id, authTime: request.auth.session.authTime, grant: request.auth.grant ?? null } : null
       const next = await decideNextStep(app.oauth, authorization, target.channel, session, false, now)
       if (next.step === 'issue') {
         const code = await issueAuthorizationCode(app.oauth, app.db, authorization, session!.userId, next.scopes, session!.authTime, next.amr, now)
