@@ -12,14 +12,35 @@ export const PASSWORD_HASH_OPTIONS: Readonly<Options> = Object.freeze({
   parallelism: 1,
 })
 
+/**
+ * argon2 runs on libuv's thread pool (4 threads by default), which WebCrypto signing and other
+ * async work share. At most two hashes run at once, so a storm of logins queues here instead of
+ * occupying every pool thread and stalling token and userinfo requests.
+ */
+const MAX_CONCURRENT_HASHES = 2
+let running = 0
+const waiting: (() => void)[] = []
+
+async function limited<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve))
+  else running++
+  try {
+    return await work()
+  } finally {
+    const next = waiting.shift()
+    if (next) next()
+    else running--
+  }
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, PASSWORD_HASH_OPTIONS)
+  return limited(() => hash(password, PASSWORD_HASH_OPTIONS))
 }
 
 /** False for a wrong password and for a hash that cannot be read (never throws on bad data). */
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
   try {
-    return await verify(passwordHash, password)
+    return await limited(() => verify(passwordHash, password))
   } catch {
     return false
   }
