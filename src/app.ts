@@ -18,6 +18,7 @@ import oauthRoutes from './routes/oauth/index.ts'
 import authorizeRoutes from './routes/authorize.ts'
 import interactionRoutes from './routes/interaction.ts'
 import endSessionRoutes from './routes/end-session.ts'
+import metricsPlugin from './plugins/metrics.ts'
 
 export interface AppOptions {
   database: Database
@@ -66,6 +67,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     reply.code(404).page('error', { title: 'Not found', heading: 'Page not found', message: 'There is no page at this address.', link: { href: '/', label: 'Back to plusid' } }),
   )
 
+  if (config.metrics) await app.register(metricsPlugin, { database: options.database })
   await app.register(healthRoutes)
   await app.register(accountRoutes, { config })
   await app.register(accountPages)

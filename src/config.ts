@@ -22,6 +22,11 @@ export interface Config {
   readonly authorizationCodeTtlSeconds: number
   readonly accessTokenTtlSeconds: number
   readonly refreshTokenTtlSeconds: number
+  /** How often expired rows are deleted, and how often rotated signing keys are looked for. */
+  readonly cleanupIntervalSeconds: number
+  readonly keyRefreshSeconds: number
+  /** Serve GET /metrics (Prometheus text) on the main port. */
+  readonly metrics: boolean
   readonly trustProxy: boolean
   /** Derived from publicUrl: https means Secure, `__Host-` cookies and HSTS. */
   readonly secureCookies: boolean
@@ -98,6 +103,9 @@ const Env = z.object({
   AUTHORIZATION_CODE_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(10, 600).default(60)),
   ACCESS_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(60, 90 * 24 * 3600).default(30 * 24 * 3600)),
   REFRESH_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(3600, 365 * 24 * 3600).default(90 * 24 * 3600)),
+  CLEANUP_INTERVAL_SECONDS: z.preprocess(emptyToUndefined, integer(1, 24 * 3600).default(600)),
+  KEY_REFRESH_SECONDS: z.preprocess(emptyToUndefined, integer(1, 3600).default(60)),
+  METRICS: z.preprocess(emptyToUndefined, boolean.default(false)),
   TRUST_PROXY: z.preprocess(emptyToUndefined, boolean.default(false)),
 })
 
@@ -131,6 +139,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authorizationCodeTtlSeconds: e.AUTHORIZATION_CODE_TTL_SECONDS,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+    cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
+    keyRefreshSeconds: e.KEY_REFRESH_SECONDS,
+    metrics: e.METRICS,
     trustProxy: e.TRUST_PROXY,
     secureCookies: publicUrl.startsWith('https:'),
   })

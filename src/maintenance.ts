@@ -1,6 +1,7 @@
 // Periodic cleanup: expired rows are deleted in small batches so no statement holds locks long.
 // Every process runs it; the deletes are idempotent, so several processes doing it is harmless.
-import { sql } from 'kysely'
+import { sql, type Kysely } from 'kysely'
+import type { DB } from './storage/schema.ts'
 import type { Logger } from 'pino'
 import type { Executor } from './storage/database.ts'
 import { deleteExpiredSessions } from './storage/sessions.ts'
@@ -27,13 +28,23 @@ const CLEANUPS: Record<string, BatchDelete> = {
   channel_access_tokens: (db, now, n) => deleteWhereExpired(db, 'channel_access_tokens', 'token_hash', now, n),
 }
 
-/** Deletes every expired row, batch by batch; returns how many per table. */
-export async function deleteExpiredRows(db: Executor, now: Date, batchSize = 1000): Promise<Record<string, number>> {
+const CLEANUP_LOCK = 7_052_818_115
+
+/**
+ * Deletes every expired row, batch by batch, each batch a short transaction holding an advisory
+ * lock, so with many processes one cleans at a time. Returns how many rows per table, or null when
+ * another process holds the lock.
+ */
+export async function deleteExpiredRows(db: Kysely<DB>, now: Date, batchSize = 1000): Promise<Record<string, number> | null> {
   const deleted: Record<string, number> = {}
   for (const [table, cleanup] of Object.entries(CLEANUPS)) {
     deleted[table] = 0
     for (;;) {
-      const count = await cleanup(db, now, batchSize)
+      const count = await db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${CLEANUP_LOCK}) AS locked`.execute(trx)
+        return rows[0]?.locked ? cleanup(trx, now, batchSize) : null
+      })
+      if (count === null) return null
       deleted[table] += count
       if (count < batchSize) break
     }
@@ -41,10 +52,10 @@ export async function deleteExpiredRows(db: Executor, now: Date, batchSize = 100
   return deleted
 }
 
-export function startCleanup(db: Executor, log: Pick<Logger, 'info' | 'warn'>, intervalMs = 10 * 60 * 1000): () => void {
+export function startCleanup(db: Kysely<DB>, log: Pick<Logger, 'info' | 'warn'>, intervalMs = 10 * 60 * 1000): () => void {
   const run = () =>
     deleteExpiredRows(db, new Date()).then(
-      (deleted) => Object.values(deleted).some((n) => n > 0) && log.info({ deleted }, 'expired rows deleted'),
+      (deleted) => deleted && Object.values(deleted).some((n) => n > 0) && log.info({ deleted }, 'expired rows deleted'),
       (error) => log.warn({ err: error }, 'cleanup of expired rows failed'),
     )
   const timer = setInterval(run, intervalMs)

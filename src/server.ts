@@ -27,8 +27,8 @@ try {
     throw error
   })
   if (applied.length > 0) log.info({ applied }, 'database migrated')
-  const app = await buildApp(config, { database, closeDatabase: true, logger: log, masterKey, refreshKeysEveryMs: 60_000 })
-  const stopCleanup = startCleanup(database.db, log)
+  const app = await buildApp(config, { database, closeDatabase: true, logger: log, masterKey, refreshKeysEveryMs: config.keyRefreshSeconds * 1000 })
+  const stopCleanup = startCleanup(database.db, log, config.cleanupIntervalSeconds * 1000)
   app.addHook('onClose', async () => stopCleanup())
   await app.listen({ host: config.host, port: config.port })
   const where = database.kind === 'embedded' ? `embedded database in ${config.dataDir}` : 'PostgreSQL server'
