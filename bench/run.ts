@@ -23,7 +23,15 @@ import { openDatabase, type Database } from '../src/storage/database.ts'
 import { migrate } from '../src/storage/migrate.ts'
 import { saveProfile } from '../src/storage/profiles.ts'
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, soak: { type: 'string' } } })
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '3' },
+    soak: { type: 'string' },
+    // Only scenarios whose name contains this text; --profile writes a V8 CPU profile of the server.
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+  },
+})
 const SECONDS = Number(args.seconds)
 const SOAK_SECONDS = args.soak ? Number(args.soak) : undefined
 const CONCURRENCY = [1, 16, 64]
@@ -96,7 +104,7 @@ async function freePort(): Promise<number> {
 const port = await freePort()
 const BASE = `http://127.0.0.1:${port}`
 const soakEnv = SOAK_SECONDS ? { ACCESS_TOKEN_TTL_SECONDS: '60', AUTHORIZATION_CODE_TTL_SECONDS: '10', SESSION_TTL_SECONDS: '3600', CLEANUP_INTERVAL_SECONDS: '10' } : {}
-const server: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+const server: ChildProcess = spawn(process.execPath, [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : []), '--import', 'tsx', 'src/server.ts'], {
   env: { ...process.env, DATABASE_URL: benchDbUrl ?? '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: BASE, PLUSID_MASTER_KEY: MASTER_KEY, LOG_LEVEL: 'warn', METRICS: 'true', ...soakEnv },
   stdio: ['ignore', 'pipe', 'inherit'],
 })
@@ -332,13 +340,19 @@ const scenarios: [string, number, (worker: number) => Promise<void>][] = [
   ['JWKS', 1, async () => void (await request('/oauth2/v2.1/certs'))],
   ['discovery', 1, async () => void (await request('/.well-known/openid-configuration'))],
 ]
-for (const [name, requestsPerOp, op] of scenarios) {
+for (const [name, requestsPerOp, op] of scenarios.filter(([name]) => !args.only || name.includes(args.only))) {
   await load(name, 4, 0.5, requestsPerOp, op) // warm up
   for (const concurrency of CONCURRENCY) {
     const result = await load(name, concurrency, SECONDS, requestsPerOp, op)
     results.push(result)
     console.log(`  ${name} c=${concurrency}: ${result.opsPerSecond.toFixed(0)} ops/s`)
   }
+}
+
+if (args.only) {
+  await stopServer()
+  console.table(results.map((r) => ({ scenario: r.scenario, c: r.concurrency, opsPerSecond: Math.round(r.opsPerSecond), cpuMsPerOp: r.serverCpuMsPerOp.toFixed(3), queriesPerOp: r.queriesPerOp })))
+  process.exit(0)
 }
 
 // The peer comparison flow: authorize → consent page → consent POST → code exchange → userinfo → refresh.

@@ -1,10 +1,11 @@
 // ID tokens (plusid.md §3): signed with the channel's algorithm — ES256 or RS256 with a published
 // key (header carries its kid), or HS256 keyed with the channel secret (no kid, as LINE's).
 import { createHash } from 'node:crypto'
-import { SignJWT, decodeProtectedHeader, jwtVerify, decodeJwt, errors as joseErrors, type JWTPayload } from 'jose'
+import { decodeProtectedHeader, jwtVerify, decodeJwt, errors as joseErrors, type JWTPayload } from 'jose'
 import { open } from '../crypto/secret-box.ts'
 import type { Channel } from '../storage/channels.ts'
 import type { KeyStore } from './keys.ts'
+import { signCompactJws } from './jws.ts'
 
 export const ID_TOKEN_TTL_SECONDS = 3600
 
@@ -44,12 +45,11 @@ export async function signIdToken(keys: KeyStore, masterKey: Buffer, input: IdTo
     ...(input.accessToken ? { at_hash: accessTokenHash(input.accessToken) } : {}),
     ...input.claims,
   }
-  const jwt = new SignJWT(payload)
   if (input.channel.idTokenAlg === 'HS256') {
-    return jwt.setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(channelSecretKey(masterKey, input.channel))
+    return signCompactJws({ typ: 'JWT' }, payload, { alg: 'HS256', secret: channelSecretKey(masterKey, input.channel) })
   }
   const key = keys.signingKey(input.channel.idTokenAlg)
-  return jwt.setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid }).sign(key.privateKey)
+  return signCompactJws({ typ: 'JWT', kid: key.kid }, payload, { alg: key.alg, privateKey: key.privateKey })
 }
 
 export type IdTokenProblem = 'malformed' | 'signature' | 'issuer' | 'expired' | 'audience'

@@ -2,7 +2,7 @@
 // changes (checked once a minute), never per request. Every process of a deployment shares them
 // through the database; a rotation publishes the next key before anyone signs with it, so a
 // process that learns of the rotation a minute late still signs with a published key.
-import { createHash } from 'node:crypto'
+import { createHash, createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { sql } from 'kysely'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
 import { open, seal } from '../crypto/secret-box.ts'
@@ -17,7 +17,8 @@ const KEY_LOCK = 7_052_818_114
 export interface SigningKey {
   kid: string
   alg: KeyAlg
-  privateKey: CryptoKey
+  /** node:crypto's form of the key, for synchronous signing (see jws.ts). */
+  privateKey: KeyObject
 }
 
 interface Snapshot {
@@ -134,7 +135,7 @@ export class KeyStore {
       publicKeys.set(stored.kid, { alg: stored.alg, key: (await importJWK(stored.publicJwk as JWK, stored.alg)) as CryptoKey })
       if (stored.state === 'current') {
         const privateJwk = JSON.parse(open(this.masterKey, stored.privateJwkEncrypted, `signing-key:${stored.kid}`)) as JWK
-        current.set(stored.alg, { kid: stored.kid, alg: stored.alg, privateKey: (await importJWK(privateJwk, stored.alg)) as CryptoKey })
+        current.set(stored.alg, { kid: stored.kid, alg: stored.alg, privateKey: createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' }) })
       }
     }
     const jwksBody = JSON.stringify({ keys: keys.map((k) => k.publicJwk) })
