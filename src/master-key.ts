@@ -17,7 +17,13 @@ export function loadMasterKey(config: Config, log: Pick<Logger, 'warn'>): Buffer
   }
   const key = randomBytes(32)
   fs.mkdirSync(config.dataDir, { recursive: true })
-  fs.writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' })
+  try {
+    fs.writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' })
+  } catch (error) {
+    // Another process sharing the folder wrote it first: use that one.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadMasterKey(config, log)
+    throw error
+  }
   log.warn(`PLUSID_MASTER_KEY is not set: generated one in ${file}. Back it up; every plusid process sharing this database needs the same key.`)
   return key
 }

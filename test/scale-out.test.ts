@@ -99,7 +99,7 @@ test('three processes share sessions, codes, refresh tokens and key rotations', 
   response = await browser.get(new URL(response.headers.get('location')!, a).href)
   response = await browser.post(new URL(browser.formAction(), a).href, { decision: 'allow' })
   const spaCode = new URL(response.headers.get('location')!).searchParams.get('code')!
-  const spaTokens = await (await tokenRequest(b, { grant_type: 'authorization_code', code: spaCode, redirect_uri: CALLBACK, client_id: spa.channelId, code_verifier: verifier })).json()
+  const spaTokens = (await (await tokenRequest(b, { grant_type: "authorization_code", code: spaCode, redirect_uri: CALLBACK, client_id: spa.channelId, code_verifier: verifier })).json()) as { refresh_token: string }
   assert.ok(spaTokens.refresh_token)
   const refreshes = await Promise.all(
     Array.from({ length: 20 }, (_, i) => tokenRequest(bases[i % 3]!, { grant_type: 'refresh_token', refresh_token: spaTokens.refresh_token, client_id: spa.channelId })),
@@ -119,7 +119,7 @@ test('three processes share sessions, codes, refresh tokens and key rotations', 
   // And signs with the new current key.
   response = await browser.get(authorize(a, web.channelId))
   const newCode = new URL(response.headers.get('location')!).searchParams.get('code')!
-  const tokens = await (await tokenRequest(c, { grant_type: 'authorization_code', code: newCode, redirect_uri: CALLBACK, client_id: web.channelId, client_secret: web.channelSecret! })).json()
-  const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url').toString())
+  const tokens = (await (await tokenRequest(c, { grant_type: "authorization_code", code: newCode, redirect_uri: CALLBACK, client_id: web.channelId, client_secret: web.channelSecret! })).json()) as { id_token: string }
+  const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0]!, 'base64url').toString())
   assert.equal(header.kid, rotated.ES256.current)
 })
