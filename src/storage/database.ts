@@ -1,6 +1,7 @@
 // Opens the one database plusid uses: a PostgreSQL server through `pg` when DATABASE_URL is set,
 // otherwise PostgreSQL compiled to WebAssembly (PGlite) keeping its files in DATA_DIR. Both speak
 // the same SQL, so the rest of the code never asks which one it has.
+import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
@@ -70,6 +71,7 @@ function openPostgres(databaseUrl: string, onQuery?: (event: LogEvent) => void):
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 })
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {})
+  pool.on('connect', preparePerConnection)
   const { log, watchQueries } = queryLog(onQuery)
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log })
   return {
@@ -93,6 +95,25 @@ function openPostgres(databaseUrl: string, onQuery?: (event: LogEvent) => void):
       // Kysely ends the pool only if it ran a query itself; raw connections alone do not count.
       if (!pool.ended) await pool.end()
     },
+  }
+}
+
+/**
+ * Every parameterised statement becomes a named prepared statement of its connection, named by a
+ * hash of its text: PostgreSQL then parses and plans each query shape once per connection instead
+ * of on every request (the hot paths run the same few statements over and over).
+ */
+function preparePerConnection(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  const names = new Map<string, string>()
+  ;(client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || typeof callback === 'function') return query(text, values, callback)
+    let name = names.get(text)
+    if (!name) {
+      name = 'p' + createHash('sha1').update(text).digest('hex')
+      names.set(text, name)
+    }
+    return query({ name, text, values })
   }
 }
 
