@@ -49,32 +49,52 @@ export async function startSession(
   return { token: `${id}.${secret}`, expiresAt }
 }
 
+export interface SessionToken {
+  token: string
+  id: string
+  secret: string
+}
+
+/** The parts of a session cookie's value, or null when it is not one. */
+export function parseSessionToken(token: string | undefined): SessionToken | null {
+  const match = token ? TOKEN_FORMAT.exec(token) : null
+  return match ? { token: match[0], id: match[1]!, secret: match[2]! } : null
+}
+
 /**
  * The session a cookie names, or null when it is malformed, unknown, forged or expired. A session
  * used in the second half of its lifetime is extended by a full lifetime (one write at most per
  * half-lifetime, not one per request).
  */
 export async function resolveSession(db: Executor, token: string | undefined, clock: SessionClock, grantFor?: string): Promise<ActiveSession | null> {
-  const match = token ? TOKEN_FORMAT.exec(token) : null
-  if (!match) return null
-  const [fullToken, id, secret] = match as unknown as [string, string, string]
-  const found = await findSessionWithUser(db, id, grantFor)
-  if (!found) return null
+  const parsed = parseSessionToken(token)
+  if (!parsed) return null
+  return acceptSession(db, parsed, await findSessionWithUser(db, parsed.id, grantFor), clock)
+}
+
+/** Checks a session row read by the caller (possibly joined into a larger query) against the cookie. */
+export async function acceptSession(
+  db: Executor,
+  parsed: SessionToken,
+  found: { session: SessionRecord; user: User; grant?: Grant | null } | undefined,
+  clock: SessionClock,
+): Promise<ActiveSession | null> {
+  if (!found || found.session.id !== parsed.id) return null
   const stored = Buffer.from(found.session.secretHash)
-  const given = hashSecret(secret)
+  const given = hashSecret(parsed.secret)
   if (stored.length !== given.length || !timingSafeEqual(stored, given)) return null
   if (found.session.expiresAt.getTime() <= clock.now.getTime()) {
-    await deleteSession(db, id)
+    await deleteSession(db, parsed.id)
     return null
   }
   let renewedUntil: Date | null = null
   const lifetimeMs = clock.ttlSeconds * 1000
   if (found.session.expiresAt.getTime() - clock.now.getTime() < lifetimeMs / 2) {
     renewedUntil = new Date(clock.now.getTime() + lifetimeMs)
-    await extendSession(db, id, renewedUntil, clock.now)
+    await extendSession(db, parsed.id, renewedUntil, clock.now)
     found.session.expiresAt = renewedUntil
   }
-  return { ...found, token: fullToken, renewedUntil }
+  return { ...found, token: parsed.token, renewedUntil }
 }
 
 export async function endSession(db: Executor, token: string | undefined): Promise<void> {

@@ -5,7 +5,7 @@ import { randomToken, sha256 } from '../crypto/tokens.ts'
 import type { Executor } from '../storage/database.ts'
 import { mayUseDevelopingChannel, findChannel, type Channel } from '../storage/channels.ts'
 import { findGrant } from '../storage/grants.ts'
-import { insertAuthorizationCode } from '../storage/oauth-tokens.ts'
+import { insertAuthorizationCode, type AuthorizationCode } from '../storage/oauth-tokens.ts'
 import type { AuthorizationRequest } from './authorize.ts'
 import type { OAuthContext } from './context.ts'
 import { OAuthError } from './errors.ts'
@@ -49,11 +49,36 @@ async function hintedSubject(ctx: OAuthContext, idTokenHint: string): Promise<st
   }
 }
 
-export interface IssuedCode {
-  code: string
+/** A single-use code of ≥128 bits (here 256), bound to the channel, callback URL, PKCE and nonce. */
+export function newAuthorizationCode(
+  ctx: OAuthContext,
+  request: AuthorizationRequest,
+  userId: string,
+  scopes: string[],
+  authTime: Date,
+  amr: string[],
+  now: Date,
+): { code: string; record: { hash: Uint8Array } & AuthorizationCode } {
+  const code = randomToken()
+  return {
+    code,
+    record: {
+      hash: sha256(code),
+      channelId: request.clientId,
+      userId,
+      redirectUri: request.redirectUri,
+      scopes,
+      nonce: request.nonce ?? null,
+      codeChallenge: request.codeChallenge ?? null,
+      authTime,
+      amr,
+      tokenFamily: randomUUID(),
+      expiresAt: new Date(now.getTime() + ctx.config.authorizationCodeTtlSeconds * 1000),
+    },
+  }
 }
 
-/** A single-use code of ≥128 bits (here 256), bound to the channel, callback URL, PKCE and nonce. */
+/** Issues and stores a code (marking the grant used in the same statement). */
 export async function issueAuthorizationCode(
   ctx: OAuthContext,
   db: Executor,
@@ -64,18 +89,7 @@ export async function issueAuthorizationCode(
   amr: string[],
   now: Date,
 ): Promise<string> {
-  const code = randomToken()
-  await insertAuthorizationCode(db, sha256(code), {
-    channelId: request.clientId,
-    userId,
-    redirectUri: request.redirectUri,
-    scopes,
-    nonce: request.nonce ?? null,
-    codeChallenge: request.codeChallenge ?? null,
-    authTime,
-    amr,
-    tokenFamily: randomUUID(),
-    expiresAt: new Date(now.getTime() + ctx.config.authorizationCodeTtlSeconds * 1000),
-  })
+  const { code, record } = newAuthorizationCode(ctx, request, userId, scopes, authTime, amr, now)
+  await insertAuthorizationCode(db, record.hash, record)
   return code
 }

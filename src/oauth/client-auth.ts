@@ -43,8 +43,12 @@ export function readClientCredentials(authorization: string | undefined, body: R
  * public one presents none. The secret's hash is compared in constant time.
  */
 export async function authenticateChannel(db: Executor, credentials: ClientCredentials): Promise<Channel> {
-  const channel = await findChannel(db, credentials.clientId)
-  if (!channel) throw new OAuthError('invalid_client', 'invalid client_id')
+  return verifyChannelCredentials(await findChannel(db, credentials.clientId), credentials)
+}
+
+/** The same check on a channel the caller read itself (joined into a larger query). */
+export function verifyChannelCredentials(channel: Channel | undefined, credentials: ClientCredentials): Channel {
+  if (!channel || channel.id !== credentials.clientId) throw new OAuthError('invalid_client', 'invalid client_id')
   if (channel.isPublic) {
     if (credentials.secret !== undefined && credentials.secret !== '') throw new OAuthError('invalid_client', 'this channel has no client_secret')
     return channel

@@ -3,7 +3,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
-import { resolveSession, type ActiveSession } from '../auth/session.ts'
+import { acceptSession, parseSessionToken, resolveSession, type ActiveSession, type SessionToken } from '../auth/session.ts'
 import { cookieName } from './security.ts'
 
 declare module 'fastify' {
@@ -16,8 +16,10 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     loadSession(request: FastifyRequest, reply: FastifyReply): Promise<void>
-    /** loadSession, also reading the user's grant to a channel in the same round trip. */
-    loadSessionWithGrant(request: FastifyRequest, reply: FastifyReply, channelId: string): Promise<void>
+    /** The session cookie's parts, for routes that read the session inside a larger query. */
+    sessionToken(request: FastifyRequest): SessionToken | null
+    /** Sets request.auth from a session row the route read itself (see sessionToken). */
+    adoptSession(request: FastifyRequest, reply: FastifyReply, parsed: SessionToken | null, found: Parameters<typeof acceptSession>[2]): Promise<void>
     requireUser(request: FastifyRequest, reply: FastifyReply): Promise<void>
     sessionCookieName: string
   }
@@ -41,15 +43,20 @@ export default fp<{ config: Config }>(
       return this.clearCookie(name, options)
     })
 
-    const load = async (request: FastifyRequest, reply: FastifyReply, grantFor?: string) => {
-      const token = request.cookies[name]
-      if (!token) return
-      request.auth = await resolveSession(app.db, token, { now: new Date(), ttlSeconds: config.sessionTtlSeconds }, grantFor)
-      if (!request.auth) reply.clearSessionCookie()
-      else if (request.auth.renewedUntil) reply.setSessionCookie(request.auth.token, request.auth.renewedUntil)
+    const clock = () => ({ now: new Date(), ttlSeconds: config.sessionTtlSeconds })
+    const adopt = (request: FastifyRequest, reply: FastifyReply, session: ActiveSession | null) => {
+      request.auth = session
+      if (!session) reply.clearSessionCookie()
+      else if (session.renewedUntil) reply.setSessionCookie(session.token, session.renewedUntil)
     }
-    app.decorate('loadSession', (request: FastifyRequest, reply: FastifyReply) => load(request, reply))
-    app.decorate('loadSessionWithGrant', (request: FastifyRequest, reply: FastifyReply, channelId: string) => load(request, reply, channelId))
+    app.decorate('loadSession', async (request: FastifyRequest, reply: FastifyReply) => {
+      const token = request.cookies[name]
+      if (token) adopt(request, reply, await resolveSession(app.db, token, clock()))
+    })
+    app.decorate('sessionToken', (request: FastifyRequest) => parseSessionToken(request.cookies[name]))
+    app.decorate('adoptSession', async (request: FastifyRequest, reply: FastifyReply, parsed: SessionToken | null, found: Parameters<typeof acceptSession>[2]) => {
+      if (request.cookies[name]) adopt(request, reply, parsed ? await acceptSession(app.db, parsed, found, clock()) : null)
+    })
 
     app.decorate('requireUser', async (request: FastifyRequest, reply: FastifyReply) => {
       await app.loadSession(request, reply)

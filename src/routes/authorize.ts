@@ -11,7 +11,7 @@ import { decideNextStep, issueAuthorizationCode } from '../oauth/authorization-f
 import { ENDPOINTS } from '../oauth/discovery.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { cookieName } from '../plugins/security.ts'
-import { findChannel } from '../storage/channels.ts'
+import { findAuthorizeContext } from '../storage/contexts.ts'
 import { insertInteraction } from '../storage/interactions.ts'
 
 /** A login page left open longer than this gets the "expired" page (plusid.md §2). */
@@ -32,7 +32,10 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
 
   const authorize = async (request: FastifyRequest, reply: FastifyReply, params: Record<string, unknown>) => {
     const now = new Date()
-    const channel = typeof params.client_id === 'string' ? await findChannel(app.db, params.client_id) : undefined
+    // The channel, the session, its user and their grant to the channel: one round trip.
+    const sessionToken = app.sessionToken(request)
+    const context = typeof params.client_id === 'string' ? await findAuthorizeContext(app.db, params.client_id, sessionToken?.id ?? null) : undefined
+    const channel = context?.channel
     let target: ReturnType<typeof resolveChannelAndCallback>
     try {
       target = resolveChannelAndCallback(params, channel)
@@ -43,8 +46,7 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
     }
     try {
       const authorization = validateAuthorizationRequest(params, target)
-      // The session, its user and their grant to this channel: one round trip.
-      await app.loadSessionWithGrant(request, reply, target.channel.id)
+      await app.adoptSession(request, reply, sessionToken, context?.session)
       const session = request.auth ? { userId: request.auth.user.id, authTime: request.auth.session.authTime, grant: request.auth.grant ?? null } : null
       const next = await decideNextStep(app.oauth, authorization, target.channel, session, false, now)
       if (next.step === 'issue') {

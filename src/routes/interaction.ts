@@ -9,23 +9,26 @@ import { formBody, textOf } from '../http/forms.ts'
 import { authorizationErrorParams, replyToCallback } from '../http/oauth-reply.ts'
 import type { AuthorizationRequest } from '../oauth/authorize.ts'
 import { callbackWith } from '../oauth/authorize.ts'
-import { decideNextStep, issueAuthorizationCode } from '../oauth/authorization-flow.ts'
+import { decideNextStep, newAuthorizationCode } from '../oauth/authorization-flow.ts'
 import { OAuthError } from '../oauth/errors.ts'
-import { grantedScopes } from '../oauth/interaction.ts'
+import { grantedScopes, type Grant } from '../oauth/interaction.ts'
 import { isDataItem, type DataItem } from '../oauth/scopes.ts'
 import { cookieName } from '../plugins/security.ts'
 import { describeItem, FIELD_PRESENTATION, ITEM_LABELS } from '../profile/labels.ts'
 import { ITEM_FIELDS, validateProfileForm, type FieldErrors, type ProfileItem, type ProfilePlus } from '../profile/profile.ts'
-import { findChannel, type Channel } from '../storage/channels.ts'
-import { recordDecision } from '../storage/grants.ts'
-import { findInteraction, finishInteraction, recordInteractionLogin, type InteractionRecord } from '../storage/interactions.ts'
-import { findProfile, saveProfile } from '../storage/profiles.ts'
+import type { Channel } from '../storage/channels.ts'
+import { mergeDecision } from '../storage/grants.ts'
+import { completeInteraction, finishInteraction, recordInteractionLogin, type InteractionRecord } from '../storage/interactions.ts'
+import { findInteractionContext } from '../storage/contexts.ts'
+import { saveProfile } from '../storage/profiles.ts'
 import { LOGIN_FAILED } from './accounts.ts'
 
 interface Loaded {
   interaction: InteractionRecord
   request: AuthorizationRequest
   channel: Channel
+  /** The session user's Profile+ data (read with the interaction). */
+  profile: ProfilePlus
 }
 
 const REQUIRED_LABELS: Record<string, string> = { openid: 'Your plusid ID for this site', profile: 'Display name and picture' }
@@ -34,12 +37,16 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
   const browserCookie = cookieName(config, 'plusid_browser')
   const issuer = app.oauth.issuer
 
-  /** The interaction of the URL, if this browser started it and it has not expired; else a page says why. */
+  /**
+   * The interaction of the URL with its channel, the browser's session, the user's grant and
+   * profile (one round trip), if this browser started it and it has not expired; else a page says why.
+   */
   const load = async (request: FastifyRequest, reply: FastifyReply): Promise<Loaded | undefined> => {
     const { id } = request.params as { id: string }
-    const interaction = /^[A-Za-z0-9_-]{22}$/.test(id) ? await findInteraction(app.db, id) : undefined
+    const sessionToken = app.sessionToken(request)
+    const context = /^[A-Za-z0-9_-]{22}$/.test(id) ? await findInteractionContext(app.db, id, sessionToken?.id ?? null) : undefined
     const key = request.cookies[browserCookie]
-    if (!interaction || !key || !constantTimeEqual(sha256(key), interaction.browserHash)) {
+    if (!context || !key || !constantTimeEqual(sha256(key), context.interaction.browserHash)) {
       reply.code(404).page('error', {
         title: 'Login not found',
         heading: 'This login is no longer open',
@@ -48,12 +55,9 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       })
       return undefined
     }
+    await app.adoptSession(request, reply, sessionToken, context.session)
+    const { interaction, channel } = context
     const authorization = interaction.request as unknown as AuthorizationRequest
-    const channel = await findChannel(app.db, interaction.channelId)
-    if (!channel) {
-      reply.code(404).page('error', { title: 'Site not found', heading: 'This site is no longer registered', message: 'The site that sent you here was removed from plusid.', link: { href: '/', label: 'Go to plusid' } })
-      return undefined
-    }
     if (interaction.expiresAt.getTime() <= Date.now()) {
       const back = callbackWith(authorization.redirectUri, authorizationErrorParams(new OAuthError('access_denied', 'the login page expired'), authorization, issuer))
       reply.code(410).page(
@@ -68,7 +72,7 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       )
       return undefined
     }
-    return { interaction, request: authorization, channel }
+    return { interaction, request: authorization, channel, profile: context.profile }
   }
 
   /** Sends the error to the channel and closes the interaction. */
@@ -77,7 +81,8 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     return replyToCallback(reply, loaded.request, authorizationErrorParams(error, loaded.request, issuer))
   }
 
-  const sessionOf = (request: FastifyRequest) => (request.auth ? { userId: request.auth.user.id, authTime: request.auth.session.authTime } : null)
+  const sessionOf = (request: FastifyRequest) =>
+    request.auth ? { userId: request.auth.user.id, authTime: request.auth.session.authTime, grant: request.auth.grant ?? null } : null
   const loggedInNow = (request: FastifyRequest, interaction: InteractionRecord) =>
     request.auth !== null && interaction.userId === request.auth.user.id && interaction.authTime !== null
 
@@ -143,35 +148,51 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     )
   }
 
-  /** Issues the code for the decided scopes and sends the browser back; the interaction ends. */
-  const complete = async (reply: FastifyReply, loaded: Loaded, userId: string, scopes: string[], authTime: Date, amr: string[]) => {
+  /**
+   * Issues the code for the decided scopes and sends the browser back. The interaction ends, the
+   * grant is recorded and the code stored in one statement (with the profile fill-ins, if any, in
+   * the same transaction).
+   */
+  const complete = async (
+    reply: FastifyReply,
+    loaded: Loaded,
+    userId: string,
+    scopes: string[],
+    authTime: Date,
+    amr: string[],
+    decision: { grant: Grant; fills: Partial<ProfilePlus> | null } | null,
+  ) => {
     const now = new Date()
-    const code = await app.db.transaction().execute(async (trx) => {
-      if (!(await finishInteraction(trx, loaded.interaction.id))) return null
-      return issueAuthorizationCode(app.oauth, trx, loaded.request, userId, scopes, authTime, amr, now)
-    })
-    if (code === null) return reply.code(409).page('error', { title: 'Already done', heading: 'This login was already completed', message: 'Go back to the site.', link: { href: '/', label: 'Go to plusid' } })
+    const { code, record } = newAuthorizationCode(app.oauth, loaded.request, userId, scopes, authTime, amr, now)
+    const completion = { interactionId: loaded.interaction.id, userId, channelId: loaded.channel.id, grant: decision?.grant ?? null, code: record, now }
+    const fills = decision?.fills
+    const completed = fills
+      ? await app.db.transaction().execute(async (trx) => {
+          if (!(await completeInteraction(trx, completion))) return false
+          await saveProfile(trx, userId, fills)
+          return true
+        })
+      : await completeInteraction(app.db, completion)
+    if (!completed) return reply.code(409).page('error', { title: 'Already done', heading: 'This login was already completed', message: 'Go back to the site.', link: { href: '/', label: 'Go to plusid' } })
     return replyToCallback(reply, loaded.request, { code, state: loaded.request.state, iss: issuer })
   }
 
-  app.get('/interaction/:id', { preHandler: app.loadSession }, async (request, reply) => {
+  app.get('/interaction/:id', async (request, reply) => {
     const loaded = await load(request, reply)
     if (!loaded) return reply
     try {
       const next = await decideNextStep(app.oauth, loaded.request, loaded.channel, sessionOf(request), loggedInNow(request, loaded.interaction), new Date())
       if (next.step === 'login') return loginPage(reply, loaded)
       const auth = request.auth!
-      if (next.step === 'consent') {
-        return consentPage(reply, loaded, auth.user, await findProfile(app.db, auth.user.id), shownItems(loaded, next.undecided))
-      }
-      return complete(reply, loaded, auth.user.id, next.scopes, auth.session.authTime, next.amr)
+      if (next.step === 'consent') return consentPage(reply, loaded, auth.user, loaded.profile, shownItems(loaded, next.undecided))
+      return complete(reply, loaded, auth.user.id, next.scopes, auth.session.authTime, next.amr, null)
     } catch (error) {
       if (error instanceof OAuthError) return fail(reply, loaded, error)
       throw error
     }
   })
 
-  app.post('/interaction/:id/login', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
+  app.post('/interaction/:id/login', { preHandler: app.csrfProtection }, async (request, reply) => {
     const loaded = await load(request, reply)
     if (!loaded) return reply
     const body = formBody(request.body)
@@ -191,7 +212,7 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     return reply.setSessionCookie(session.token, session.expiresAt).redirect(`/interaction/${loaded.interaction.id}`, 303)
   })
 
-  app.post('/interaction/:id/consent', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
+  app.post('/interaction/:id/consent', { preHandler: app.csrfProtection }, async (request, reply) => {
     const loaded = await load(request, reply)
     if (!loaded) return reply
     const body = formBody(request.body)
@@ -200,7 +221,7 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       if (next.step === 'login') return reply.redirect(`/interaction/${loaded.interaction.id}`, 303)
       if (body.decision !== 'allow') return fail(reply, loaded, new OAuthError('access_denied', 'The resource owner denied the request.'))
       const auth = request.auth!
-      const profile = await findProfile(app.db, auth.user.id)
+      const profile = loaded.profile
       const shown = shownItems(loaded, next.step === 'consent' ? next.undecided : [])
       const checked = new Set([body.items ?? []].flat().filter((item): item is string => typeof item === 'string' && (shown as string[]).includes(item)))
 
@@ -216,16 +237,15 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       }
       if (Object.keys(errors).length > 0) return consentPage(reply, loaded, auth.user, profile, shown, { checked, body, errors })
 
+      // The items decided now replace earlier decisions on the same items; others stay as they were.
       const required = loaded.request.scopes.filter((scope) => !isDataItem(scope))
       const granted = [...required, ...shown.filter((item) => checked.has(item))]
       const refused = shown.filter((item) => !checked.has(item))
-      const grant = await app.db.transaction().execute(async (trx) => {
-        if (toFill.length > 0 && filled.ok) await saveProfile(trx, auth.user.id, filled.profile)
-        return recordDecision(trx, auth.user.id, loaded.channel.id, granted, refused)
-      })
+      const grant = mergeDecision(auth.grant ?? null, granted, refused)
       request.log.info({ userId: auth.user.id, channelId: loaded.channel.id, granted, refused }, 'consent recorded')
       const amr = [loggedInNow(request, loaded.interaction) ? 'pwd' : 'linesso']
-      return complete(reply, loaded, auth.user.id, grantedScopes(loaded.request.scopes, grant), auth.session.authTime, amr)
+      const fills = toFill.length > 0 && filled.ok ? filled.profile : null
+      return complete(reply, loaded, auth.user.id, grantedScopes(loaded.request.scopes, grant), auth.session.authTime, amr, { grant, fills })
     } catch (error) {
       if (error instanceof OAuthError) return fail(reply, loaded, error)
       throw error

@@ -30,9 +30,9 @@ export interface Channel {
   pairwiseSecret: Uint8Array
 }
 
-type ChannelRow = Selectable<ChannelsTable> & { approved_items: string[] | null; pairwise_secret: Uint8Array }
+export type ChannelRow = Selectable<ChannelsTable> & { approved_items: string[] | null; pairwise_secret: Uint8Array }
 
-function channelFromRow(row: ChannelRow): Channel {
+export function channelFromRow(row: ChannelRow): Channel {
   return {
     id: row.id,
     providerId: row.provider_id,

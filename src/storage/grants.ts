@@ -8,16 +8,21 @@ export async function findGrant(db: Executor, userId: string, channelId: string)
 }
 
 /**
- * Records a consent decision: the items decided now replace earlier decisions on the same items;
- * items not asked about keep what was decided before.
+ * A consent decision applied to the grant before it: the items decided now replace earlier
+ * decisions on the same items; items not asked about keep what was decided before.
  */
-export async function recordDecision(db: Executor, userId: string, channelId: string, granted: readonly string[], refused: readonly string[]): Promise<Grant> {
-  const previous = (await findGrant(db, userId, channelId)) ?? { grantedItems: [], refusedItems: [] }
+export function mergeDecision(previous: Grant | null, granted: readonly string[], refused: readonly string[]): Grant {
+  const before = previous ?? { grantedItems: [], refusedItems: [] }
   const decided = new Set([...granted, ...refused])
-  const grant = {
-    grantedItems: [...new Set([...previous.grantedItems.filter((item) => !decided.has(item)), ...granted])],
-    refusedItems: [...new Set([...previous.refusedItems.filter((item) => !decided.has(item)), ...refused])],
+  return {
+    grantedItems: [...new Set([...before.grantedItems.filter((item) => !decided.has(item)), ...granted])],
+    refusedItems: [...new Set([...before.refusedItems.filter((item) => !decided.has(item)), ...refused])],
   }
+}
+
+/** Records a consent decision (see mergeDecision) outside an interaction. */
+export async function recordDecision(db: Executor, userId: string, channelId: string, granted: readonly string[], refused: readonly string[]): Promise<Grant> {
+  const grant = mergeDecision(await findGrant(db, userId, channelId), granted, refused)
   const now = new Date()
   await db
     .insertInto('grants')

@@ -1,6 +1,8 @@
 // Logins in progress. The row holds the validated authorization request; the browser that
 // started it holds a cookie whose hash the row keeps, so another browser cannot finish it.
+import { sql } from 'kysely'
 import type { Executor } from './database.ts'
+import type { AuthorizationCode } from './oauth-tokens.ts'
 
 export interface InteractionRecord {
   id: string
@@ -57,4 +59,43 @@ export async function deleteExpiredInteractions(db: Executor, before: Date, batc
     .where('id', 'in', (eb) => eb.selectFrom('interactions').select('id').where('expires_at', '<=', before).limit(batchSize))
     .executeTakeFirst()
   return Number(result.numDeletedRows)
+}
+
+export interface Completion {
+  interactionId: string
+  userId: string
+  channelId: string
+  /** The consent decision to record (the merged grant), or null when nothing was asked. */
+  grant: { grantedItems: string[]; refusedItems: string[] } | null
+  code: { hash: Uint8Array } & AuthorizationCode
+  now: Date
+}
+
+/**
+ * Ends an interaction in one statement: deletes it, records the grant (or marks it used) and
+ * stores the code — all only if the interaction still existed, so a form submitted twice issues
+ * one code. Returns false when it was already gone.
+ */
+export async function completeInteraction(db: Executor, c: Completion): Promise<boolean> {
+  const { code } = c
+  const hasGrant = c.grant !== null
+  const { rows } = await sql<{ done: number }>`
+    WITH done AS (DELETE FROM interactions WHERE id = ${c.interactionId} RETURNING id),
+    decided AS (
+      INSERT INTO grants (user_id, channel_id, granted_items, refused_items, updated_at, last_used_at)
+      SELECT ${c.userId}, ${c.channelId}, ${c.grant?.grantedItems ?? []}::text[], ${c.grant?.refusedItems ?? []}::text[], ${c.now}, ${c.now} FROM done WHERE ${hasGrant}
+      ON CONFLICT (user_id, channel_id) DO UPDATE SET granted_items = EXCLUDED.granted_items, refused_items = EXCLUDED.refused_items,
+        updated_at = EXCLUDED.updated_at, last_used_at = EXCLUDED.last_used_at
+      RETURNING 1),
+    touched AS (
+      UPDATE grants SET last_used_at = ${c.now}
+      WHERE user_id = ${c.userId} AND channel_id = ${c.channelId} AND NOT ${hasGrant} AND EXISTS (SELECT 1 FROM done)
+      RETURNING 1),
+    issued AS (
+      INSERT INTO authorization_codes (code_hash, channel_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time, amr, token_family, expires_at)
+      SELECT ${code.hash}, ${code.channelId}, ${code.userId}, ${code.redirectUri}, ${code.scopes}::text[], ${code.nonce}, ${code.codeChallenge},
+             ${code.authTime}, ${code.amr}::text[], ${code.tokenFamily}, ${code.expiresAt} FROM done
+      RETURNING 1)
+    SELECT (SELECT count(*) FROM done)::int AS done`.execute(db)
+  return rows[0]?.done === 1
 }

@@ -4,6 +4,7 @@ import { sql } from 'kysely'
 import type { ClaimSource } from '../oauth/claims.ts'
 import type { Executor } from './database.ts'
 import { profileFromRow, type ProfileColumns } from './profiles.ts'
+import { channelFromRow, findChannel, type Channel, type ChannelRow } from './channels.ts'
 
 const PROFILE_COLUMNS = sql.raw(
   'p.family_name, p.given_name, p.middle_name, p.family_name_pronunciation, p.given_name_pronunciation, p.gender, p.birthdate, p.phone_number, p.postal_code, p.region, p.locality, p.street_address, p.country',
@@ -51,24 +52,42 @@ export async function insertAuthorizationCode(db: Executor, codeHash: Uint8Array
     .execute()
 }
 
-export type CodeClaim = { status: 'claimed'; code: AuthorizationCode; user: ClaimSource } | { status: 'reused'; tokenFamily: string } | { status: 'unknown' }
+export type CodeClaim =
+  | { status: 'claimed'; code: AuthorizationCode; user: ClaimSource; channel: Channel }
+  | { status: 'reused'; tokenFamily: string; channel: Channel | undefined }
+  | { status: 'unknown'; channel: Channel | undefined }
+
+const CHANNEL_COLUMNS = sql.raw(`ch.id AS ch_id, ch.provider_id AS ch_provider_id, ch.name AS ch_name, ch.description AS ch_description,
+  ch.icon_url AS ch_icon_url, ch.privacy_policy_url AS ch_privacy_policy_url, ch.kind AS ch_kind, ch.callback_urls AS ch_callback_urls,
+  ch.id_token_alg AS ch_id_token_alg, ch.status AS ch_status, ch.error_style AS ch_error_style, ch.require_pkce AS ch_require_pkce,
+  ch.secret_hash AS ch_secret_hash, ch.secret_encrypted AS ch_secret_encrypted, ch.created_at AS ch_created_at, ch.updated_at AS ch_updated_at,
+  pr.pairwise_secret AS ch_pairwise_secret,
+  (SELECT array_agg(cp.item ORDER BY cp.item) FROM channel_permissions cp WHERE cp.channel_id = ch.id AND cp.state = 'approved') AS ch_approved_items`)
+
+/** The channel columns of a row selected with CHANNEL_COLUMNS (prefixed ch_). */
+function prefixedChannel(row: Record<string, unknown>): Channel {
+  const unprefixed = Object.fromEntries(Object.entries(row).filter(([key]) => key.startsWith('ch_')).map(([key, value]) => [key.slice(3), value]))
+  return channelFromRow(unprefixed as unknown as ChannelRow)
+}
 
 /**
- * Marks the code used and returns it with its user's claims, in one committed statement: a check
- * failing afterwards (PKCE, redirect_uri) still leaves the code burnt. A code used before answers
- * `reused` with the family of tokens it issued, to be revoked.
+ * Marks the code used and returns it with its user's claims and the presenting channel, in one
+ * committed statement: a check failing afterwards (client secret, PKCE, redirect_uri) still
+ * leaves the code burnt. A code used before answers `reused` with the family of tokens it issued,
+ * to be revoked. The code is only burnt when `clientId` names a channel.
  */
-export async function claimAuthorizationCode(db: Executor, codeHash: Uint8Array, now: Date): Promise<CodeClaim> {
+export async function claimAuthorizationCode(db: Executor, codeHash: Uint8Array, clientId: string, now: Date): Promise<CodeClaim> {
   const claimed = await sql<Record<string, unknown> & UserColumns>`
     UPDATE authorization_codes c SET consumed_at = ${now}
-    FROM users u LEFT JOIN profiles p ON p.user_id = u.id
-    WHERE c.code_hash = ${codeHash} AND c.consumed_at IS NULL AND u.id = c.user_id
+    FROM users u LEFT JOIN profiles p ON p.user_id = u.id, channels ch JOIN providers pr ON pr.id = ch.provider_id
+    WHERE c.code_hash = ${codeHash} AND c.consumed_at IS NULL AND u.id = c.user_id AND ch.id = ${clientId}
     RETURNING c.channel_id, c.user_id, c.redirect_uri, c.scopes, c.nonce, c.code_challenge, c.auth_time, c.amr,
-              c.token_family, c.expires_at, u.email, u.display_name, u.picture_url, ${PROFILE_COLUMNS}`.execute(db)
+              c.token_family, c.expires_at, u.email, u.display_name, u.picture_url, ${PROFILE_COLUMNS}, ${CHANNEL_COLUMNS}`.execute(db)
   const row = claimed.rows[0]
   if (row) {
     return {
       status: 'claimed',
+      channel: prefixedChannel(row),
       code: {
         channelId: row.channel_id as string,
         userId: row.user_id as string,
@@ -84,8 +103,12 @@ export async function claimAuthorizationCode(db: Executor, codeHash: Uint8Array,
       user: claimSource(row),
     }
   }
-  const used = await db.selectFrom('authorization_codes').select('token_family').where('code_hash', '=', codeHash).executeTakeFirst()
-  return used ? { status: 'reused', tokenFamily: used.token_family } : { status: 'unknown' }
+  // Not claimed: an unknown channel, an unknown code, or a code used before.
+  const [channel, used] = await Promise.all([
+    findChannel(db, clientId),
+    db.selectFrom('authorization_codes').select('token_family').where('code_hash', '=', codeHash).executeTakeFirst(),
+  ])
+  return used && channel ? { status: 'reused', tokenFamily: used.token_family, channel } : { status: 'unknown', channel }
 }
 
 export interface NewTokens {
@@ -194,6 +217,37 @@ export interface RefreshTokenRecord {
   expiresAt: Date
   consumedAt: Date | null
   revokedAt: Date | null
+}
+
+/** The channel of `clientId` and, if it holds it, the refresh token: one round trip for the refresh grant. */
+export async function findChannelWithRefreshToken(db: Executor, clientId: string, tokenHash: Uint8Array): Promise<{ channel: Channel; token: RefreshTokenRecord | undefined } | undefined> {
+  if (!/^\d{10}$/.test(clientId)) return undefined
+  const { rows } = await sql<Record<string, unknown>>`
+    SELECT ${CHANNEL_COLUMNS}, rt.token_family, rt.user_id, rt.scopes, rt.auth_time, rt.amr, rt.created_at, rt.expires_at, rt.consumed_at, rt.revoked_at
+    FROM channels ch
+    JOIN providers pr ON pr.id = ch.provider_id
+    LEFT JOIN refresh_tokens rt ON rt.token_hash = ${tokenHash} AND rt.channel_id = ch.id
+    WHERE ch.id = ${clientId}`.execute(db)
+  const row = rows[0]
+  if (!row) return undefined
+  return {
+    channel: prefixedChannel(row),
+    token:
+      row.token_family === null
+        ? undefined
+        : {
+            family: row.token_family as string,
+            channelId: row.ch_id as string,
+            userId: row.user_id as string,
+            scopes: row.scopes as string[],
+            authTime: row.auth_time as Date,
+            amr: row.amr as string[],
+            createdAt: row.created_at as Date,
+            expiresAt: row.expires_at as Date,
+            consumedAt: row.consumed_at as Date | null,
+            revokedAt: row.revoked_at as Date | null,
+          },
+  }
 }
 
 export async function findRefreshToken(db: Executor, tokenHash: Uint8Array): Promise<RefreshTokenRecord | undefined> {

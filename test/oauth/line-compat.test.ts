@@ -426,9 +426,13 @@ test('8. token endpoint errors are RFC 6749 JSON with Cache-Control: no-store', 
   const json = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...fields, client_secret: channel.secret! }) })
   await assertJsonError(json, 400, 'invalid_request')
 
-  // The code survived all of the above (none of them got as far as the code); a different
-  // redirect_uri than the authorize request's is refused.
-  await assertJsonError(await exchangeCode(issuer, channel, code, 'https://rp.example.com/other'), 400, 'invalid_grant', 'redirect_uri does not match')
+  // A code presented with the right client_id and a wrong secret is treated as compromised: it was
+  // burnt by that attempt (plusid claims the code in the statement that reads the channel).
+  await assertJsonError(await exchangeCode(issuer, channel, code), 400, 'invalid_grant')
+
+  // A different redirect_uri than the authorize request's is refused.
+  const { code: second } = await getCode(issuer, channel, user)
+  await assertJsonError(await exchangeCode(issuer, channel, second, 'https://rp.example.com/other'), 400, 'invalid_grant', 'redirect_uri does not match')
 
   // Unknown code.
   await assertJsonError(await exchangeCode(issuer, channel, randomBytes(32).toString('base64url')), 400, 'invalid_grant')

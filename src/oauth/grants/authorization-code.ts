@@ -1,6 +1,6 @@
 // grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6, line-login-v2.1.md §3.1).
 import { sha256 } from '../../crypto/tokens.ts'
-import type { Channel } from '../../storage/channels.ts'
+import { verifyChannelCredentials, type ClientCredentials } from '../client-auth.ts'
 import { claimAuthorizationCode, revokeTokenFamily } from '../../storage/oauth-tokens.ts'
 import type { OAuthContext } from '../context.ts'
 import { OAuthError } from '../errors.ts'
@@ -13,10 +13,12 @@ export interface CodeExchange {
   code_verifier?: string | undefined
 }
 
-export async function exchangeAuthorizationCode(ctx: OAuthContext, channel: Channel, params: CodeExchange, now: Date): Promise<TokenResponse> {
-  // 1. Burn the code first, in its own committed statement: every check below that fails still
-  //    leaves it used, so a failed PKCE guess cannot be retried (node-oauth2-server's order).
-  const claim = await claimAuthorizationCode(ctx.db, sha256(params.code), now)
+export async function exchangeAuthorizationCode(ctx: OAuthContext, credentials: ClientCredentials, params: CodeExchange, now: Date): Promise<TokenResponse> {
+  // 1. Burn the code first, in its own committed statement that also reads the presenting
+  //    channel: every check below that fails still leaves it used, so a failed PKCE guess or a
+  //    wrong secret cannot be retried (node-oauth2-server's order).
+  const claim = await claimAuthorizationCode(ctx.db, sha256(params.code), credentials.clientId, now)
+  const channel = verifyChannelCredentials(claim.channel, credentials)
   if (claim.status === 'unknown') throw new OAuthError('invalid_grant', 'invalid authorization code')
   if (claim.status === 'reused') {
     // RFC 6749 §4.1.2: a code used twice SHOULD revoke the tokens it issued.

@@ -3,8 +3,8 @@
 // consumed one revokes the whole family (RFC 9700 §4.14.2). The 90 days count from the first
 // issue and are never extended.
 import { sha256 } from '../../crypto/tokens.ts'
-import type { Channel } from '../../storage/channels.ts'
-import { consumeRefreshToken, findRefreshToken, revokeTokenFamily } from '../../storage/oauth-tokens.ts'
+import { verifyChannelCredentials, type ClientCredentials } from '../client-auth.ts'
+import { consumeRefreshToken, findChannelWithRefreshToken, revokeTokenFamily } from '../../storage/oauth-tokens.ts'
 import type { OAuthContext } from '../context.ts'
 import { OAuthError } from '../errors.ts'
 import { isDataItem } from '../scopes.ts'
@@ -15,11 +15,14 @@ export interface RefreshRequest {
   scope?: string | undefined
 }
 
-export async function refreshTokens(ctx: OAuthContext, channel: Channel, params: RefreshRequest, now: Date): Promise<TokenResponse> {
+export async function refreshTokens(ctx: OAuthContext, credentials: ClientCredentials, params: RefreshRequest, now: Date): Promise<TokenResponse> {
   const hash = sha256(params.refresh_token)
-  const token = await findRefreshToken(ctx.db, hash)
-  // Another channel's token is as unknown as a made-up one.
-  if (!token || token.channelId !== channel.id) throw new OAuthError('invalid_grant', 'invalid refresh token')
+  // The channel and its refresh token in one round trip; another channel's token is not found,
+  // as unknown as a made-up one.
+  const found = await findChannelWithRefreshToken(ctx.db, credentials.clientId, hash)
+  const channel = verifyChannelCredentials(found?.channel, credentials)
+  const token = found?.token
+  if (!token) throw new OAuthError('invalid_grant', 'invalid refresh token')
   if (token.revokedAt !== null) throw new OAuthError('invalid_grant', 'invalid refresh token')
   if (token.expiresAt.getTime() <= now.getTime()) throw new OAuthError('invalid_grant', 'invalid refresh token')
   if (token.consumedAt !== null) {
