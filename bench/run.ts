@@ -103,7 +103,9 @@ async function freePort(): Promise<number> {
 
 const port = await freePort()
 const BASE = `http://127.0.0.1:${port}`
-const soakEnv = SOAK_SECONDS ? { ACCESS_TOKEN_TTL_SECONDS: '60', AUTHORIZATION_CODE_TTL_SECONDS: '10', SESSION_TTL_SECONDS: '3600', CLEANUP_INTERVAL_SECONDS: '10' } : {}
+const soakEnv = SOAK_SECONDS
+  ? { ACCESS_TOKEN_TTL_SECONDS: '60', REFRESH_TOKEN_TTL_SECONDS: '60', AUTHORIZATION_CODE_TTL_SECONDS: '10', SESSION_TTL_SECONDS: '3600', CLEANUP_INTERVAL_SECONDS: '10' }
+  : {}
 const server: ChildProcess = spawn(process.execPath, [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : []), '--import', 'tsx', 'src/server.ts'], {
   env: { ...process.env, DATABASE_URL: benchDbUrl ?? '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: BASE, PLUSID_MASTER_KEY: MASTER_KEY, LOG_LEVEL: 'warn', METRICS: 'true', ...soakEnv },
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -416,7 +418,7 @@ console.log(`written to ${file}`)
 // ---------- soak ----------
 
 async function soak(seconds: number) {
-  console.log(`Soak: returning-user flow at c=16 for ${seconds} s (tokens live 60 s, cleanup every 10 s)`)
+  console.log(`Soak: returning-user flow at c=16 for ${seconds} s (access and refresh tokens live 60 s, codes 10 s, cleanup every 10 s)`)
   const samples: string[] = ['| t (s) | flows/s | RSS MB | ' + ['access_tokens', 'refresh_tokens', 'authorization_codes', 'sessions', 'interactions'].join(' | ') + ' |', '|---:|---:|---:|---:|---:|---:|---:|---:|']
   const end = performance.now() + seconds * 1000
   let flows = 0

@@ -102,7 +102,7 @@ const Env = z.object({
   SESSION_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(60, 365 * 24 * 3600).default(14 * 24 * 3600)),
   AUTHORIZATION_CODE_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(10, 600).default(60)),
   ACCESS_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(60, 90 * 24 * 3600).default(30 * 24 * 3600)),
-  REFRESH_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(3600, 365 * 24 * 3600).default(90 * 24 * 3600)),
+  REFRESH_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(60, 365 * 24 * 3600).default(90 * 24 * 3600)),
   CLEANUP_INTERVAL_SECONDS: z.preprocess(emptyToUndefined, integer(1, 24 * 3600).default(600)),
   KEY_REFRESH_SECONDS: z.preprocess(emptyToUndefined, integer(1, 3600).default(60)),
   METRICS: z.preprocess(emptyToUndefined, boolean.default(false)),

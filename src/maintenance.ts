@@ -7,12 +7,18 @@ import type { Executor } from './storage/database.ts'
 import { deleteExpiredSessions } from './storage/sessions.ts'
 import { deleteExpiredInteractions } from './storage/interactions.ts'
 
-/** Used codes are kept this long after expiry, so a late replay is still recognised and revokes. */
-const USED_CODE_RETENTION_MS = 24 * 3600 * 1000
 /** Expired interactions stay a day, so a late form gets the "expired" page rather than "not found". */
 const INTERACTION_RETENTION_MS = 24 * 3600 * 1000
 
-type BatchDelete = (db: Executor, now: Date, batchSize: number) => Promise<number>
+type BatchDelete = (db: Executor, now: Date, batchSize: number, retention: Retention) => Promise<number>
+
+export interface Retention {
+  /**
+   * Used codes are kept as long as a refresh token they issued can live (REFRESH_TOKEN_TTL_SECONDS
+   * after the code expired), so a replay of the code still revokes the whole family.
+   */
+  usedCodeSeconds: number
+}
 
 async function deleteWhereExpired(db: Executor, table: 'authorization_codes' | 'access_tokens' | 'refresh_tokens' | 'channel_access_tokens', key: string, before: Date, batchSize: number): Promise<number> {
   const result = await sql`DELETE FROM ${sql.table(table)} WHERE ${sql.ref(key)} IN (SELECT ${sql.ref(key)} FROM ${sql.table(table)} WHERE expires_at <= ${before} LIMIT ${batchSize})`.execute(db)
@@ -22,7 +28,7 @@ async function deleteWhereExpired(db: Executor, table: 'authorization_codes' | '
 const CLEANUPS: Record<string, BatchDelete> = {
   sessions: (db, now, n) => deleteExpiredSessions(db, now, n),
   interactions: (db, now, n) => deleteExpiredInteractions(db, new Date(now.getTime() - INTERACTION_RETENTION_MS), n),
-  authorization_codes: (db, now, n) => deleteWhereExpired(db, 'authorization_codes', 'code_hash', new Date(now.getTime() - USED_CODE_RETENTION_MS), n),
+  authorization_codes: (db, now, n, retention) => deleteWhereExpired(db, 'authorization_codes', 'code_hash', new Date(now.getTime() - retention.usedCodeSeconds * 1000), n),
   access_tokens: (db, now, n) => deleteWhereExpired(db, 'access_tokens', 'token_hash', now, n),
   refresh_tokens: (db, now, n) => deleteWhereExpired(db, 'refresh_tokens', 'token_hash', now, n),
   channel_access_tokens: (db, now, n) => deleteWhereExpired(db, 'channel_access_tokens', 'token_hash', now, n),
@@ -35,14 +41,14 @@ const CLEANUP_LOCK = 7_052_818_115
  * lock, so with many processes one cleans at a time. Returns how many rows per table, or null when
  * another process holds the lock.
  */
-export async function deleteExpiredRows(db: Kysely<DB>, now: Date, batchSize = 1000): Promise<Record<string, number> | null> {
+export async function deleteExpiredRows(db: Kysely<DB>, now: Date, retention: Retention, batchSize = 1000): Promise<Record<string, number> | null> {
   const deleted: Record<string, number> = {}
   for (const [table, cleanup] of Object.entries(CLEANUPS)) {
     deleted[table] = 0
     for (;;) {
       const count = await db.transaction().execute(async (trx) => {
         const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${CLEANUP_LOCK}) AS locked`.execute(trx)
-        return rows[0]?.locked ? cleanup(trx, now, batchSize) : null
+        return rows[0]?.locked ? cleanup(trx, now, batchSize, retention) : null
       })
       if (count === null) return null
       deleted[table] += count
@@ -52,9 +58,9 @@ export async function deleteExpiredRows(db: Kysely<DB>, now: Date, batchSize = 1
   return deleted
 }
 
-export function startCleanup(db: Kysely<DB>, log: Pick<Logger, 'info' | 'warn'>, intervalMs = 10 * 60 * 1000): () => void {
+export function startCleanup(db: Kysely<DB>, log: Pick<Logger, 'info' | 'warn'>, retention: Retention, intervalMs = 10 * 60 * 1000): () => void {
   const run = () =>
-    deleteExpiredRows(db, new Date()).then(
+    deleteExpiredRows(db, new Date(), retention).then(
       (deleted) => deleted && Object.values(deleted).some((n) => n > 0) && log.info({ deleted }, 'expired rows deleted'),
       (error) => log.warn({ err: error }, 'cleanup of expired rows failed'),
     )

@@ -28,7 +28,7 @@ try {
   })
   if (applied.length > 0) log.info({ applied }, 'database migrated')
   const app = await buildApp(config, { database, closeDatabase: true, logger: log, masterKey, refreshKeysEveryMs: config.keyRefreshSeconds * 1000 })
-  const stopCleanup = startCleanup(database.db, log, config.cleanupIntervalSeconds * 1000)
+  const stopCleanup = startCleanup(database.db, log, { usedCodeSeconds: config.refreshTokenTtlSeconds }, config.cleanupIntervalSeconds * 1000)
   app.addHook('onClose', async () => stopCleanup())
   await app.listen({ host: config.host, port: config.port })
   const where = database.kind === 'embedded' ? `embedded database in ${config.dataDir}` : 'PostgreSQL server'
