@@ -5,7 +5,7 @@
 import { z } from 'zod'
 import type { Channel } from '../storage/channels.ts'
 import { matchCallbackUrl } from './callback-urls.ts'
-import { OAuthError } from './errors.ts'
+import { OAuthError, PermissionMissing } from './errors.ts'
 import { CODE_CHALLENGE } from './pkce.ts'
 import { parseScope, unpermittedItems, type Scope } from './scopes.ts'
 
@@ -81,6 +81,7 @@ const KNOWN = Object.keys(RequestParams.shape)
 /** Validates everything after the callback URL. Throws OAuthError, to be redirected. */
 export function validateAuthorizationRequest(params: Record<string, unknown>, target: ResponseTarget & { channel: Channel }): AuthorizationRequest {
   const { channel } = target
+  if (channel.suspendedAt) throw new OAuthError('access_denied', 'the channel is suspended')
   // Request objects are not supported: saying so beats silently ignoring the state and nonce inside.
   if (params.request !== undefined) throw new OAuthError('request_not_supported', 'request objects are not supported')
   if (params.request_uri !== undefined) throw new OAuthError('request_uri_not_supported', 'request_uri is not supported')
@@ -109,7 +110,7 @@ export function validateAuthorizationRequest(params: Record<string, unknown>, ta
   if (p.scope === undefined || p.scope.trim() === '') throw new OAuthError('invalid_scope', 'scope is required')
   const scopes = parseScope(p.scope)
   const missing = unpermittedItems(scopes, channel.approvedItems)
-  if (missing.length > 0) throw new OAuthError('invalid_scope', `the channel is not permitted to request ${missing.join(', ')}`)
+  if (missing.length > 0) throw new PermissionMissing(missing)
 
   const prompt = parsePrompt(p.prompt)
   let maxAge: number | undefined

@@ -3,6 +3,7 @@ import { sha256, TOKEN_FORMAT } from '../crypto/tokens.ts'
 import type { Executor } from '../storage/database.ts'
 import { findAccessToken, type AccessTokenRecord } from '../storage/oauth-tokens.ts'
 import { OAuthError } from './errors.ts'
+import { isDataItem } from './scopes.ts'
 
 export type AccessTokenState = { valid: true; token: AccessTokenRecord } | { valid: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked' }
 
@@ -12,7 +13,9 @@ export async function lookupAccessToken(db: Executor, accessToken: string, now: 
   if (!token) return { valid: false, reason: 'unknown' }
   if (token.revokedAt !== null) return { valid: false, reason: 'revoked' }
   if (token.expiresAt.getTime() <= now.getTime()) return { valid: false, reason: 'expired' }
-  return { valid: true, token }
+  if (token.channelSuspended) return { valid: false, reason: 'revoked' }
+  // A permission suspended since the token was issued stops releasing its item at once.
+  return { valid: true, token: { ...token, scopes: token.scopes.filter((scope) => !isDataItem(scope) || token.approvedItems.includes(scope)) } }
 }
 
 /**

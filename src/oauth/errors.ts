@@ -51,3 +51,10 @@ export class OAuthError extends Error {
 export function safeDescription(text: string): string {
   return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?').slice(0, 300)
 }
+
+/** invalid_scope because the channel lacks an approved permission: the console shows its owner which. */
+export class PermissionMissing extends OAuthError {
+  constructor(readonly items: string[]) {
+    super('invalid_scope', `the channel is not permitted to request ${items.join(', ')}`)
+  }
+}

@@ -9,6 +9,7 @@ import { scopeClaims } from './claims.ts'
 import type { OAuthContext } from './context.ts'
 import { signIdToken } from './id-token.ts'
 import { pairwiseSubject } from './subject.ts'
+import { isDataItem } from './scopes.ts'
 
 /** Field order as LINE sends it. */
 export interface TokenResponse {
@@ -34,10 +35,14 @@ export interface IssueInput {
   refresh: { issue: true; expiresAt: Date } | { issue: false; existing: string }
   withIdToken: boolean
   now: Date
+  /** Where the request came from, for the audit entry of a data release. */
+  ip?: string | null
 }
 
 export async function issueTokens(ctx: OAuthContext, db: Executor, input: IssueInput): Promise<TokenResponse> {
   const accessToken = randomToken()
+  // Personal data leaves with these tokens: which items (never their values) goes to the audit log.
+  const released = input.scopes.filter(isDataItem)
   const refreshToken = input.refresh.issue ? randomToken() : input.refresh.existing
   await insertTokens(db, {
     family: input.family ?? randomUUID(),
@@ -47,6 +52,9 @@ export async function issueTokens(ctx: OAuthContext, db: Executor, input: IssueI
     accessTokenHash: sha256(accessToken),
     accessExpiresAt: new Date(input.now.getTime() + ctx.config.accessTokenTtlSeconds * 1000),
     ...(input.refresh.issue ? { refresh: { hash: sha256(refreshToken), expiresAt: input.refresh.expiresAt, authTime: input.authTime, amr: input.amr } } : {}),
+    ...(released.length > 0
+      ? { audit: { actorId: input.userId, actorKind: 'channel' as const, action: 'data.released', objectType: 'channel', objectId: input.channel.id, ip: input.ip ?? null, details: { items: released } } }
+      : {}),
   })
   const response: TokenResponse = {
     access_token: accessToken,

@@ -9,7 +9,8 @@ import { formBody } from '../http/forms.ts'
 import { AuthorizationPageError, resolveChannelAndCallback, validateAuthorizationRequest } from '../oauth/authorize.ts'
 import { decideNextStep, issueAuthorizationCode } from '../oauth/authorization-flow.ts'
 import { ENDPOINTS } from '../oauth/discovery.ts'
-import { OAuthError } from '../oauth/errors.ts'
+import { OAuthError, PermissionMissing } from '../oauth/errors.ts'
+import { recordRefusal } from '../storage/applications.ts'
 import { cookieName } from '../plugins/security.ts'
 import { findAuthorizeContext } from '../storage/contexts.ts'
 import { insertInteraction } from '../storage/interactions.ts'
@@ -64,6 +65,7 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
       return reply.header('cache-control', 'no-store').redirect(`/interaction/${id}`, 303)
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error
+      if (error instanceof PermissionMissing) await recordRefusal(app.db, target.channel.id, error.items, now)
       return replyToCallback(reply, target, authorizationErrorParams(error, target, issuer))
     }
   }

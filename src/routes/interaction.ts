@@ -160,11 +160,21 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     scopes: string[],
     authTime: Date,
     amr: string[],
-    decision: { grant: Grant; fills: Partial<ProfilePlus> | null } | null,
+    decision: { grant: Grant; granted: string[]; refused: string[]; fills: Partial<ProfilePlus> | null } | null,
   ) => {
     const now = new Date()
     const { code, record } = newAuthorizationCode(app.oauth, loaded.request, userId, scopes, authTime, amr, now)
-    const completion = { interactionId: loaded.interaction.id, userId, channelId: loaded.channel.id, grant: decision?.grant ?? null, code: record, now }
+    const completion = {
+      interactionId: loaded.interaction.id,
+      userId,
+      channelId: loaded.channel.id,
+      grant: decision?.grant ?? null,
+      code: record,
+      now,
+      ...(decision
+        ? { audit: { actorId: userId, actorKind: 'user' as const, action: 'consent.decided', objectType: 'channel', objectId: loaded.channel.id, ip: reply.request.ip, details: { granted: decision.granted, refused: decision.refused } } }
+        : {}),
+    }
     const fills = decision?.fills
     const completed = fills
       ? await app.db.transaction().execute(async (trx) => {
@@ -245,7 +255,7 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       request.log.info({ userId: auth.user.id, channelId: loaded.channel.id, granted, refused }, 'consent recorded')
       const amr = [loggedInNow(request, loaded.interaction) ? 'pwd' : 'linesso']
       const fills = toFill.length > 0 && filled.ok ? filled.profile : null
-      return complete(reply, loaded, auth.user.id, grantedScopes(loaded.request.scopes, grant), auth.session.authTime, amr, { grant, fills })
+      return complete(reply, loaded, auth.user.id, grantedScopes(loaded.request.scopes, grant), auth.session.authTime, amr, { grant, granted, refused, fills })
     } catch (error) {
       if (error instanceof OAuthError) return fail(reply, loaded, error)
       throw error

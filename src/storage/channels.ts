@@ -28,6 +28,8 @@ export interface Channel {
   approvedItems: string[]
   /** The provider's secret for pairwise subject identifiers. */
   pairwiseSecret: Uint8Array
+  /** Set by an administrator: no authorization, code exchange or refresh until lifted. */
+  suspendedAt: Date | null
 }
 
 export type ChannelRow = Selectable<ChannelsTable> & { approved_items: string[] | null; pairwise_secret: Uint8Array }
@@ -51,6 +53,7 @@ export function channelFromRow(row: ChannelRow): Channel {
     isPublic: row.kind !== 'web',
     approvedItems: row.approved_items ?? [],
     pairwiseSecret: row.pairwise_secret,
+    suspendedAt: row.suspended_at ?? null,
   }
 }
 

@@ -3,6 +3,7 @@
 import { sql } from 'kysely'
 import type { Executor } from './database.ts'
 import type { AuthorizationCode } from './oauth-tokens.ts'
+import type { AuditEvent } from './audit.ts'
 
 export interface InteractionRecord {
   id: string
@@ -69,6 +70,8 @@ export interface Completion {
   grant: { grantedItems: string[]; refusedItems: string[] } | null
   code: { hash: Uint8Array } & AuthorizationCode
   now: Date
+  /** The consent decision's audit entry, written in the same statement. */
+  audit?: AuditEvent
 }
 
 /**
@@ -95,6 +98,12 @@ export async function completeInteraction(db: Executor, c: Completion): Promise<
       INSERT INTO authorization_codes (code_hash, channel_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time, amr, token_family, expires_at)
       SELECT ${code.hash}, ${code.channelId}, ${code.userId}, ${code.redirectUri}, ${code.scopes}::text[], ${code.nonce}, ${code.codeChallenge},
              ${code.authTime}, ${code.amr}::text[], ${code.tokenFamily}, ${code.expiresAt} FROM done
+      RETURNING 1),
+    audited AS (
+      INSERT INTO audit_log (actor_id, actor_kind, action, object_type, object_id, ip, details)
+      SELECT ${c.audit?.actorId ?? null}::uuid, ${c.audit?.actorKind ?? 'user'}, ${c.audit?.action ?? ''}, ${c.audit?.objectType ?? null}, ${c.audit?.objectId ?? null},
+             ${c.audit?.ip ?? null}, ${JSON.stringify(c.audit?.details ?? {})}::jsonb
+      FROM done WHERE ${c.audit !== undefined}
       RETURNING 1)
     SELECT (SELECT count(*) FROM done)::int AS done`.execute(db)
   return rows[0]?.done === 1

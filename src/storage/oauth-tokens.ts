@@ -5,6 +5,7 @@ import type { ClaimSource } from '../oauth/claims.ts'
 import type { Executor } from './database.ts'
 import { profileFromRow, type ProfileColumns } from './profiles.ts'
 import { channelFromRow, findChannel, type Channel, type ChannelRow } from './channels.ts'
+import type { AuditEvent } from './audit.ts'
 
 const PROFILE_COLUMNS = sql.raw(
   'p.family_name, p.given_name, p.middle_name, p.family_name_pronunciation, p.given_name_pronunciation, p.gender, p.birthdate, p.phone_number, p.postal_code, p.region, p.locality, p.street_address, p.country',
@@ -61,6 +62,7 @@ const CHANNEL_COLUMNS = sql.raw(`ch.id AS ch_id, ch.provider_id AS ch_provider_i
   ch.icon_url AS ch_icon_url, ch.privacy_policy_url AS ch_privacy_policy_url, ch.kind AS ch_kind, ch.callback_urls AS ch_callback_urls,
   ch.id_token_alg AS ch_id_token_alg, ch.status AS ch_status, ch.error_style AS ch_error_style, ch.require_pkce AS ch_require_pkce,
   ch.secret_hash AS ch_secret_hash, ch.secret_encrypted AS ch_secret_encrypted, ch.created_at AS ch_created_at, ch.updated_at AS ch_updated_at,
+  ch.suspended_at AS ch_suspended_at, ch.suspended_reason AS ch_suspended_reason,
   pr.pairwise_secret AS ch_pairwise_secret,
   (SELECT array_agg(cp.item ORDER BY cp.item) FROM channel_permissions cp WHERE cp.channel_id = ch.id AND cp.state = 'approved') AS ch_approved_items`)
 
@@ -120,37 +122,32 @@ export interface NewTokens {
   accessExpiresAt: Date
   /** Absent when the refresh token is kept (confidential channels refresh without rotation). */
   refresh?: { hash: Uint8Array; expiresAt: Date; authTime: Date; amr: string[] }
+  /** The audit entry of this issuance (a release of personal data), written in the same statement. */
+  audit?: AuditEvent
 }
 
-/** Stores an access token and, when given, a refresh token, in one statement. */
+/** Stores an access token, a refresh token and the audit entry when given: one statement, one round trip. */
 export async function insertTokens(db: Executor, tokens: NewTokens): Promise<void> {
-  const access = {
-    token_hash: tokens.accessTokenHash,
-    token_family: tokens.family,
-    channel_id: tokens.channelId,
-    user_id: tokens.userId,
-    scopes: tokens.scopes,
-    expires_at: tokens.accessExpiresAt,
-  }
-  if (!tokens.refresh) {
-    await db.insertInto('access_tokens').values(access).execute()
-    return
-  }
   const refresh = tokens.refresh
-  await db
-    .with('access', (qb) => qb.insertInto('access_tokens').values(access).returning('token_hash'))
-    .insertInto('refresh_tokens')
-    .values({
-      token_hash: refresh.hash,
-      token_family: tokens.family,
-      channel_id: tokens.channelId,
-      user_id: tokens.userId,
-      scopes: tokens.scopes,
-      auth_time: refresh.authTime,
-      amr: refresh.amr,
-      expires_at: refresh.expiresAt,
-    })
-    .execute()
+  const audit = tokens.audit
+  await sql`
+    WITH access AS (
+      INSERT INTO access_tokens (token_hash, token_family, channel_id, user_id, scopes, expires_at)
+      VALUES (${tokens.accessTokenHash}, ${tokens.family}, ${tokens.channelId}, ${tokens.userId}, ${tokens.scopes}::text[], ${tokens.accessExpiresAt})
+      RETURNING 1),
+    refresh AS (
+      INSERT INTO refresh_tokens (token_hash, token_family, channel_id, user_id, scopes, auth_time, amr, expires_at)
+      SELECT ${refresh?.hash ?? null}::bytea, ${tokens.family}, ${tokens.channelId}, ${tokens.userId}, ${tokens.scopes}::text[],
+             ${refresh?.authTime ?? null}::timestamptz, ${refresh?.amr ?? null}::text[], ${refresh?.expiresAt ?? null}::timestamptz
+      WHERE ${refresh !== undefined}
+      RETURNING 1),
+    audited AS (
+      INSERT INTO audit_log (actor_id, actor_kind, action, object_type, object_id, ip, details)
+      SELECT ${audit?.actorId ?? null}::uuid, ${audit?.actorKind ?? 'channel'}, ${audit?.action ?? ''}, ${audit?.objectType ?? null}, ${audit?.objectId ?? null},
+             ${audit?.ip ?? null}, ${JSON.stringify(audit?.details ?? {})}::jsonb
+      WHERE ${audit !== undefined}
+      RETURNING 1)
+    SELECT 1`.execute(db)
 }
 
 /** Revokes every access and refresh token of a family (code reuse, refresh token reuse, revoke). */
@@ -174,12 +171,17 @@ export interface AccessTokenRecord {
   revokedAt: Date | null
   pairwiseSecret: Uint8Array
   user: ClaimSource
+  /** The channel's items approved now (a suspended permission stops releasing at once). */
+  approvedItems: string[]
+  channelSuspended: boolean
 }
 
 /** The token, its channel's pairwise secret and its user's claims, in one round trip (userinfo). */
 export async function findAccessToken(db: Executor, tokenHash: Uint8Array): Promise<AccessTokenRecord | undefined> {
   const result = await sql<Record<string, unknown> & UserColumns>`
     SELECT a.channel_id, a.user_id, a.scopes, a.token_family, a.created_at, a.expires_at, a.revoked_at, pr.pairwise_secret,
+           c.suspended_at IS NOT NULL AS channel_suspended,
+           (SELECT array_agg(cp.item) FROM channel_permissions cp WHERE cp.channel_id = c.id AND cp.state = 'approved') AS approved_items,
            u.email, u.display_name, u.picture_url, ${PROFILE_COLUMNS}
     FROM access_tokens a
     JOIN channels c ON c.id = a.channel_id
@@ -199,6 +201,8 @@ export async function findAccessToken(db: Executor, tokenHash: Uint8Array): Prom
     revokedAt: row.revoked_at as Date | null,
     pairwiseSecret: row.pairwise_secret as Uint8Array,
     user: claimSource(row),
+    approvedItems: (row.approved_items as string[] | null) ?? [],
+    channelSuspended: row.channel_suspended as boolean,
   }
 }
 

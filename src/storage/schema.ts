@@ -78,6 +78,8 @@ export interface ChannelsTable {
   secret_encrypted: string | null
   created_at: Timestamp
   updated_at: Timestamp
+  suspended_at: Date | null
+  suspended_reason: string | null
 }
 
 export interface ChannelTestersTable {
@@ -174,6 +176,48 @@ export interface ChannelAccessTokensTable {
   expires_at: Date
 }
 
+export interface PermissionApplicationsTable {
+  id: string
+  channel_id: string
+  item: string
+  purpose: string
+  policy_url: string
+  state: 'applied' | 'approved' | 'rejected' | 'suspended'
+  applicant_id: string | null
+  reviewer_id: string | null
+  reason: string | null
+  created_at: Timestamp
+  decided_at: Date | null
+}
+
+export interface PermissionRefusalsTable {
+  channel_id: string
+  item: string
+  count: ColumnType<string, number | undefined, number>
+  last_at: Timestamp
+}
+
+export interface AdminApiTokensTable {
+  id: string
+  user_id: string
+  token_hash: Uint8Array
+  created_at: Timestamp
+  revoked_at: Date | null
+  last_used_at: Date | null
+}
+
+export interface AuditLogTable {
+  id: Generated<string>
+  at: Timestamp
+  actor_id: string | null
+  actor_kind: 'user' | 'admin' | 'api' | 'cli' | 'anonymous' | 'channel'
+  action: string
+  object_type: string | null
+  object_id: string | null
+  ip: string | null
+  details: ColumnType<Record<string, unknown>, string | undefined, never>
+}
+
 export interface PlusidMigrationsTable {
   name: string
   checksum: string
@@ -196,5 +240,9 @@ export interface DB {
   refresh_tokens: RefreshTokensTable
   access_tokens: AccessTokensTable
   channel_access_tokens: ChannelAccessTokensTable
+  permission_applications: PermissionApplicationsTable
+  permission_refusals: PermissionRefusalsTable
+  admin_api_tokens: AdminApiTokensTable
+  audit_log: AuditLogTable
   plusid_migrations: PlusidMigrationsTable
 }

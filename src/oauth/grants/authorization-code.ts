@@ -13,12 +13,13 @@ export interface CodeExchange {
   code_verifier?: string | undefined
 }
 
-export async function exchangeAuthorizationCode(ctx: OAuthContext, credentials: ClientCredentials, params: CodeExchange, now: Date): Promise<TokenResponse> {
+export async function exchangeAuthorizationCode(ctx: OAuthContext, credentials: ClientCredentials, ip: string | null, params: CodeExchange, now: Date): Promise<TokenResponse> {
   // 1. Burn the code first, in its own committed statement that also reads the presenting
   //    channel: every check below that fails still leaves it used, so a failed PKCE guess or a
   //    wrong secret cannot be retried (node-oauth2-server's order).
   const claim = await claimAuthorizationCode(ctx.db, sha256(params.code), credentials.clientId, now)
   const channel = verifyChannelCredentials(claim.channel, credentials)
+  if (channel.suspendedAt) throw new OAuthError('unauthorized_client', 'the channel is suspended')
   if (claim.status === 'unknown') throw new OAuthError('invalid_grant', 'invalid authorization code')
   if (claim.status === 'reused') {
     // RFC 6749 §4.1.2: a code used twice SHOULD revoke the tokens it issued.
@@ -49,5 +50,6 @@ export async function exchangeAuthorizationCode(ctx: OAuthContext, credentials: 
     refresh: { issue: true, expiresAt: new Date(now.getTime() + ctx.config.refreshTokenTtlSeconds * 1000) },
     withIdToken: true,
     now,
+    ip,
   })
 }

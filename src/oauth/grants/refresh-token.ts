@@ -15,12 +15,13 @@ export interface RefreshRequest {
   scope?: string | undefined
 }
 
-export async function refreshTokens(ctx: OAuthContext, credentials: ClientCredentials, params: RefreshRequest, now: Date): Promise<TokenResponse> {
+export async function refreshTokens(ctx: OAuthContext, credentials: ClientCredentials, ip: string | null, params: RefreshRequest, now: Date): Promise<TokenResponse> {
   const hash = sha256(params.refresh_token)
   // The channel and its refresh token in one round trip; another channel's token is not found,
   // as unknown as a made-up one.
   const found = await findChannelWithRefreshToken(ctx.db, credentials.clientId, hash)
   const channel = verifyChannelCredentials(found?.channel, credentials)
+  if (channel.suspendedAt) throw new OAuthError('unauthorized_client', 'the channel is suspended')
   const token = found?.token
   if (!token) throw new OAuthError('invalid_grant', 'invalid refresh token')
   if (token.revokedAt !== null) throw new OAuthError('invalid_grant', 'invalid refresh token')
@@ -52,6 +53,7 @@ export async function refreshTokens(ctx: OAuthContext, credentials: ClientCreden
     family: token.family,
     withIdToken: false,
     now,
+    ip,
   }
   // A confidential channel keeps its refresh token: one insert, no transaction needed.
   if (!channel.isPublic) return issueTokens(ctx, ctx.db, { ...input, refresh: { issue: false, existing: params.refresh_token } })

@@ -27,7 +27,7 @@ export default async function tokenRoute(app: FastifyInstance) {
     const now = new Date()
     // Each grant authenticates the channel with the row it reads anyway (one round trip less).
     const tokens =
-      params.grant_type === 'authorization_code' ? await exchangeAuthorizationCode(app.oauth, credentials, params, now) : await refreshTokens(app.oauth, credentials, params, now)
+      params.grant_type === 'authorization_code' ? await exchangeAuthorizationCode(app.oauth, credentials, request.ip, params, now) : await refreshTokens(app.oauth, credentials, request.ip, params, now)
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokens)
   })
 }

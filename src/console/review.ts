@@ -1,0 +1,115 @@
+// The Profile+ review workflow (plusid.md §1): a channel applies for an item with a purpose and a
+// privacy policy; an administrator who is not a member of the channel's provider approves or
+// rejects with a reason; an approval can be suspended. Every step is one transaction with its
+// audit entry, so nothing is half-written.
+import type { Kysely } from 'kysely'
+import { z } from 'zod'
+import { DATA_ITEMS } from '../oauth/scopes.ts'
+import type { DB } from '../storage/schema.ts'
+import { appendAudit, type ActorKind } from '../storage/audit.ts'
+import { decideApplication, findApplication, insertApplication, listChannelApplications, suspendApprovedApplication } from '../storage/applications.ts'
+import { findChannel, setPermissions } from '../storage/channels.ts'
+import { findMembership, setChannelSuspension } from '../storage/console.ts'
+import { callbackUrlProblem } from '../oauth/callback-urls.ts'
+
+export class ReviewError extends Error {
+  constructor(
+    readonly kind: 'forbidden' | 'not_found' | 'conflict' | 'invalid',
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export interface Actor {
+  userId: string | null
+  kind: ActorKind
+  ip: string | null
+}
+
+const policyUrl = z.string().trim().refine((url) => callbackUrlProblem(url, 'web') === null, { message: 'must be an https URL' })
+
+export const ApplicationInput = z.object({
+  item: z.enum(DATA_ITEMS, { message: `must be one of ${DATA_ITEMS.join(', ')}` }),
+  purpose: z.string().trim().min(10, 'must say in at least 10 characters why the site needs this item').max(2000, 'must be at most 2000 characters'),
+  policyUrl,
+})
+
+export const Reason = z.string().trim().min(1, 'is required').max(1000, 'must be at most 1000 characters')
+
+export async function applyForPermission(db: Kysely<DB>, actor: Actor, channelId: string, input: z.output<typeof ApplicationInput>): Promise<string> {
+  return db.transaction().execute(async (trx) => {
+    const channel = await findChannel(trx, channelId)
+    if (!channel) throw new ReviewError('not_found', 'no such channel')
+    if (channel.approvedItems.includes(input.item)) throw new ReviewError('conflict', `${input.item} is already approved for this channel`)
+    const latest = (await listChannelApplications(trx, channelId)).find((application) => application.item === input.item)
+    if (latest?.state === 'applied') throw new ReviewError('conflict', `an application for ${input.item} is already waiting for review`)
+    const id = await insertApplication(trx, { channelId, item: input.item, purpose: input.purpose, policyUrl: input.policyUrl, applicantId: actor.userId })
+    await setPermissions(trx, channelId, [input.item], 'applied')
+    await appendAudit(trx, { actorId: actor.userId, actorKind: actor.kind, ip: actor.ip, action: 'application.submitted', objectType: 'channel', objectId: channelId, details: { item: input.item, application: id } })
+    return id
+  })
+}
+
+/** An administrator who belongs to the channel's provider may not review its applications. */
+async function assertNotOwnChannel(db: Kysely<DB>, actor: Actor, providerId: string) {
+  if (actor.userId && (await findMembership(db, providerId, actor.userId))) {
+    throw new ReviewError('forbidden', 'you are a member of this channel\u2019s provider: another administrator must review it')
+  }
+}
+
+export async function reviewApplication(db: Kysely<DB>, actor: Actor, applicationId: string, decision: { approve: true } | { approve: false; reason: string }): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const application = await findApplication(trx, applicationId)
+    if (!application) throw new ReviewError('not_found', 'no such application')
+    await assertNotOwnChannel(db, actor, application.providerId)
+    const now = new Date()
+    const state = decision.approve ? 'approved' : 'rejected'
+    const reason = decision.approve ? null : decision.reason
+    if (!(await decideApplication(trx, applicationId, { state, reviewerId: actor.userId, reason, now }))) {
+      throw new ReviewError('conflict', `the application was already ${application.state}`)
+    }
+    await setPermissions(trx, application.channelId, [application.item], state)
+    await appendAudit(trx, {
+      actorId: actor.userId,
+      actorKind: actor.kind,
+      ip: actor.ip,
+      action: decision.approve ? 'application.approved' : 'application.rejected',
+      objectType: 'channel',
+      objectId: application.channelId,
+      details: { item: application.item, application: applicationId, ...(reason ? { reason } : {}) },
+    })
+  })
+}
+
+/** Suspends an approved item: the next authorization asking for it is refused, and the next refresh and userinfo drop it. */
+export async function suspendPermission(db: Kysely<DB>, actor: Actor, channelId: string, item: string, reason: string | null): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const channel = await findChannel(trx, channelId)
+    if (!channel) throw new ReviewError('not_found', 'no such channel')
+    if (!channel.approvedItems.includes(item)) throw new ReviewError('conflict', `${item} is not approved for this channel`)
+    await assertNotOwnChannel(db, actor, channel.providerId)
+    const now = new Date()
+    await setPermissions(trx, channelId, [item], 'suspended')
+    await suspendApprovedApplication(trx, channelId, item, actor.userId, reason, now)
+    await appendAudit(trx, { actorId: actor.userId, actorKind: actor.kind, ip: actor.ip, action: 'permission.suspended', objectType: 'channel', objectId: channelId, details: { item, ...(reason ? { reason } : {}) } })
+  })
+}
+
+export async function suspendChannel(db: Kysely<DB>, actor: Actor, channelId: string, suspend: { reason: string } | null): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const channel = await findChannel(trx, channelId)
+    if (!channel) throw new ReviewError('not_found', 'no such channel')
+    await assertNotOwnChannel(db, actor, channel.providerId)
+    await setChannelSuspension(trx, channelId, suspend ? { at: new Date(), reason: suspend.reason } : null)
+    await appendAudit(trx, {
+      actorId: actor.userId,
+      actorKind: actor.kind,
+      ip: actor.ip,
+      action: suspend ? 'channel.suspended' : 'channel.unsuspended',
+      objectType: 'channel',
+      objectId: channelId,
+      details: suspend ? { reason: suspend.reason } : {},
+    })
+  })
+}

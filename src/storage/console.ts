@@ -1,0 +1,154 @@
+// What the developer console and the administration pages read and change: providers, members,
+// testers, channel settings, secrets, suspension, and keyset-paginated searches.
+import { randomBytes, randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
+import type { Executor } from './database.ts'
+import { userFromRow, type User } from './users.ts'
+
+export type Role = 'owner' | 'developer'
+
+export interface ProviderSummary {
+  id: string
+  name: string
+  role: Role
+}
+
+/** Creates a provider with its creator as owner; undefined when the name is taken. */
+export async function createProvider(db: Executor, name: string, ownerId: string): Promise<string | undefined> {
+  const id = randomUUID()
+  const inserted = await db
+    .insertInto('providers')
+    .values({ id, name, pairwise_secret: randomBytes(32) })
+    .onConflict((conflict) => conflict.column('name').doNothing())
+    .returning('id')
+    .executeTakeFirst()
+  if (!inserted) return undefined
+  await db.insertInto('provider_members').values({ provider_id: id, user_id: ownerId, role: 'owner' }).execute()
+  return id
+}
+
+export async function listUserProviders(db: Executor, userId: string): Promise<ProviderSummary[]> {
+  const rows = await db
+    .selectFrom('provider_members as m')
+    .innerJoin('providers as p', 'p.id', 'm.provider_id')
+    .select(['p.id', 'p.name', 'm.role'])
+    .where('m.user_id', '=', userId)
+    .orderBy('p.name')
+    .execute()
+  return rows
+}
+
+/** The user's role in the provider, or null when they are not a member. */
+export async function findMembership(db: Executor, providerId: string, userId: string): Promise<{ providerName: string; role: Role } | null> {
+  if (!/^[0-9a-f-]{36}$/.test(providerId)) return null
+  const row = await db
+    .selectFrom('provider_members as m')
+    .innerJoin('providers as p', 'p.id', 'm.provider_id')
+    .select(['p.name', 'm.role'])
+    .where('m.provider_id', '=', providerId)
+    .where('m.user_id', '=', userId)
+    .executeTakeFirst()
+  return row ? { providerName: row.name, role: row.role } : null
+}
+
+export async function listMembers(db: Executor, providerId: string): Promise<{ userId: string; email: string; displayName: string; role: Role }[]> {
+  const rows = await db
+    .selectFrom('provider_members as m')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select(['u.id', 'u.email', 'u.display_name', 'm.role'])
+    .where('m.provider_id', '=', providerId)
+    .orderBy('u.email')
+    .execute()
+  return rows.map((row) => ({ userId: row.id, email: row.email, displayName: row.display_name, role: row.role }))
+}
+
+export interface ChannelSummary {
+  id: string
+  name: string
+  kind: string
+  status: string
+  suspendedAt: Date | null
+}
+
+export async function listProviderChannels(db: Executor, providerId: string): Promise<ChannelSummary[]> {
+  const rows = await db.selectFrom('channels').select(['id', 'name', 'kind', 'status', 'suspended_at']).where('provider_id', '=', providerId).orderBy('name').execute()
+  return rows.map((row) => ({ id: row.id, name: row.name, kind: row.kind, status: row.status, suspendedAt: row.suspended_at }))
+}
+
+export interface ChannelSettings {
+  name: string
+  description: string
+  iconUrl: string | null
+  privacyPolicyUrl: string | null
+  callbackUrls: string[]
+  idTokenAlg: 'ES256' | 'RS256' | 'HS256'
+}
+
+export async function updateChannelSettings(db: Executor, channelId: string, settings: ChannelSettings, sealedSecret?: string | null): Promise<void> {
+  await db
+    .updateTable('channels')
+    .set({
+      name: settings.name,
+      description: settings.description,
+      icon_url: settings.iconUrl,
+      privacy_policy_url: settings.privacyPolicyUrl,
+      callback_urls: settings.callbackUrls,
+      id_token_alg: settings.idTokenAlg,
+      ...(sealedSecret !== undefined ? { secret_encrypted: sealedSecret } : {}),
+      updated_at: new Date(),
+    })
+    .where('id', '=', channelId)
+    .execute()
+}
+
+export async function replaceChannelSecret(db: Executor, channelId: string, secretHash: Uint8Array, sealedSecret: string | null): Promise<void> {
+  await db.updateTable('channels').set({ secret_hash: secretHash, secret_encrypted: sealedSecret, updated_at: new Date() }).where('id', '=', channelId).execute()
+}
+
+export async function publishChannel(db: Executor, channelId: string): Promise<void> {
+  await db.updateTable('channels').set({ status: 'published', updated_at: new Date() }).where('id', '=', channelId).execute()
+}
+
+export async function setChannelSuspension(db: Executor, channelId: string, suspended: { at: Date; reason: string } | null): Promise<void> {
+  await db.updateTable('channels').set({ suspended_at: suspended?.at ?? null, suspended_reason: suspended?.reason ?? null, updated_at: new Date() }).where('id', '=', channelId).execute()
+}
+
+export async function listTesters(db: Executor, channelId: string): Promise<{ userId: string; email: string }[]> {
+  const rows = await db.selectFrom('channel_testers as t').innerJoin('users as u', 'u.id', 't.user_id').select(['u.id', 'u.email']).where('t.channel_id', '=', channelId).orderBy('u.email').execute()
+  return rows.map((row) => ({ userId: row.id, email: row.email }))
+}
+
+export async function listChannelOwners(db: Executor, providerId: string): Promise<string[]> {
+  const rows = await db.selectFrom('provider_members as m').innerJoin('users as u', 'u.id', 'm.user_id').select('u.email').where('m.provider_id', '=', providerId).where('m.role', '=', 'owner').execute()
+  return rows.map((row) => row.email)
+}
+
+/** Users newest first, or those whose email starts with `query`; keyset pagination by (created_at, id). */
+export async function searchUsers(db: Executor, query: string, page: { after?: { createdAt: Date; id: string } | undefined; limit: number }): Promise<User[]> {
+  let q = db.selectFrom('users').select(['id', 'email', 'display_name', 'picture_url', 'is_admin', 'created_at']).limit(page.limit)
+  if (query) {
+    q = q.where('email_lookup', 'like', `${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`).orderBy('email_lookup')
+  } else {
+    q = q.orderBy('created_at', 'desc').orderBy('id', 'desc')
+    const after = page.after
+    if (after) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.createdAt, after.id)))
+  }
+  return (await q.execute()).map(userFromRow)
+}
+
+/** Channels newest first, or the one with that id, or those whose name starts with `query`. */
+export async function searchChannels(db: Executor, query: string, page: { after?: { createdAt: Date; id: string } | undefined; limit: number }) {
+  let q = db
+    .selectFrom('channels as c')
+    .innerJoin('providers as p', 'p.id', 'c.provider_id')
+    .select(['c.id', 'c.name', 'c.kind', 'c.status', 'c.suspended_at', 'c.created_at', 'p.name as provider_name'])
+    .limit(page.limit)
+  if (/^\d{10}$/.test(query)) q = q.where('c.id', '=', query)
+  else if (query) q = q.where(sql`lower(c.name)`, 'like', `${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`).orderBy(sql`lower(c.name)`).orderBy('c.id')
+  else {
+    q = q.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc')
+    const after = page.after
+    if (after) q = q.where((eb) => eb(eb.refTuple('c.created_at', 'c.id'), '<', eb.tuple(after.createdAt, after.id)))
+  }
+  return q.execute()
+}
