@@ -19,6 +19,8 @@ import authorizeRoutes from './routes/authorize.ts'
 import interactionRoutes from './routes/interaction.ts'
 import endSessionRoutes from './routes/end-session.ts'
 import metricsPlugin from './plugins/metrics.ts'
+import consoleRoutes from './routes/console.ts'
+import adminRoutes from './routes/admin.ts'
 
 export interface AppOptions {
   database: Database
@@ -74,6 +76,8 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(authorizeRoutes, { config })
   await app.register(interactionRoutes, { config })
   await app.register(endSessionRoutes)
+  await app.register(consoleRoutes, { masterKey: options.masterKey })
+  await app.register(adminRoutes)
   await app.register(oauthRoutes)
   return app
 }

@@ -31,9 +31,14 @@ export async function registerAccount(db: Executor, account: NewAccount): Promis
  * with older parameters is replaced now that the password is known.
  */
 export async function authenticate(db: Executor, email: string, password: string): Promise<User | null> {
+  return (await authenticateForAudit(db, email, password)).user
+}
+
+/** authenticate, also naming the account a failed attempt targeted (for the audit log only). */
+export async function authenticateForAudit(db: Executor, email: string, password: string): Promise<{ user: User | null; targetedUserId: string | null }> {
   const found = await findUserWithPasswordByEmail(db, email)
-  if (!found) return verifyDummyPassword(password).then(() => null)
-  if (!(await verifyPassword(found.passwordHash, password))) return null
+  if (!found) return verifyDummyPassword(password).then(() => ({ user: null, targetedUserId: null }))
+  if (!(await verifyPassword(found.passwordHash, password))) return { user: null, targetedUserId: found.user.id }
   if (needsRehash(found.passwordHash)) await updatePasswordHash(db, found.user.id, await hashPassword(password))
-  return found.user
+  return { user: found.user, targetedUserId: found.user.id }
 }

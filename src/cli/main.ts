@@ -16,6 +16,9 @@ import { approvePermissions, createChannel, NewChannelInput, PermissionItems } f
 import { rotateSigningKeys } from '../oauth/keys.ts'
 import { ID_TOKEN_TTL_SECONDS } from '../oauth/id-token.ts'
 import { loadMasterKey } from '../master-key.ts'
+import { applyForPermission, ApplicationInput, ReviewError } from '../console/review.ts'
+import { createAdminToken } from '../storage/admin-tokens.ts'
+import { appendAudit } from '../storage/audit.ts'
 
 export interface CliIo {
   stdout: (text: string) => void
@@ -54,6 +57,9 @@ Commands:
                  [--provider NAME] [--owner EMAIL] [--publish]
                                                    register a channel; prints its id and secret
   channel permit CHANNEL_ID ITEM…                  approve items (email real_name gender birthdate phone address)
+  channel apply CHANNEL_ID ITEM --purpose TEXT --policy-url URL
+                                                   apply for an item (as a channel owner would)
+  admin token --email E                            an API token for /admin/api/ (an administrator's)
   keys rotate                                      next signing keys become current; new next keys
   help                                             show this text
 
@@ -73,6 +79,8 @@ type Flags = {
   provider?: string
   owner?: string
   publish?: boolean
+  purpose?: string
+  'policy-url'?: string
 }
 interface CommandContext {
   database: Database
@@ -140,6 +148,30 @@ const COMMANDS: Record<string, Command> = {
     if (!(await findChannel(database.db, channelId))) throw new CliError('unknown_channel', `No channel has the id ${channelId}.`)
     await approvePermissions(database.db, channelId, permitted)
     return { json: { channel_id: channelId, permitted }, text: `Channel ${channelId} may now request ${permitted.join(', ')}.` }
+  },
+  'channel apply': async ({ database, args, flags }) => {
+    const [channelId, item, ...rest] = args
+    if (!channelId || !item || rest.length > 0) throw new CliError('invalid_argument', 'Usage: plusid channel apply CHANNEL_ID ITEM --purpose TEXT --policy-url URL', 2)
+    const input = parse(ApplicationInput, { item, purpose: flags.purpose ?? '', policyUrl: flags['policy-url'] ?? '' }, { item: 'ITEM', purpose: 'purpose', policyUrl: 'policy-url' })
+    try {
+      const id = await applyForPermission(database.db, { userId: null, kind: 'cli', ip: null }, channelId, input)
+      return { json: { application_id: id }, text: `Application ${id} for ${input.item} is waiting for review.` }
+    } catch (error) {
+      if (error instanceof ReviewError) throw new CliError(error.kind, error.message, 1)
+      throw error
+    }
+  },
+  'admin token': async ({ database, flags }) => {
+    if (!flags.email) throw new CliError('invalid_argument', '--email is required', 2)
+    const found = await findUserWithPasswordByEmail(database.db, flags.email)
+    if (!found) throw new CliError('unknown_user', `No account has the email ${flags.email}.`)
+    if (!found.user.isAdmin) throw new CliError('not_admin', `${flags.email} is not an administrator (create one with plusid admin create).`)
+    const { token } = await database.db.transaction().execute(async (trx) => {
+      const created = await createAdminToken(trx, found.user.id)
+      await appendAudit(trx, { actorId: found.user.id, actorKind: 'cli', action: 'admin_token.created', objectType: 'admin_token', objectId: created.id })
+      return created
+    })
+    return { json: { token }, text: `API token for ${flags.email} (shown only now): ${token}` }
   },
   'keys rotate': async ({ database, masterKey }) => {
     const rotated = await rotateSigningKeys(database.db, masterKey(), ID_TOKEN_TTL_SECONDS + 300)
@@ -215,7 +247,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         args,
         masterKey: () => (masterKey ??= deps.masterKey ?? loadMasterKey(loadConfig(io.env), { warn: (message: string) => io.stderr(`plusid: ${message}\n`) })),
       }
-      if (args.length > 0 && name !== 'channel permit') throw new CliError('invalid_argument', `Unexpected argument "${args[0]}".\n\n${USAGE}`, 2)
+      if (args.length > 0 && name !== 'channel permit' && name !== 'channel apply') throw new CliError('invalid_argument', `Unexpected argument "${args[0]}".\n\n${USAGE}`, 2)
       const result = await command(context)
       io.stdout(json ? JSON.stringify(result.json) + '\n' : result.text + '\n')
       return 0
@@ -249,6 +281,8 @@ function parseCommandLine(argv: string[]): { values: Flags & { help?: boolean };
         provider: { type: 'string' },
         owner: { type: 'string' },
         publish: { type: 'boolean' },
+        purpose: { type: 'string' },
+        'policy-url': { type: 'string' },
       },
     }) as { values: Flags & { help?: boolean }; positionals: string[] }
   } catch (error) {

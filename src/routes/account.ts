@@ -6,6 +6,7 @@ import { ITEM_FIELDS, PROFILE_ITEMS, profileToForm, validateProfileForm, type Fi
 import * as rules from '../profile/rules.ts'
 import { findProfile, saveProfile } from '../storage/profiles.ts'
 import { updateDisplayName } from '../storage/users.ts'
+import { appendAudit } from '../storage/audit.ts'
 
 /** The editor's view model: one fieldset per item, the display name first. */
 function editorGroups(form: ProfileForm & { name?: string }, errors: FieldErrors) {
@@ -50,6 +51,7 @@ export default async function accountPages(app: FastifyInstance) {
     await app.db.transaction().execute(async (trx) => {
       await saveProfile(trx, user.id, result.profile)
       if (name.data !== user.displayName) await updateDisplayName(trx, user.id, name.data)
+      await appendAudit(trx, { actorId: user.id, actorKind: 'user', action: 'profile.updated', objectType: 'user', objectId: user.id, ip: request.ip })
     })
     request.log.info({ userId: user.id }, 'profile saved')
     return reply.redirect('/account?saved=1', 303)

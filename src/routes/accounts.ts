@@ -2,7 +2,10 @@
 import { z } from 'zod'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.ts'
-import { authenticate, registerAccount } from '../auth/accounts.ts'
+import { authenticateForAudit, registerAccount } from '../auth/accounts.ts'
+import { appendAudit } from '../storage/audit.ts'
+import type { Executor } from '../storage/database.ts'
+import type { User } from '../storage/users.ts'
 import { endSession, startSession } from '../auth/session.ts'
 import { PASSWORD_MAX } from '../profile/rules.ts'
 import * as rules from '../profile/rules.ts'
@@ -46,7 +49,11 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
       return reply.code(400).page('register', { title: 'Create account', values, errors: fieldErrors(parsed.error), next, loginUrl: loginUrl(next) })
     }
     const { email, password, name } = parsed.data
-    const registration = await registerAccount(app.db, { email, password, displayName: name })
+    const registration = await app.db.transaction().execute(async (trx) => {
+      const result = await registerAccount(trx, { email, password, displayName: name })
+      if (result.ok) await appendAudit(trx, { actorId: result.user.id, actorKind: 'user', action: 'account.registered', objectType: 'user', objectId: result.user.id, ip: request.ip })
+      return result
+    })
     if (!registration.ok) {
       return reply.code(409).page('register', { title: 'Create account', values, errors: { email: 'is already registered' }, next, loginUrl: loginUrl(next) })
     }
@@ -66,7 +73,8 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
     const body = formBody(request.body)
     const parsed = LoginForm.safeParse(body)
     const next = safeNextPath(body.next)
-    const user = parsed.success ? await authenticate(app.db, parsed.data.email.trim(), parsed.data.password) : null
+    const { user, targetedUserId } = parsed.success ? await authenticateForAudit(app.db, parsed.data.email.trim(), parsed.data.password) : { user: null, targetedUserId: null }
+    await auditLogin(app.db, request.ip, user, targetedUserId)
     if (!user) {
       request.log.info('login failed')
       return reply.code(401).page('login', { title: 'Log in', next, email: textOf(body, 'email'), error: LOGIN_FAILED })
@@ -87,5 +95,17 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
     await endSession(app.db, request.auth?.token)
     request.auth = null
     return reply.clearSessionCookie().redirect('/login', 303)
+  })
+}
+
+/** Every login attempt is audited: who (the account, when known), from where; never the email typed. */
+export async function auditLogin(db: Executor, ip: string, user: User | null, targetedUserId: string | null): Promise<void> {
+  await appendAudit(db, {
+    actorId: user?.id ?? null,
+    actorKind: user ? 'user' : 'anonymous',
+    action: user ? 'login.succeeded' : 'login.failed',
+    objectType: targetedUserId ? 'user' : null,
+    objectId: targetedUserId,
+    ip,
   })
 }

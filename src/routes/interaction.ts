@@ -2,7 +2,7 @@
 // the browser that started it. The last step issues the code and sends the browser back.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
-import { authenticate } from '../auth/accounts.ts'
+import { authenticateForAudit } from '../auth/accounts.ts'
 import { endSession, startSession } from '../auth/session.ts'
 import { constantTimeEqual, sha256 } from '../crypto/tokens.ts'
 import { formBody, textOf } from '../http/forms.ts'
@@ -21,7 +21,7 @@ import { mergeDecision } from '../storage/grants.ts'
 import { completeInteraction, finishInteraction, recordInteractionLogin, type InteractionRecord } from '../storage/interactions.ts'
 import { findInteractionContext } from '../storage/contexts.ts'
 import { saveProfile } from '../storage/profiles.ts'
-import { LOGIN_FAILED } from './accounts.ts'
+import { auditLogin, LOGIN_FAILED } from './accounts.ts'
 
 interface Loaded {
   interaction: InteractionRecord
@@ -209,7 +209,8 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     if (body.decision === 'cancel') return fail(reply, loaded, new OAuthError('access_denied', 'the user cancelled the login'))
     const email = textOf(body, 'email')
     const password = textOf(body, 'password')
-    const user = email.length <= 320 && password.length <= 1024 ? await authenticate(app.db, email.trim(), password) : null
+    const { user, targetedUserId } = email.length <= 320 && password.length <= 1024 ? await authenticateForAudit(app.db, email.trim(), password) : { user: null, targetedUserId: null }
+    await auditLogin(app.db, request.ip, user, targetedUserId)
     if (!user) {
       request.log.info('login failed')
       return loginPage(reply.code(401), loaded, { email, error: LOGIN_FAILED })

@@ -1,0 +1,296 @@
+// Administration: the review queue, channels (suspend a channel or an item), users, the audit log
+// — as HTML pages for an administrator's session, and as a JSON API under /admin/api/ for an
+// administrator's session or API token. Anyone else gets 403.
+import { z } from 'zod'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { formBody } from '../http/forms.ts'
+import { Reason, reviewApplication, ReviewError, suspendChannel, suspendPermission, type Actor } from '../console/review.ts'
+import { DATA_ITEMS } from '../oauth/scopes.ts'
+import { findAdminByToken } from '../storage/admin-tokens.ts'
+import { findApplication, listApplications, listChannelApplications, type Application, type ApplicationState } from '../storage/applications.ts'
+import { listAudit, type AuditEntry, type AuditFilter } from '../storage/audit.ts'
+import { findChannel } from '../storage/channels.ts'
+import { listChannelOwners, searchChannels, searchUsers } from '../storage/console.ts'
+import type { User } from '../storage/users.ts'
+
+const PAGE = 50
+
+/** Opaque keyset cursors: base64url of the last row's sort key. */
+const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+function decodeAfter(cursor: unknown): { createdAt: Date; id: string } | undefined {
+  if (typeof cursor !== 'string' || cursor === '' || cursor.length > 200) return undefined
+  try {
+    const { createdAt, id } = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { createdAt: string; id: string }
+    const date = new Date(createdAt)
+    return typeof id === 'string' && !Number.isNaN(date.getTime()) ? { createdAt: date, id } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const AuditQuery = z.object({
+  action: z.string().max(100).optional(),
+  actor: z.string().uuid('must be a user id').optional(),
+  object: z.string().max(100).optional(),
+  cursor: z.string().regex(/^\d{1,19}$/, 'must be a cursor from a previous page').optional(),
+  before: z.string().regex(/^\d{1,19}$/, 'must be a cursor from a previous page').optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(PAGE),
+})
+
+const emptyToUndefined = (query: Record<string, unknown>) => Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ''))
+
+function auditJson(entry: AuditEntry) {
+  return { id: entry.id, at: entry.at.toISOString(), actor: entry.actorId, actor_kind: entry.actorKind, action: entry.action, object: entry.objectId, object_type: entry.objectType, ip: entry.ip, details: entry.details }
+}
+
+function applicationJson(application: Application) {
+  return {
+    id: application.id,
+    channel_id: application.channelId,
+    channel_name: application.channelName,
+    provider: application.providerName,
+    item: application.item,
+    purpose: application.purpose,
+    policy_url: application.policyUrl,
+    state: application.state,
+    reason: application.reason,
+    created_at: application.createdAt.toISOString(),
+    decided_at: application.decidedAt?.toISOString() ?? null,
+  }
+}
+
+const REVIEW_STATUS = { forbidden: 403, not_found: 404, conflict: 409, invalid: 400 } as const
+
+export default async function adminRoutes(app: FastifyInstance) {
+  const actorOf = (request: FastifyRequest, kind: 'admin' | 'api'): Actor => ({ userId: request.adminUser!.id, kind, ip: request.ip })
+
+  // ---------- HTML pages: an administrator's session ----------
+  app.register(async (scope) => {
+    scope.addHook('preHandler', app.requireUser)
+    scope.addHook('preHandler', async (request, reply) => {
+      if (!request.auth!.user.isAdmin) {
+        return reply.code(403).page('error', { title: 'Not allowed', heading: 'Administrators only', message: 'This page is for plusid administrators.', link: { href: '/account', label: 'Your account' } })
+      }
+      request.adminUser = request.auth!.user
+    })
+
+    const queuePage = async (request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) => {
+      const after = decodeAfter((request.query as Record<string, unknown>).after)
+      const applications = await listApplications(app.db, 'applied', { after, limit: PAGE })
+      const withOwners = await Promise.all(applications.map(async (a) => ({ ...a, owners: await listChannelOwners(app.db, a.providerId) })))
+      const last = applications[applications.length - 1]
+      return reply.page('admin-queue', { title: 'Review queue', applications: withOwners, next: applications.length === PAGE && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null, ...extra })
+    }
+
+    const review = async (request: FastifyRequest, reply: FastifyReply, decision: { approve: true } | { approve: false; reason: string }) => {
+      const { id } = request.params as { id: string }
+      try {
+        await reviewApplication(app.db, actorOf(request, 'admin'), id, decision)
+      } catch (error) {
+        if (!(error instanceof ReviewError)) throw error
+        return queuePage(request, reply.code(REVIEW_STATUS[error.kind]), { problem: error.message })
+      }
+      return reply.redirect('/admin', 303)
+    }
+
+    scope.get('/admin', async (request, reply) => queuePage(request, reply))
+    scope.post('/admin/applications/:id/approve', { preHandler: app.csrfProtection }, async (request, reply) => review(request, reply, { approve: true }))
+    scope.post('/admin/applications/:id/reject', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const reason = Reason.safeParse(formBody(request.body).reason)
+      const { id } = request.params as { id: string }
+      if (!reason.success) return queuePage(request, reply.code(400), { rejectErrors: { [id]: reason.error.issues[0]!.message }, problem: 'A rejection needs a reason.' })
+      return review(request, reply, { approve: false, reason: reason.data })
+    })
+
+    scope.get('/admin/channels', async (request, reply) => {
+      const query = request.query as Record<string, unknown>
+      const q = typeof query.q === 'string' ? query.q.trim().slice(0, 100) : ''
+      const channels = await searchChannels(app.db, q, { after: decodeAfter(query.after), limit: PAGE })
+      const last = channels[channels.length - 1]
+      return reply.page('admin-channels', { title: 'Channels', q, channels, next: !q && channels.length === PAGE && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null })
+    })
+
+    const channelPage = async (request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) => {
+      const { channelId } = request.params as { channelId: string }
+      const channel = await findChannel(app.db, channelId)
+      if (!channel) return reply.code(404).page('error', { title: 'Not found', heading: 'No such channel', message: channelId })
+      const applications = await listChannelApplications(app.db, channel.id)
+      const permissions = DATA_ITEMS.map((item) => ({ item, state: channel.approvedItems.includes(item) ? 'approved' : (applications.find((a) => a.item === item)?.state ?? 'not applied') }))
+      const provider = await app.db.selectFrom('providers').select('name').where('id', '=', channel.providerId).executeTakeFirstOrThrow()
+      return reply.page('admin-channel', { title: channel.name, channel, permissions, providerName: provider.name, owners: await listChannelOwners(app.db, channel.providerId), ...extra })
+    }
+    const channelAction = async (request: FastifyRequest, reply: FastifyReply, action: () => Promise<void>) => {
+      try {
+        await action()
+      } catch (error) {
+        if (!(error instanceof ReviewError)) throw error
+        return channelPage(request, reply.code(REVIEW_STATUS[error.kind]), { problem: error.message })
+      }
+      return reply.redirect(`/admin/channels/${(request.params as { channelId: string }).channelId}`, 303)
+    }
+
+    scope.get('/admin/channels/:channelId', async (request, reply) => channelPage(request, reply))
+    scope.post('/admin/channels/:channelId/suspend', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const reason = Reason.safeParse(formBody(request.body).reason)
+      if (!reason.success) return channelPage(request, reply.code(400), { problem: 'A suspension needs a reason.' })
+      return channelAction(request, reply, () => suspendChannel(app.db, actorOf(request, 'admin'), (request.params as { channelId: string }).channelId, { reason: reason.data }))
+    })
+    scope.post('/admin/channels/:channelId/unsuspend', { preHandler: app.csrfProtection }, async (request, reply) =>
+      channelAction(request, reply, () => suspendChannel(app.db, actorOf(request, 'admin'), (request.params as { channelId: string }).channelId, null)),
+    )
+    scope.post('/admin/channels/:channelId/permissions/:item/suspend', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const { channelId, item } = request.params as { channelId: string; item: string }
+      const reason = formBody(request.body).reason
+      return channelAction(request, reply, () => suspendPermission(app.db, actorOf(request, 'admin'), channelId, item, typeof reason === 'string' && reason.trim() ? reason.trim() : null))
+    })
+
+    scope.get('/admin/users', async (request, reply) => {
+      const query = request.query as Record<string, unknown>
+      const q = typeof query.q === 'string' ? query.q.trim().slice(0, 254) : ''
+      const users = await searchUsers(app.db, q, { after: decodeAfter(query.after), limit: PAGE })
+      const last = users[users.length - 1]
+      return reply.page('admin-users', { title: 'Users', q, users, next: !q && users.length === PAGE && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null })
+    })
+
+    scope.get('/admin/audit', async (request, reply) => {
+      const parsed = AuditQuery.safeParse(emptyToUndefined(request.query as Record<string, unknown>))
+      if (!parsed.success) return reply.code(400).page('error', { title: 'Bad filter', heading: 'This filter cannot be used', message: `${String(parsed.error.issues[0]!.path[0])} ${parsed.error.issues[0]!.message}` })
+      const q = parsed.data
+      const filter: AuditFilter = { action: q.action, actorId: q.actor, objectId: q.object }
+      const { items, next } = await listAudit(app.db, filter, { before: q.before ?? q.cursor, limit: q.limit })
+      const params = new URLSearchParams(Object.entries({ action: q.action, actor: q.actor, object: q.object }).filter((e): e is [string, string] => e[1] !== undefined))
+      return reply.page('admin-audit', {
+        title: 'Audit log',
+        filter,
+        entries: items,
+        next,
+        nextUrl: `/admin/audit?${new URLSearchParams([...params, ['before', next ?? '']])}`,
+        exportUrl: `/admin/audit.jsonl?${params}`,
+      })
+    })
+
+    // The whole (filtered) log as JSON lines, newest first, read page by page.
+    scope.get('/admin/audit.jsonl', async (request, reply) => {
+      const parsed = AuditQuery.safeParse(emptyToUndefined(request.query as Record<string, unknown>))
+      if (!parsed.success) return reply.code(400).send({ error: 'invalid_request', message: `${String(parsed.error.issues[0]!.path[0])} ${parsed.error.issues[0]!.message}` })
+      const filter: AuditFilter = { action: parsed.data.action, actorId: parsed.data.actor, objectId: parsed.data.object }
+      const lines: string[] = []
+      let before: string | undefined
+      do {
+        const page = await listAudit(app.db, filter, { before, limit: 1000 })
+        for (const entry of page.items) lines.push(JSON.stringify(auditJson(entry)))
+        before = page.next ?? undefined
+      } while (before && lines.length < 1_000_000)
+      return reply
+        .header('cache-control', 'no-store')
+        .header('content-disposition', 'attachment; filename="plusid-audit.jsonl"')
+        .type('application/x-ndjson; charset=utf-8')
+        .send(lines.join('\n') + (lines.length ? '\n' : ''))
+    })
+  })
+
+  // ---------- JSON API: an administrator's API token, or session (JSON bodies only) ----------
+  app.register(async (scope) => {
+    const apiError = (reply: FastifyReply, status: number, error: string, message: string) => reply.code(status).header('cache-control', 'no-store').send({ error, message })
+    scope.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+      if (status === 500) request.log.error({ err: error }, 'admin API request failed')
+      return apiError(reply, status, status === 500 ? 'server_error' : 'invalid_request', status === 500 ? 'the server could not complete the request' : error.message)
+    })
+    scope.setNotFoundHandler((_request, reply) => apiError(reply, 404, 'not_found', 'no such endpoint'))
+    scope.addHook('preHandler', async (request, reply) => {
+      const authorization = request.headers.authorization
+      let admin: User | undefined
+      let kind: 'api' | 'admin' = 'api'
+      if (authorization && /^bearer /i.test(authorization)) {
+        admin = await findAdminByToken(app.db, authorization.slice(7).trim())
+        if (!admin) return apiError(reply.header('www-authenticate', 'Bearer realm="plusid-admin", error="invalid_token"'), 401, 'invalid_token', 'the API token is unknown, revoked, or not an administrator\u2019s')
+      } else {
+        await app.loadSession(request, reply)
+        if (!request.auth) return apiError(reply.header('www-authenticate', 'Bearer realm="plusid-admin"'), 401, 'unauthorized', 'an administrator API token or session is required')
+        // A session's cookie would ride along with a cross-site form: only JSON bodies are accepted (forms cannot send them without CORS).
+        if (request.method !== 'GET' && !request.headers['content-type']?.startsWith('application/json')) {
+          return apiError(reply, 415, 'invalid_request', 'send a JSON body (Content-Type: application/json)')
+        }
+        admin = request.auth.user
+        kind = 'admin'
+      }
+      if (!admin.isAdmin) return apiError(reply, 403, 'forbidden', 'administrators only')
+      request.adminUser = admin
+      request.adminActorKind = kind
+    })
+
+    const run = async (reply: FastifyReply, action: () => Promise<unknown>) => {
+      try {
+        const result = await action()
+        return reply.header('cache-control', 'no-store').send(result ?? { ok: true })
+      } catch (error) {
+        if (!(error instanceof ReviewError)) throw error
+        return apiError(reply, REVIEW_STATUS[error.kind], error.kind, error.message)
+      }
+    }
+    const apiActor = (request: FastifyRequest): Actor => ({ userId: request.adminUser!.id, kind: request.adminActorKind ?? 'api', ip: request.ip })
+    const body = (request: FastifyRequest) => (typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {})
+
+    scope.get('/applications', async (request, reply) => {
+      const query = request.query as Record<string, unknown>
+      const state = (query.state ?? 'applied') as ApplicationState
+      if (!['applied', 'approved', 'rejected', 'suspended'].includes(state)) return apiError(reply, 400, 'invalid_request', 'state must be applied, approved, rejected or suspended')
+      const limit = Math.min(Math.max(Number(query.limit ?? PAGE) || PAGE, 1), 500)
+      const items = await listApplications(app.db, state, { after: decodeAfter(query.cursor), limit })
+      const last = items[items.length - 1]
+      return reply.header('cache-control', 'no-store').send({ items: items.map(applicationJson), next: items.length === limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null })
+    })
+    scope.get('/applications/:id', async (request, reply) => {
+      const application = await findApplication(app.db, (request.params as { id: string }).id)
+      return application ? reply.send(applicationJson(application)) : apiError(reply, 404, 'not_found', 'no such application')
+    })
+    scope.post('/applications/:id/approve', async (request, reply) =>
+      run(reply, () => reviewApplication(app.db, apiActor(request), (request.params as { id: string }).id, { approve: true })),
+    )
+    scope.post('/applications/:id/reject', async (request, reply) => {
+      const reason = Reason.safeParse(body(request).reason)
+      if (!reason.success) return apiError(reply, 400, 'invalid_request', `reason ${reason.error.issues[0]!.message}`)
+      return run(reply, () => reviewApplication(app.db, apiActor(request), (request.params as { id: string }).id, { approve: false, reason: reason.data }))
+    })
+    scope.post('/channels/:channelId/permissions/:item/suspend', async (request, reply) => {
+      const { channelId, item } = request.params as { channelId: string; item: string }
+      const reason = body(request).reason
+      return run(reply, () => suspendPermission(app.db, apiActor(request), channelId, item, typeof reason === 'string' && reason.trim() ? reason.trim() : null))
+    })
+    scope.post('/channels/:channelId/suspend', async (request, reply) => {
+      const reason = Reason.safeParse(body(request).reason)
+      if (!reason.success) return apiError(reply, 400, 'invalid_request', `reason ${reason.error.issues[0]!.message}`)
+      return run(reply, () => suspendChannel(app.db, apiActor(request), (request.params as { channelId: string }).channelId, { reason: reason.data }))
+    })
+    scope.post('/channels/:channelId/unsuspend', async (request, reply) =>
+      run(reply, () => suspendChannel(app.db, apiActor(request), (request.params as { channelId: string }).channelId, null)),
+    )
+    scope.get('/audit', async (request, reply) => {
+      const parsed = AuditQuery.safeParse(emptyToUndefined(request.query as Record<string, unknown>))
+      if (!parsed.success) return apiError(reply, 400, 'invalid_request', `${String(parsed.error.issues[0]!.path[0])} ${parsed.error.issues[0]!.message}`)
+      const q = parsed.data
+      const { items, next } = await listAudit(app.db, { action: q.action, actorId: q.actor, objectId: q.object }, { before: q.cursor ?? q.before, limit: q.limit })
+      return reply.header('cache-control', 'no-store').send({ items: items.map(auditJson), next })
+    })
+    scope.get('/users', async (request, reply) => {
+      const query = request.query as Record<string, unknown>
+      const users = await searchUsers(app.db, typeof query.q === 'string' ? query.q.trim() : '', { after: decodeAfter(query.cursor), limit: PAGE })
+      const last = users[users.length - 1]
+      return reply.send({ items: users.map((u) => ({ id: u.id, email: u.email, name: u.displayName, is_admin: u.isAdmin, created_at: u.createdAt.toISOString() })), next: users.length === PAGE && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null })
+    })
+    scope.get('/channels', async (request, reply) => {
+      const query = request.query as Record<string, unknown>
+      const channels = await searchChannels(app.db, typeof query.q === 'string' ? query.q.trim() : '', { after: decodeAfter(query.cursor), limit: PAGE })
+      const last = channels[channels.length - 1]
+      return reply.send({ items: channels.map((c) => ({ id: c.id, name: c.name, provider: c.provider_name, kind: c.kind, status: c.status, suspended: c.suspended_at !== null })), next: channels.length === PAGE && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null })
+    })
+  }, { prefix: '/admin/api' })
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    adminUser?: User
+    adminActorKind?: 'api' | 'admin'
+  }
+}

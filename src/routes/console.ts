@@ -1,0 +1,272 @@
+// The developer console: providers, members, channels, secrets, testers, publication and
+// permission applications. Every page needs a login; a provider's pages need membership (else 404:
+// another provider's existence does not leak); owners alone add members, publish and reissue secrets.
+import { z } from 'zod'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { seal } from '../crypto/secret-box.ts'
+import { sha256 } from '../crypto/tokens.ts'
+import { fieldErrors, formBody, textOf } from '../http/forms.ts'
+import { callbackUrlProblem } from '../oauth/callback-urls.ts'
+import { createChannel, newChannelSecret } from '../oauth/channels.ts'
+import { DATA_ITEMS } from '../oauth/scopes.ts'
+import { applyForPermission, ApplicationInput, ReviewError, type Actor } from '../console/review.ts'
+import { appendAudit } from '../storage/audit.ts'
+import { listChannelApplications, listRefusals } from '../storage/applications.ts'
+import { addChannelTester, addProviderMember, findChannel, type Channel } from '../storage/channels.ts'
+import {
+  createProvider, findMembership, listMembers, listProviderChannels, listTesters, listUserProviders, publishChannel, replaceChannelSecret,
+  updateChannelSettings, type Role,
+} from '../storage/console.ts'
+import { findUserWithPasswordByEmail } from '../storage/users.ts'
+
+const optionalHttpsUrl = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? null : value))
+  .refine((value) => value === null || callbackUrlProblem(value, 'web') === null, { message: 'must be an https URL' })
+
+const ChannelForm = z
+  .object({
+    name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
+    description: z.string().trim().max(500, 'must be at most 500 characters').default(''),
+    icon_url: optionalHttpsUrl.default(''),
+    privacy_policy_url: optionalHttpsUrl.default(''),
+    kind: z.enum(['web', 'spa', 'native'], { message: 'must be web, spa or native' }).default('web'),
+    callback_urls: z.string().default(''),
+    id_token_alg: z.enum(['ES256', 'RS256', 'HS256'], { message: 'must be ES256, RS256 or HS256' }).default('ES256'),
+  })
+  .transform((form, ctx) => {
+    const urls = [...new Set(form.callback_urls.split(/\r?\n/).map((line) => line.trim()).filter(Boolean))]
+    if (urls.length === 0) ctx.addIssue({ code: 'custom', path: ['callback_urls'], message: 'at least one callback URL is required' })
+    const problems = urls.map((url) => [url, callbackUrlProblem(url, form.kind)] as const).filter(([, problem]) => problem)
+    if (problems.length > 0) ctx.addIssue({ code: 'custom', path: ['callback_urls'], message: problems.map(([url, problem]) => `${url} ${problem}`).join('; ') })
+    if (form.id_token_alg === 'HS256' && form.kind !== 'web') ctx.addIssue({ code: 'custom', path: ['id_token_alg'], message: 'HS256 needs a channel secret: only web channels have one' })
+    return { ...form, callbackUrls: urls }
+  })
+
+const ProviderForm = z.object({ name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters') })
+const MemberForm = z.object({ email: z.string().trim().min(1, 'is required'), role: z.enum(['owner', 'developer'], { message: 'must be owner or developer' }).default('developer') })
+
+const textValues = (body: Record<string, unknown>, names: string[]) => Object.fromEntries(names.map((name) => [name, textOf(body, name)]))
+
+export default async function consoleRoutes(app: FastifyInstance, { masterKey }: { masterKey: Buffer }) {
+  const actorOf = (request: FastifyRequest): Actor => ({ userId: request.auth!.user.id, kind: 'user', ip: request.ip })
+  const audit = (request: FastifyRequest, action: string, objectType: string, objectId: string, details: Record<string, unknown> = {}) =>
+    appendAudit(app.db, { actorId: request.auth!.user.id, actorKind: 'user', ip: request.ip, action, objectType, objectId, details })
+  const notFound = (reply: FastifyReply) =>
+    reply.code(404).page('error', { title: 'Not found', heading: 'Page not found', message: 'There is no page at this address.', link: { href: '/console', label: 'Developer console' } })
+  const forbidden = (reply: FastifyReply, message: string) =>
+    reply.code(403).page('error', { title: 'Not allowed', heading: 'Not allowed', message, link: { href: '/console', label: 'Developer console' } })
+
+  /** The channel of the URL and the user's role in its provider; a non-member gets the 404 page. */
+  const channelFor = async (request: FastifyRequest, reply: FastifyReply): Promise<{ channel: Channel; role: Role; providerName: string } | undefined> => {
+    const { channelId } = request.params as { channelId: string }
+    const channel = await findChannel(app.db, channelId)
+    const membership = channel ? await findMembership(app.db, channel.providerId, request.auth!.user.id) : null
+    if (!channel || !membership) {
+      notFound(reply)
+      return undefined
+    }
+    return { channel, role: membership.role, providerName: membership.providerName }
+  }
+
+  const channelPage = async (reply: FastifyReply, found: { channel: Channel; role: Role; providerName: string }, extra: Record<string, unknown> = {}) => {
+    const { channel } = found
+    const [applications, refusals, testers] = await Promise.all([listChannelApplications(app.db, channel.id), listRefusals(app.db, channel.id), listTesters(app.db, channel.id)])
+    const permissions = DATA_ITEMS.map((item) => {
+      const latest = applications.find((application) => application.item === item)
+      return { item, state: channel.approvedItems.includes(item) ? 'approved' : (latest?.state ?? 'not applied'), reason: latest?.reason ?? null }
+    })
+    const unresolvedRefusals = refusals.filter((refusal) => !channel.approvedItems.includes(refusal.item))
+    return reply.page('console-channel', {
+      title: channel.name,
+      channel,
+      role: found.role,
+      providerName: found.providerName,
+      permissions,
+      refusals: unresolvedRefusals,
+      testers,
+      items: DATA_ITEMS,
+      applyValues: {},
+      applyErrors: {},
+      testerValues: {},
+      testerErrors: {},
+      settingsValues: {
+        name: channel.name,
+        description: channel.description,
+        icon_url: channel.iconUrl ?? '',
+        privacy_policy_url: channel.privacyPolicyUrl ?? '',
+        callback_urls: channel.callbackUrls.join('\n'),
+        id_token_alg: channel.idTokenAlg,
+      },
+      settingsErrors: {},
+      ...extra,
+    })
+  }
+
+  const providerPage = async (reply: FastifyReply, providerId: string, membership: { providerName: string; role: Role }, extra: Record<string, unknown> = {}) => {
+    const [members, channels] = await Promise.all([listMembers(app.db, providerId), listProviderChannels(app.db, providerId)])
+    return reply.page('console-provider', {
+      title: membership.providerName,
+      provider: { id: providerId, name: membership.providerName },
+      role: membership.role,
+      members,
+      channels,
+      channelValues: { kind: 'web', id_token_alg: 'ES256' },
+      channelErrors: {},
+      memberValues: {},
+      memberErrors: {},
+      ...extra,
+    })
+  }
+
+  app.register(async (scope) => {
+    scope.addHook('preHandler', app.requireUser)
+
+    scope.get('/console', async (request, reply) =>
+      reply.page('console', { title: 'Developer console', providers: await listUserProviders(app.db, request.auth!.user.id), values: {}, errors: {} }),
+    )
+
+    scope.post('/console/providers', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const body = formBody(request.body)
+      const parsed = ProviderForm.safeParse(body)
+      const userId = request.auth!.user.id
+      const rerender = (errors: Record<string, string>) =>
+        listUserProviders(app.db, userId).then((providers) => reply.code(400).page('console', { title: 'Developer console', providers, values: textValues(body, ['name']), errors }))
+      if (!parsed.success) return rerender(fieldErrors(parsed.error))
+      const providerId = await app.db.transaction().execute(async (trx) => {
+        const id = await createProvider(trx, parsed.data.name, userId)
+        if (id) await appendAudit(trx, { actorId: userId, actorKind: 'user', ip: request.ip, action: 'provider.created', objectType: 'provider', objectId: id })
+        return id
+      })
+      if (!providerId) return rerender({ name: 'is already taken by another provider' })
+      return reply.redirect(`/console/providers/${providerId}`, 303)
+    })
+
+    scope.get('/console/providers/:providerId', async (request, reply) => {
+      const { providerId } = request.params as { providerId: string }
+      const membership = await findMembership(app.db, providerId, request.auth!.user.id)
+      if (!membership) return notFound(reply)
+      return providerPage(reply, providerId, membership)
+    })
+
+    scope.post('/console/providers/:providerId/members', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const { providerId } = request.params as { providerId: string }
+      const membership = await findMembership(app.db, providerId, request.auth!.user.id)
+      if (!membership) return notFound(reply)
+      if (membership.role !== 'owner') return forbidden(reply, 'Only owners of the provider can add members.')
+      const body = formBody(request.body)
+      const parsed = MemberForm.safeParse(body)
+      const found = parsed.success ? await findUserWithPasswordByEmail(app.db, parsed.data.email) : undefined
+      if (!parsed.success || !found) {
+        const memberErrors = parsed.success ? { email: 'has no plusid account: ask them to register first' } : fieldErrors(parsed.error)
+        return providerPage(reply.code(400), providerId, membership, { memberValues: textValues(body, ['email']), memberErrors })
+      }
+      await app.db.transaction().execute(async (trx) => {
+        await addProviderMember(trx, providerId, found.user.id, parsed.data.role)
+        await appendAudit(trx, { actorId: request.auth!.user.id, actorKind: 'user', ip: request.ip, action: 'member.added', objectType: 'provider', objectId: providerId, details: { user: found.user.id, role: parsed.data.role } })
+      })
+      return reply.redirect(`/console/providers/${providerId}`, 303)
+    })
+
+    scope.post('/console/providers/:providerId/channels', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const { providerId } = request.params as { providerId: string }
+      const membership = await findMembership(app.db, providerId, request.auth!.user.id)
+      if (!membership) return notFound(reply)
+      const body = formBody(request.body)
+      const parsed = ChannelForm.safeParse(body)
+      if (!parsed.success) {
+        const channelValues = textValues(body, ['name', 'description', 'icon_url', 'privacy_policy_url', 'kind', 'callback_urls', 'id_token_alg'])
+        return providerPage(reply.code(400), providerId, membership, { channelValues, channelErrors: fieldErrors(parsed.error) })
+      }
+      const form = parsed.data
+      const created = await app.db.transaction().execute(async (trx) => {
+        const result = await createChannel(trx, masterKey, { name: form.name, callbackUrls: form.callbackUrls, kind: form.kind, idTokenAlg: form.id_token_alg, errorStyle: 'rfc', providerName: membership.providerName, publish: false })
+        await updateChannelSettings(trx, result.channelId, { name: form.name, description: form.description, iconUrl: form.icon_url, privacyPolicyUrl: form.privacy_policy_url, callbackUrls: form.callbackUrls, idTokenAlg: form.id_token_alg })
+        await appendAudit(trx, { actorId: request.auth!.user.id, actorKind: 'user', ip: request.ip, action: 'channel.created', objectType: 'channel', objectId: result.channelId })
+        return result
+      })
+      if (!created.channelSecret) return reply.redirect(`/console/channels/${created.channelId}`, 303)
+      return reply.page('console-secret', { title: 'Channel secret', channelId: created.channelId, secret: created.channelSecret })
+    })
+
+    scope.get('/console/channels/:channelId', async (request, reply) => {
+      const found = await channelFor(request, reply)
+      return found ? channelPage(reply, found) : reply
+    })
+
+    scope.post('/console/channels/:channelId', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const found = await channelFor(request, reply)
+      if (!found) return reply
+      const { channel } = found
+      const body = formBody(request.body)
+      const parsed = ChannelForm.safeParse({ ...body, kind: channel.kind })
+      if (!parsed.success) {
+        return channelPage(reply.code(400), found, { settingsValues: textValues(body, ['name', 'description', 'icon_url', 'privacy_policy_url', 'callback_urls', 'id_token_alg']), settingsErrors: fieldErrors(parsed.error) })
+      }
+      const form = parsed.data
+      // HS256 signs with the secret, which plusid must then keep sealed: switching to it issues a new secret.
+      const newSecret = form.id_token_alg === 'HS256' && !channel.secretEncrypted ? newChannelSecret() : null
+      await app.db.transaction().execute(async (trx) => {
+        await updateChannelSettings(trx, channel.id, { name: form.name, description: form.description, iconUrl: form.icon_url, privacyPolicyUrl: form.privacy_policy_url, callbackUrls: form.callbackUrls, idTokenAlg: form.id_token_alg }, form.id_token_alg === 'HS256' ? undefined : null)
+        if (newSecret) await replaceChannelSecret(trx, channel.id, sha256(newSecret), seal(masterKey, newSecret, `channel-secret:${channel.id}`))
+        await appendAudit(trx, { actorId: request.auth!.user.id, actorKind: 'user', ip: request.ip, action: 'channel.updated', objectType: 'channel', objectId: channel.id, details: newSecret ? { secretReissued: true } : {} })
+      })
+      if (newSecret) return reply.page('console-secret', { title: 'Channel secret', channelId: channel.id, secret: newSecret })
+      return reply.redirect(`/console/channels/${channel.id}`, 303)
+    })
+
+    scope.post('/console/channels/:channelId/secret', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const found = await channelFor(request, reply)
+      if (!found) return reply
+      if (found.role !== 'owner') return forbidden(reply, 'Only owners of the provider can reissue the secret.')
+      if (found.channel.isPublic) return reply.code(400).page('error', { title: 'No secret', heading: 'This channel has no secret', message: 'spa and native channels are public: they use PKCE instead of a secret.' })
+      const secret = newChannelSecret()
+      await app.db.transaction().execute(async (trx) => {
+        await replaceChannelSecret(trx, found.channel.id, sha256(secret), found.channel.idTokenAlg === 'HS256' ? seal(masterKey, secret, `channel-secret:${found.channel.id}`) : null)
+        await appendAudit(trx, { actorId: request.auth!.user.id, actorKind: 'user', ip: request.ip, action: 'channel.secret_reissued', objectType: 'channel', objectId: found.channel.id })
+      })
+      return reply.page('console-secret', { title: 'Channel secret', channelId: found.channel.id, secret })
+    })
+
+    scope.post('/console/channels/:channelId/publish', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const found = await channelFor(request, reply)
+      if (!found) return reply
+      if (found.role !== 'owner') return forbidden(reply, 'Only owners of the provider can publish a channel.')
+      await publishChannel(app.db, found.channel.id)
+      await audit(request, 'channel.published', 'channel', found.channel.id)
+      return reply.redirect(`/console/channels/${found.channel.id}`, 303)
+    })
+
+    scope.post('/console/channels/:channelId/testers', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const found = await channelFor(request, reply)
+      if (!found) return reply
+      const body = formBody(request.body)
+      const email = textOf(body, 'email').trim()
+      const user = email ? await findUserWithPasswordByEmail(app.db, email) : undefined
+      if (!user) return channelPage(reply.code(400), found, { testerValues: { email }, testerErrors: { email: email ? 'has no plusid account' : 'is required' } })
+      await addChannelTester(app.db, found.channel.id, user.user.id)
+      await audit(request, 'channel.tester_added', 'channel', found.channel.id, { user: user.user.id })
+      return reply.redirect(`/console/channels/${found.channel.id}`, 303)
+    })
+
+    scope.post('/console/channels/:channelId/applications', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const found = await channelFor(request, reply)
+      if (!found) return reply
+      const body = formBody(request.body)
+      const applyValues = textValues(body, ['item', 'purpose', 'policy_url'])
+      const parsed = ApplicationInput.safeParse({ item: body.item, purpose: body.purpose ?? '', policyUrl: body.policy_url ?? '' })
+      if (!parsed.success) {
+        const errors = fieldErrors(parsed.error)
+        return channelPage(reply.code(400), found, { applyValues, applyErrors: { item: errors.item, purpose: errors.purpose, policy_url: errors.policyUrl } })
+      }
+      try {
+        await applyForPermission(app.db, actorOf(request), found.channel.id, parsed.data)
+      } catch (error) {
+        if (!(error instanceof ReviewError)) throw error
+        return channelPage(reply.code(409), found, { applyValues, problem: error.message })
+      }
+      return reply.redirect(`/console/channels/${found.channel.id}`, 303)
+    })
+  })
+}
