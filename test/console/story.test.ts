@@ -1,0 +1,170 @@
+// The review workflow end to end, through HTTP: an owner registers a channel and applies for
+// phone and address; until an administrator approves, asking for phone is refused before any
+// page; the administrator approves phone and rejects address with a reason; the next login shows
+// phone on the consent page and releases it; the owner sees the reason; a suspension stops phone
+// at the next refresh, at userinfo and at the next authorization. The audit log holds each step
+// and none of the values.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { FastifyInstance } from 'fastify'
+import { build } from '../helpers/app.ts'
+import { Browser, registerUser } from '../helpers/browser.ts'
+import { testDatabase } from '../helpers/database.ts'
+import { createAdminToken } from '../../src/storage/admin-tokens.ts'
+
+const database = await testDatabase()
+const CALLBACK = 'https://shop.example/callback'
+
+async function makeAdmin(email: string) {
+  await database.db.updateTable('users').set({ is_admin: true }).where('email_lookup', '=', email.toLowerCase()).execute()
+}
+
+function authorizeUrl(channelId: string, scope: string, state = 'st') {
+  return `/oauth2/v2.1/authorize?${new URLSearchParams({ response_type: 'code', client_id: channelId, redirect_uri: CALLBACK, scope, state, nonce: 'n' })}`
+}
+
+async function token(app: FastifyInstance, fields: Record<string, string>) {
+  return app.inject({ method: 'POST', url: '/oauth2/v2.1/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() })
+}
+
+test('apply → refused until approved → approve phone, reject address → consent releases phone → suspension stops it', async (t) => {
+  const app = await build(t)
+
+  // The owner: a provider and a web channel, created in the console; the secret is shown once.
+  const owner = new Browser(app)
+  const ownerAccount = await registerUser(owner, { name: 'Owner' })
+  let response = await owner.submit('/console', '/console/providers', { name: `Shop Inc ${Date.now()}` })
+  assert.equal(response.statusCode, 303)
+  const providerPath = String(response.headers.location)
+  response = await owner.submit(providerPath, `${providerPath}/channels`, {
+    name: 'Shop',
+    kind: 'web',
+    callback_urls: `${CALLBACK}\nhttp://localhost:8080/callback`,
+    id_token_alg: 'ES256',
+    description: 'An online shop',
+    icon_url: '',
+    privacy_policy_url: 'https://shop.example/privacy',
+  })
+  assert.equal(response.statusCode, 200)
+  const channelId = /class="channel-id">(\d{10})</.exec(response.body)![1]!
+  const secret = /class="channel-secret">([0-9a-f]{32})</.exec(response.body)![1]!
+  assert.match(response.body, /shown only once/)
+  const channelPath = `/console/channels/${channelId}`
+  assert.doesNotMatch((await owner.get(channelPath)).body, new RegExp(secret), 'the secret is never shown again')
+
+  // Applications for phone and address, with purpose and policy.
+  for (const item of ['phone', 'address']) {
+    response = await owner.submit(channelPath, `${channelPath}/applications`, { item, purpose: `We deliver orders and need your ${item}.`, policy_url: 'https://shop.example/privacy' })
+    assert.equal(response.statusCode, 303, response.body)
+  }
+  const bad = await owner.submit(channelPath, `${channelPath}/applications`, { item: 'phone', purpose: 'short', policy_url: 'http://insecure.example/' })
+  assert.equal(bad.statusCode, 400)
+  assert.match(bad.body, /Purpose must say in at least 10 characters/)
+  assert.match(bad.body, /must be an https URL/)
+  response = await owner.submit(channelPath, `${channelPath}/applications`, { item: 'phone', purpose: 'We deliver orders and need your phone.', policy_url: 'https://shop.example/privacy' })
+  assert.equal(response.statusCode, 409, 'one waiting application per item')
+  response = await owner.submit(channelPath, `${channelPath}/publish`, {})
+  assert.equal(response.statusCode, 303)
+
+  // A user with Profile+ data.
+  const user = new Browser(app)
+  await registerUser(user, { name: 'Hanako' })
+  response = await user.submit('/account/profile', '/account/profile', {
+    name: 'Hanako', family_name: '山田', given_name: '花子', family_name_pronunciation: 'ヤマダ', given_name_pronunciation: 'ハナコ',
+    phone_number: '090-2222-3333', 'address.postal_code': '102-8282', 'address.region': '東京都', 'address.locality': '千代田区', 'address.street_address': '1番3号', 'address.country': 'JP',
+  })
+  assert.equal(response.statusCode, 303)
+
+  // Before approval: refused with invalid_scope before any page is shown.
+  response = await user.get(authorizeUrl(channelId, 'openid profile phone'))
+  assert.equal(response.statusCode, 302)
+  let callback = new URL(String(response.headers.location))
+  assert.equal(callback.origin + callback.pathname, CALLBACK)
+  assert.equal(callback.searchParams.get('error'), 'invalid_scope')
+  // The console tells the owner which item was refused, and why.
+  assert.match((await owner.get(channelPath)).body, /Requests asked for <strong>phone<\/strong>, which this channel is not permitted to receive/)
+
+  // The administrator: phone approved, address rejected with a reason.
+  const admin = new Browser(app)
+  const adminAccount = await registerUser(admin, { name: 'Admin' })
+  await makeAdmin(adminAccount.email)
+  const queue = await admin.get('/admin')
+  assert.equal(queue.statusCode, 200)
+  const applicationIds = Object.fromEntries(
+    [...queue.body.matchAll(/<section class="card application" id="application-([0-9a-f-]{36})">\s*<h2>([a-z_]+) for/g)].map((m) => [m[2]!, m[1]!]),
+  )
+  assert.ok(applicationIds.phone && applicationIds.address, queue.body)
+  assert.match(queue.body, /We deliver orders and need your phone\./)
+  assert.match(queue.body, /https:\/\/shop\.example\/privacy/)
+  assert.ok(queue.body.indexOf(`application-${applicationIds.phone}`) < queue.body.indexOf(`application-${applicationIds.address}`), 'oldest first')
+  response = await admin.post(`/admin/applications/${applicationIds.phone}/approve`, {})
+  assert.equal(response.statusCode, 303)
+  await admin.get('/admin')
+  const noReason = await admin.post(`/admin/applications/${applicationIds.address}/reject`, { reason: '' })
+  assert.equal(noReason.statusCode, 400)
+  response = await admin.post(`/admin/applications/${applicationIds.address}/reject`, { reason: 'Your policy does not say how long addresses are kept.' })
+  assert.equal(response.statusCode, 303)
+
+  // The owner sees the outcome and the reviewer's reason.
+  const channelPage = (await owner.get(channelPath)).body
+  assert.match(channelPage, /<tr class="permission-phone"><td>phone<\/td><td class="state">approved<\/td>/)
+  assert.match(channelPage, /<tr class="permission-address"><td>address<\/td><td class="state">rejected<\/td><td>Reason: Your policy does not say how long addresses are kept\.<\/td>/)
+
+  // The next login shows phone on the consent page, with its value, and releases it.
+  response = await user.get(authorizeUrl(channelId, 'openid profile phone'))
+  assert.equal(response.statusCode, 303)
+  const consentPage = await user.get(String(response.headers.location))
+  assert.match(consentPage.body, /name="items" value="phone" checked/)
+  assert.match(consentPage.body, /\+819022223333/)
+  const consentAction = /action="(\/interaction\/[^"]+\/consent)"/.exec(consentPage.body)![1]!
+  response = await user.post(consentAction, { items: 'phone', decision: 'allow' })
+  assert.equal(response.statusCode, 302)
+  callback = new URL(String(response.headers.location))
+  response = await token(app, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: CALLBACK, client_id: channelId, client_secret: secret })
+  assert.equal(response.statusCode, 200, response.body)
+  const tokens = response.json()
+  const idToken = JSON.parse(Buffer.from(tokens.id_token.split('.')[1], 'base64url').toString())
+  assert.equal(idToken.phone_number, '+819022223333')
+  const userinfo = async (accessToken: string) => (await app.inject({ method: 'GET', url: '/oauth2/v2.1/userinfo', headers: { authorization: `Bearer ${accessToken}` } })).json()
+  assert.equal((await userinfo(tokens.access_token)).phone_number, '+819022223333')
+  // Asking for the rejected address is refused before any page.
+  response = await user.get(authorizeUrl(channelId, 'openid profile address'))
+  assert.equal(new URL(String(response.headers.location)).searchParams.get('error'), 'invalid_scope')
+
+  // The administrator suspends phone (through the JSON API with an API token).
+  const { token: apiToken } = await createAdminToken(database.db, (await database.db.selectFrom('users').select('id').where('email_lookup', '=', adminAccount.email.toLowerCase()).executeTakeFirstOrThrow()).id)
+  response = await app.inject({ method: 'POST', url: `/admin/api/channels/${channelId}/permissions/phone/suspend`, headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' }, payload: { reason: 'Complaints about calls' } })
+  assert.equal(response.statusCode, 200, response.body)
+  // userinfo no longer releases it, even with the token issued before.
+  const after = await userinfo(tokens.access_token)
+  assert.equal(after.phone_number, undefined)
+  assert.equal(after.name, 'Hanako')
+  // The refresh grant no longer grants it.
+  response = await token(app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: channelId, client_secret: secret })
+  assert.equal(response.statusCode, 200)
+  assert.ok(!response.json().scope.split(' ').includes('phone'))
+  assert.equal((await userinfo(response.json().access_token)).phone_number, undefined)
+  // A new authorization asking for it is refused.
+  response = await user.get(authorizeUrl(channelId, 'openid profile phone'))
+  assert.equal(new URL(String(response.headers.location)).searchParams.get('error'), 'invalid_scope')
+  assert.match((await owner.get(channelPath)).body, /<tr class="permission-phone"><td>phone<\/td><td class="state">suspended<\/td>/)
+
+  // The audit log holds each step, and none of the values.
+  const audit = await app.inject({ method: 'GET', url: `/admin/api/audit?object=${channelId}&limit=100`, headers: { authorization: `Bearer ${apiToken}` } })
+  assert.equal(audit.statusCode, 200)
+  const actions = (audit.json().items as { action: string; details: Record<string, unknown> }[]).map((e) => `${e.action}:${JSON.stringify(e.details.item ?? e.details.items ?? e.details.granted ?? '')}`)
+  for (const expected of ['channel.created:""', 'application.submitted:"phone"', 'application.submitted:"address"', 'channel.published:""', 'application.approved:"phone"', 'application.rejected:"address"', 'consent.decided:["openid","profile","phone"]', 'data.released:["phone"]', 'permission.suspended:"phone"']) {
+    assert.ok(actions.includes(expected), `${expected} in ${actions.join(', ')}`)
+  }
+  const everything = await admin.get('/admin/audit.jsonl')
+  assert.equal(everything.statusCode, 200)
+  const lines = everything.body.trim().split('\n').map((line) => JSON.parse(line))
+  assert.ok(lines.some((e) => e.action === 'login.succeeded' || e.action === 'account.registered'))
+  assert.ok(lines.some((e) => e.action === 'profile.updated'))
+  for (const value of ['+819022223333', '09022223333', '山田', 'ヤマダ', '千代田区', '1028282', ownerAccount.email, adminAccount.email, secret]) {
+    assert.ok(!everything.body.includes(value), `the audit log contains ${value}`)
+  }
+  // Append-only: the database refuses to change or delete an entry.
+  await assert.rejects(database.db.deleteFrom('audit_log').execute(), /append-only/)
+  await assert.rejects(database.db.updateTable('audit_log').set({ action: 'x' }).execute(), /append-only/)
+})
