@@ -146,7 +146,10 @@ const COMMANDS: Record<string, Command> = {
     if (!channelId) throw new CliError('invalid_argument', 'Name the channel: plusid channel permit CHANNEL_ID ITEM…', 2)
     const permitted = parse(PermissionItems, items, { '': 'ITEM' })
     if (!(await findChannel(database.db, channelId))) throw new CliError('unknown_channel', `No channel has the id ${channelId}.`)
-    await approvePermissions(database.db, channelId, permitted)
+    await database.db.transaction().execute(async (trx) => {
+      await approvePermissions(trx, channelId, permitted)
+      await appendAudit(trx, { actorId: null, actorKind: 'cli', action: 'permission.approved', objectType: 'channel', objectId: channelId, details: { items: permitted } })
+    })
     return { json: { channel_id: channelId, permitted }, text: `Channel ${channelId} may now request ${permitted.join(', ')}.` }
   },
   'channel apply': async ({ database, args, flags }) => {
