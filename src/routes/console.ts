@@ -25,7 +25,7 @@ const optionalHttpsUrl = z
   .transform((value) => (value === '' ? null : value))
   .refine((value) => value === null || callbackUrlProblem(value, 'web') === null, { message: 'must be an https URL' })
 
-const ChannelForm = z
+const ChannelFields = z
   .object({
     name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
     description: z.string().trim().max(500, 'must be at most 500 characters').default(''),
@@ -35,14 +35,24 @@ const ChannelForm = z
     callback_urls: z.string().default(''),
     id_token_alg: z.enum(['ES256', 'RS256', 'HS256'], { message: 'must be ES256, RS256 or HS256' }).default('ES256'),
   })
-  .transform((form, ctx) => {
-    const urls = [...new Set(form.callback_urls.split(/\r?\n/).map((line) => line.trim()).filter(Boolean))]
-    if (urls.length === 0) ctx.addIssue({ code: 'custom', path: ['callback_urls'], message: 'at least one callback URL is required' })
-    const problems = urls.map((url) => [url, callbackUrlProblem(url, form.kind)] as const).filter(([, problem]) => problem)
-    if (problems.length > 0) ctx.addIssue({ code: 'custom', path: ['callback_urls'], message: problems.map(([url, problem]) => `${url} ${problem}`).join('; ') })
-    if (form.id_token_alg === 'HS256' && form.kind !== 'web') ctx.addIssue({ code: 'custom', path: ['id_token_alg'], message: 'HS256 needs a channel secret: only web channels have one' })
-    return { ...form, callbackUrls: urls }
-  })
+
+/**
+ * The channel form: every field checked at once (the callback URLs too, even when another field
+ * is wrong), so each message appears next to its field in one round.
+ */
+function parseChannelForm(body: Record<string, unknown>): { ok: true; form: z.output<typeof ChannelFields> & { callbackUrls: string[] } } | { ok: false; errors: Record<string, string> } {
+  const parsed = ChannelFields.safeParse(body)
+  const errors: Record<string, string> = parsed.success ? {} : fieldErrors(parsed.error)
+  const kind = body.kind === 'spa' || body.kind === 'native' ? body.kind : 'web'
+  const text = typeof body.callback_urls === 'string' ? body.callback_urls : ''
+  const urls = [...new Set(text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean))]
+  const problems = urls.map((url) => [url, callbackUrlProblem(url, kind)] as const).filter(([, problem]) => problem)
+  if (urls.length === 0) errors.callback_urls = 'at least one callback URL is required'
+  else if (problems.length > 0) errors.callback_urls = problems.map(([url, problem]) => `${url} ${problem}`).join('; ')
+  if (body.id_token_alg === 'HS256' && kind !== 'web') errors.id_token_alg = 'HS256 needs a channel secret: only web channels have one'
+  if (!parsed.success || Object.keys(errors).length > 0) return { ok: false, errors }
+  return { ok: true, form: { ...parsed.data, callbackUrls: urls } }
+}
 
 const ProviderForm = z.object({ name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters') })
 const MemberForm = z.object({ email: z.string().trim().min(1, 'is required'), role: z.enum(['owner', 'developer'], { message: 'must be owner or developer' }).default('developer') })
@@ -174,12 +184,12 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const membership = await findMembership(app.db, providerId, request.auth!.user.id)
       if (!membership) return notFound(reply)
       const body = formBody(request.body)
-      const parsed = ChannelForm.safeParse(body)
-      if (!parsed.success) {
+      const parsed = parseChannelForm(body)
+      if (!parsed.ok) {
         const channelValues = textValues(body, ['name', 'description', 'icon_url', 'privacy_policy_url', 'kind', 'callback_urls', 'id_token_alg'])
-        return providerPage(reply.code(400), providerId, membership, { channelValues, channelErrors: fieldErrors(parsed.error) })
+        return providerPage(reply.code(400), providerId, membership, { channelValues, channelErrors: parsed.errors })
       }
-      const form = parsed.data
+      const form = parsed.form
       const created = await app.db.transaction().execute(async (trx) => {
         const result = await createChannel(trx, masterKey, { name: form.name, callbackUrls: form.callbackUrls, kind: form.kind, idTokenAlg: form.id_token_alg, errorStyle: 'rfc', providerName: membership.providerName, publish: false })
         await updateChannelSettings(trx, result.channelId, { name: form.name, description: form.description, iconUrl: form.icon_url, privacyPolicyUrl: form.privacy_policy_url, callbackUrls: form.callbackUrls, idTokenAlg: form.id_token_alg })
@@ -200,11 +210,11 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       if (!found) return reply
       const { channel } = found
       const body = formBody(request.body)
-      const parsed = ChannelForm.safeParse({ ...body, kind: channel.kind })
-      if (!parsed.success) {
-        return channelPage(reply.code(400), found, { settingsValues: textValues(body, ['name', 'description', 'icon_url', 'privacy_policy_url', 'callback_urls', 'id_token_alg']), settingsErrors: fieldErrors(parsed.error) })
+      const parsed = parseChannelForm({ ...body, kind: channel.kind })
+      if (!parsed.ok) {
+        return channelPage(reply.code(400), found, { settingsValues: textValues(body, ['name', 'description', 'icon_url', 'privacy_policy_url', 'callback_urls', 'id_token_alg']), settingsErrors: parsed.errors })
       }
-      const form = parsed.data
+      const form = parsed.form
       // HS256 signs with the secret, which plusid must then keep sealed: switching to it issues a new secret.
       const newSecret = form.id_token_alg === 'HS256' && !channel.secretEncrypted ? newChannelSecret() : null
       await app.db.transaction().execute(async (trx) => {

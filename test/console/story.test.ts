@@ -168,3 +168,49 @@ test('apply → refused until approved → approve phone, reject address → con
   await assert.rejects(database.db.deleteFrom('audit_log').execute(), /append-only/)
   await assert.rejects(database.db.updateTable('audit_log').set({ action: 'x' }).execute(), /append-only/)
 })
+
+test('console forms validate every field and say what is wrong next to it', async (t) => {
+  const app = await build(t)
+  const owner = new Browser(app)
+  await registerUser(owner)
+  let response = await owner.submit('/console', '/console/providers', { name: '' })
+  assert.equal(response.statusCode, 400)
+  assert.match(response.body, /Provider name is required/)
+  const name = `Validation Inc ${Date.now()}`
+  response = await owner.submit('/console', '/console/providers', { name })
+  const providerPath = String(response.headers.location)
+  const taken = await owner.submit('/console', '/console/providers', { name })
+  assert.equal(taken.statusCode, 400)
+  assert.match(taken.body, /is already taken/)
+
+  const bad = await owner.submit(providerPath, `${providerPath}/channels`, {
+    name: '',
+    kind: 'web',
+    callback_urls: 'http://shop.example/cb\nhttps://shop.example/cb#top\nhttps://*.shop.example/cb\nnot a url',
+    id_token_alg: 'none',
+    description: 'x'.repeat(501),
+    icon_url: 'javascript:alert(1)',
+    privacy_policy_url: 'ftp://shop.example/privacy',
+  })
+  assert.equal(bad.statusCode, 400)
+  assert.match(bad.body, /Channel name is required/)
+  assert.match(bad.body, /http:\/\/shop\.example\/cb must use https/)
+  assert.match(bad.body, /#top must not contain a fragment/)
+  assert.match(bad.body, /must not contain a wildcard/)
+  assert.match(bad.body, /not a url must be an absolute URL/)
+  assert.match(bad.body, /ID token algorithm must be ES256, RS256 or HS256/)
+  assert.match(bad.body, /Description must be at most 500 characters/)
+  assert.match(bad.body, /Icon URL must be an https URL/)
+  assert.match(bad.body, /Privacy policy URL must be an https URL/)
+  assert.match(bad.body, /aria-describedby="field-callback_urls-error"/)
+  assert.match(bad.body, /javascript:alert\(1\)/, 'what was typed comes back (escaped) for correction')
+  const providerId = providerPath.split('/').pop()!
+  const channels = await database.db.selectFrom('channels').select('id').where('provider_id', '=', providerId).execute()
+  assert.equal(channels.length, 0, 'nothing was created')
+
+  const spa = await owner.submit(providerPath, `${providerPath}/channels`, { name: 'App', kind: 'spa', callback_urls: 'https://app.example/cb', id_token_alg: 'HS256' })
+  assert.equal(spa.statusCode, 400)
+  assert.match(spa.body, /HS256 needs a channel secret/)
+  const localhost = await owner.submit(providerPath, `${providerPath}/channels`, { name: 'Dev', kind: 'spa', callback_urls: 'http://localhost:5173/cb\nhttp://127.0.0.1:5173/cb', id_token_alg: 'ES256' })
+  assert.equal(localhost.statusCode, 303, 'http is fine on localhost; a public channel has no secret page')
+})
