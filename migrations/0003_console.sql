@@ -3,11 +3,13 @@
 
 ALTER TABLE channels ADD COLUMN suspended_at timestamptz;
 ALTER TABLE channels ADD COLUMN suspended_reason text;
-CREATE INDEX channels_name_idx ON channels (lower(name) text_pattern_ops, id);
+-- Prefix searches and their order use byte order (COLLATE "C"), whatever the database's collation,
+-- so one index serves both the LIKE 'prefix%' range and the ORDER BY.
+CREATE INDEX channels_name_idx ON channels ((lower(name) COLLATE "C"), id);
 CREATE INDEX channels_created_idx ON channels (created_at DESC, id DESC);
 
 CREATE INDEX users_created_idx ON users (created_at DESC, id DESC);
-CREATE INDEX users_email_lookup_pattern_idx ON users (email_lookup text_pattern_ops);
+CREATE INDEX users_email_lookup_prefix_idx ON users ((email_lookup COLLATE "C"));
 
 -- Every application a channel made for an item, with the review's outcome. The current right
 -- itself stays in channel_permissions (read on every authorization).

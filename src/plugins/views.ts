@@ -36,6 +36,8 @@ export default fp(
         reply.header('cache-control', 'public, max-age=31536000, immutable').type('text/javascript; charset=utf-8').send(script.body),
       )
     }
+    // Browsers ask for it on every site; an empty answer keeps their consoles free of 404s.
+    app.get('/favicon.ico', (_request, reply) => reply.header('cache-control', 'public, max-age=86400').code(204).send())
     app.get(stylesheet.url, (_request, reply) =>
       reply.header('cache-control', 'public, max-age=31536000, immutable').type('text/css; charset=utf-8').send(stylesheet.body),
     )

@@ -10,23 +10,37 @@ import { findAdminByToken } from '../storage/admin-tokens.ts'
 import { findApplication, listApplications, listChannelApplications, type Application, type ApplicationState } from '../storage/applications.ts'
 import { listAudit, type AuditEntry, type AuditFilter } from '../storage/audit.ts'
 import { findChannel } from '../storage/channels.ts'
-import { listChannelOwners, searchChannels, searchUsers } from '../storage/console.ts'
+import { listChannelOwners, searchChannels, searchUsers, type ChannelCursor, type UserCursor } from '../storage/console.ts'
 import type { User } from '../storage/users.ts'
 
 const PAGE = 50
 
-/** Opaque keyset cursors: base64url of the last row's sort key. */
+/** Opaque keyset cursors: base64url of the last row's sort key. A malformed one reads as none. */
 const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
-function decodeAfter(cursor: unknown): { createdAt: Date; id: string } | undefined {
-  if (typeof cursor !== 'string' || cursor === '' || cursor.length > 200) return undefined
+function decodeCursor(cursor: unknown): Record<string, unknown> | undefined {
+  if (typeof cursor !== 'string' || cursor === '' || cursor.length > 400) return undefined
   try {
-    const { createdAt, id } = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { createdAt: string; id: string }
-    const date = new Date(createdAt)
-    return typeof id === 'string' && !Number.isNaN(date.getTime()) ? { createdAt: date, id } : undefined
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined
   } catch {
     return undefined
   }
 }
+function decodeAfter(cursor: unknown): { createdAt: Date; id: string } | undefined {
+  const value = decodeCursor(cursor)
+  const date = new Date(String(value?.createdAt))
+  return value && typeof value.id === 'string' && !Number.isNaN(date.getTime()) ? { createdAt: date, id: value.id } : undefined
+}
+function decodeUserCursor(cursor: unknown): UserCursor | undefined {
+  const value = decodeCursor(cursor)
+  return typeof value?.email === 'string' ? { email: value.email } : decodeAfter(cursor)
+}
+function decodeChannelCursor(cursor: unknown): ChannelCursor | undefined {
+  const value = decodeCursor(cursor)
+  return typeof value?.name === 'string' && typeof value.id === 'string' ? { name: value.name, id: value.id } : decodeAfter(cursor)
+}
+const userCursor = (q: string, last: User & { emailLookup?: string }) => encodeCursor(q ? { email: last.emailLookup } : { createdAt: last.createdAt, id: last.id })
+const channelCursor = (q: string, last: { id: string; created_at: Date; name_key: string }) => encodeCursor(q ? { name: last.name_key, id: last.id } : { createdAt: last.created_at, id: last.id })
 
 const AuditQuery = z.object({
   action: z.string().max(100).optional(),
@@ -105,9 +119,9 @@ export default async function adminRoutes(app: FastifyInstance) {
     scope.get('/admin/channels', async (request, reply) => {
       const query = request.query as Record<string, unknown>
       const q = typeof query.q === 'string' ? query.q.trim().slice(0, 100) : ''
-      const channels = await searchChannels(app.db, q, { after: decodeAfter(query.after), limit: PAGE })
+      const channels = await searchChannels(app.db, q, { after: decodeChannelCursor(query.after), limit: PAGE })
       const last = channels[channels.length - 1]
-      return reply.page('admin-channels', { title: 'Channels', q, channels, next: !q && channels.length === PAGE && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null })
+      return reply.page('admin-channels', { title: 'Channels', q, channels, next: channels.length === PAGE && last ? channelCursor(q, last) : null })
     })
 
     const channelPage = async (request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) => {
@@ -147,9 +161,9 @@ export default async function adminRoutes(app: FastifyInstance) {
     scope.get('/admin/users', async (request, reply) => {
       const query = request.query as Record<string, unknown>
       const q = typeof query.q === 'string' ? query.q.trim().slice(0, 254) : ''
-      const users = await searchUsers(app.db, q, { after: decodeAfter(query.after), limit: PAGE })
+      const users = await searchUsers(app.db, q, { after: decodeUserCursor(query.after), limit: PAGE })
       const last = users[users.length - 1]
-      return reply.page('admin-users', { title: 'Users', q, users, next: !q && users.length === PAGE && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null })
+      return reply.page('admin-users', { title: 'Users', q, users, next: users.length === PAGE && last ? userCursor(q, last) : null })
     })
 
     scope.get('/admin/audit', async (request, reply) => {
@@ -275,15 +289,17 @@ export default async function adminRoutes(app: FastifyInstance) {
     })
     scope.get('/users', async (request, reply) => {
       const query = request.query as Record<string, unknown>
-      const users = await searchUsers(app.db, typeof query.q === 'string' ? query.q.trim() : '', { after: decodeAfter(query.cursor), limit: PAGE })
+      const q = typeof query.q === 'string' ? query.q.trim() : ''
+      const users = await searchUsers(app.db, q, { after: decodeUserCursor(query.cursor), limit: PAGE })
       const last = users[users.length - 1]
-      return reply.send({ items: users.map((u) => ({ id: u.id, email: u.email, name: u.displayName, is_admin: u.isAdmin, created_at: u.createdAt.toISOString() })), next: users.length === PAGE && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null })
+      return reply.send({ items: users.map((u) => ({ id: u.id, email: u.email, name: u.displayName, is_admin: u.isAdmin, created_at: u.createdAt.toISOString() })), next: users.length === PAGE && last ? userCursor(q, last) : null })
     })
     scope.get('/channels', async (request, reply) => {
       const query = request.query as Record<string, unknown>
-      const channels = await searchChannels(app.db, typeof query.q === 'string' ? query.q.trim() : '', { after: decodeAfter(query.cursor), limit: PAGE })
+      const q = typeof query.q === 'string' ? query.q.trim() : ''
+      const channels = await searchChannels(app.db, q, { after: decodeChannelCursor(query.cursor), limit: PAGE })
       const last = channels[channels.length - 1]
-      return reply.send({ items: channels.map((c) => ({ id: c.id, name: c.name, provider: c.provider_name, kind: c.kind, status: c.status, suspended: c.suspended_at !== null })), next: channels.length === PAGE && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null })
+      return reply.send({ items: channels.map((c) => ({ id: c.id, name: c.name, provider: c.provider_name, kind: c.kind, status: c.status, suspended: c.suspended_at !== null })), next: channels.length === PAGE && last ? channelCursor(q, last) : null })
     })
   }, { prefix: '/admin/api' })
 }

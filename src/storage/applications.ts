@@ -73,7 +73,8 @@ export async function findApplication(db: Executor, id: string): Promise<Applica
 export async function listApplications(db: Executor, state: ApplicationState, page: { after?: { createdAt: Date; id: string } | undefined; limit: number }): Promise<Application[]> {
   let query = baseQuery(db).where('a.state', '=', state).orderBy('a.created_at').orderBy('a.id').limit(page.limit)
   const after = page.after
-  if (after) query = query.where((eb) => eb.or([eb('a.created_at', '>', after.createdAt), eb.and([eb('a.created_at', '=', after.createdAt), eb('a.id', '>', after.id)])]))
+  // A row comparison, so the index range starts at the cursor (an OR would filter every earlier row).
+  if (after) query = query.where((eb) => eb(eb.refTuple('a.created_at', 'a.id'), '>', eb.tuple(after.createdAt, after.id)))
   return (await query.execute()).map(applicationFromRow)
 }
 

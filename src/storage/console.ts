@@ -123,32 +123,46 @@ export async function listChannelOwners(db: Executor, providerId: string): Promi
   return rows.map((row) => row.email)
 }
 
-/** Users newest first, or those whose email starts with `query`; keyset pagination by (created_at, id). */
-export async function searchUsers(db: Executor, query: string, page: { after?: { createdAt: Date; id: string } | undefined; limit: number }): Promise<User[]> {
-  let q = db.selectFrom('users').select(['id', 'email', 'display_name', 'picture_url', 'is_admin', 'created_at']).limit(page.limit)
+const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+
+export type UserCursor = { createdAt: Date; id: string } | { email: string }
+export type ChannelCursor = { createdAt: Date; id: string } | { name: string; id: string }
+
+/**
+ * Users newest first, or those whose email starts with `query` in email order; keyset pagination
+ * either way (an index range, never an offset or a count).
+ */
+export async function searchUsers(db: Executor, query: string, page: { after?: UserCursor | undefined; limit: number }): Promise<User[]> {
+  let q = db.selectFrom('users').select(['id', 'email', 'email_lookup', 'display_name', 'picture_url', 'is_admin', 'created_at']).limit(page.limit)
+  const after = page.after
   if (query) {
-    q = q.where('email_lookup', 'like', `${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`).orderBy('email_lookup')
+    const key = sql<string>`email_lookup COLLATE "C"`
+    q = q.where(key, 'like', likePrefix(query.toLowerCase())).orderBy(key)
+    if (after && 'email' in after) q = q.where(key, '>', after.email)
   } else {
     q = q.orderBy('created_at', 'desc').orderBy('id', 'desc')
-    const after = page.after
-    if (after) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.createdAt, after.id)))
+    if (after && 'createdAt' in after) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.createdAt, after.id)))
   }
-  return (await q.execute()).map(userFromRow)
+  return (await q.execute()).map((row) => ({ ...userFromRow(row), emailLookup: row.email_lookup }))
 }
 
-/** Channels newest first, or the one with that id, or those whose name starts with `query`. */
-export async function searchChannels(db: Executor, query: string, page: { after?: { createdAt: Date; id: string } | undefined; limit: number }) {
+/** Channels newest first, or the one with that id, or those whose name starts with `query` (name order). */
+export async function searchChannels(db: Executor, query: string, page: { after?: ChannelCursor | undefined; limit: number }) {
+  const name = sql<string>`lower(c.name) COLLATE "C"`
   let q = db
     .selectFrom('channels as c')
     .innerJoin('providers as p', 'p.id', 'c.provider_id')
     .select(['c.id', 'c.name', 'c.kind', 'c.status', 'c.suspended_at', 'c.created_at', 'p.name as provider_name'])
+    .select(sql<string>`lower(c.name)`.as('name_key'))
     .limit(page.limit)
+  const after = page.after
   if (/^\d{10}$/.test(query)) q = q.where('c.id', '=', query)
-  else if (query) q = q.where(sql`lower(c.name)`, 'like', `${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`).orderBy(sql`lower(c.name)`).orderBy('c.id')
-  else {
+  else if (query) {
+    q = q.where(name, 'like', likePrefix(query.toLowerCase())).orderBy(name).orderBy('c.id')
+    if (after && 'name' in after) q = q.where((eb) => eb(eb.tuple(name, eb.ref('c.id')), '>', eb.tuple(after.name, after.id)))
+  } else {
     q = q.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc')
-    const after = page.after
-    if (after) q = q.where((eb) => eb(eb.refTuple('c.created_at', 'c.id'), '<', eb.tuple(after.createdAt, after.id)))
+    if (after && 'createdAt' in after) q = q.where((eb) => eb(eb.refTuple('c.created_at', 'c.id'), '<', eb.tuple(after.createdAt, after.id)))
   }
   return q.execute()
 }

@@ -104,6 +104,8 @@ test('an unknown email and a wrong password get the same answer, in the same tim
   for (const { response } of [wrong, unknown]) {
     assert.equal(response.statusCode, 401)
     assert.ok(response.body.includes(LOGIN_FAILED))
+    assert.equal(response.body.match(/role="alert"/g)?.length, 1, 'one message for the form, none pinned on a field')
+    assert.doesNotMatch(response.body, /aria-invalid/)
     assert.equal(response.cookies.find((c: { name: string }) => c.name === 'plusid_session'), undefined)
   }
   const strip = (body: string) => body.replace(/value="[^"]*"/g, '')
