@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely'
 import { z } from 'zod'
 import { DATA_ITEMS } from '../oauth/scopes.ts'
 import type { DB } from '../storage/schema.ts'
+import type { Executor } from '../storage/database.ts'
 import { appendAudit, type ActorKind } from '../storage/audit.ts'
 import { decideApplication, findApplication, insertApplication, listChannelApplications, suspendApprovedApplication } from '../storage/applications.ts'
 import { findChannel, setPermissions } from '../storage/channels.ts'
@@ -52,7 +53,7 @@ export async function applyForPermission(db: Kysely<DB>, actor: Actor, channelId
 }
 
 /** An administrator who belongs to the channel's provider may not review its applications. */
-async function assertNotOwnChannel(db: Kysely<DB>, actor: Actor, providerId: string) {
+async function assertNotOwnChannel(db: Executor, actor: Actor, providerId: string) {
   if (actor.userId && (await findMembership(db, providerId, actor.userId))) {
     throw new ReviewError('forbidden', 'you are a member of this channel\u2019s provider: another administrator must review it')
   }
@@ -62,7 +63,7 @@ export async function reviewApplication(db: Kysely<DB>, actor: Actor, applicatio
   await db.transaction().execute(async (trx) => {
     const application = await findApplication(trx, applicationId)
     if (!application) throw new ReviewError('not_found', 'no such application')
-    await assertNotOwnChannel(db, actor, application.providerId)
+    await assertNotOwnChannel(trx, actor, application.providerId)
     const now = new Date()
     const state = decision.approve ? 'approved' : 'rejected'
     const reason = decision.approve ? null : decision.reason
@@ -88,7 +89,7 @@ export async function suspendPermission(db: Kysely<DB>, actor: Actor, channelId:
     const channel = await findChannel(trx, channelId)
     if (!channel) throw new ReviewError('not_found', 'no such channel')
     if (!channel.approvedItems.includes(item)) throw new ReviewError('conflict', `${item} is not approved for this channel`)
-    await assertNotOwnChannel(db, actor, channel.providerId)
+    await assertNotOwnChannel(trx, actor, channel.providerId)
     const now = new Date()
     await setPermissions(trx, channelId, [item], 'suspended')
     await suspendApprovedApplication(trx, channelId, item, actor.userId, reason, now)
@@ -100,7 +101,7 @@ export async function suspendChannel(db: Kysely<DB>, actor: Actor, channelId: st
   await db.transaction().execute(async (trx) => {
     const channel = await findChannel(trx, channelId)
     if (!channel) throw new ReviewError('not_found', 'no such channel')
-    await assertNotOwnChannel(db, actor, channel.providerId)
+    await assertNotOwnChannel(trx, actor, channel.providerId)
     await setChannelSuspension(trx, channelId, suspend ? { at: new Date(), reason: suspend.reason } : null)
     await appendAudit(trx, {
       actorId: actor.userId,
