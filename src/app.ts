@@ -21,6 +21,7 @@ import endSessionRoutes from './routes/end-session.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import consoleRoutes from './routes/console.ts'
 import adminRoutes from './routes/admin.ts'
+import myDataRoutes from './routes/my-data.ts'
 
 export interface AppOptions {
   database: Database
@@ -73,6 +74,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(healthRoutes)
   await app.register(accountRoutes, { config })
   await app.register(accountPages)
+  await app.register(myDataRoutes)
   await app.register(authorizeRoutes, { config })
   await app.register(interactionRoutes, { config })
   await app.register(endSessionRoutes)

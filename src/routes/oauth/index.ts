@@ -10,6 +10,7 @@ import verify from './verify.ts'
 import revoke from './revoke.ts'
 import introspect from './introspect.ts'
 import channelToken from './channel-token.ts'
+import deauthorize from './deauthorize.ts'
 
 export default async function oauthRoutes(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | OAuthError, request, reply) => {
@@ -30,4 +31,5 @@ export default async function oauthRoutes(app: FastifyInstance) {
   await app.register(revoke)
   await app.register(introspect)
   await app.register(channelToken)
+  await app.register(deauthorize)
 }

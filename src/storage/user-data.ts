@@ -1,0 +1,113 @@
+// What a user sees and controls of their own data: the channels they granted, where their data
+// went, their browser sessions — and unlinking a channel, which ends its grant and tokens at once.
+import { sql } from 'kysely'
+import type { Executor } from './database.ts'
+
+export interface AuthorizedApp {
+  channelId: string
+  channelName: string
+  providerName: string
+  privacyPolicyUrl: string | null
+  grantedItems: string[]
+  refusedItems: string[]
+  firstUsedAt: Date
+  lastUsedAt: Date
+}
+
+export async function listAuthorizedApps(db: Executor, userId: string): Promise<AuthorizedApp[]> {
+  const rows = await db
+    .selectFrom('grants as g')
+    .innerJoin('channels as c', 'c.id', 'g.channel_id')
+    .innerJoin('providers as p', 'p.id', 'c.provider_id')
+    .select(['g.channel_id', 'c.name', 'p.name as provider_name', 'c.privacy_policy_url', 'g.granted_items', 'g.refused_items', 'g.created_at', 'g.last_used_at'])
+    .where('g.user_id', '=', userId)
+    .orderBy('g.last_used_at', 'desc')
+    .execute()
+  return rows.map((row) => ({
+    channelId: row.channel_id,
+    channelName: row.name,
+    providerName: row.provider_name,
+    privacyPolicyUrl: row.privacy_policy_url,
+    grantedItems: row.granted_items,
+    refusedItems: row.refused_items,
+    firstUsedAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+  }))
+}
+
+/**
+ * Unlinks a channel from a user: the grant is deleted and every access and refresh token of the
+ * user for the channel with it (and unused codes), in one statement. Returns false when there was
+ * no grant (already unlinked).
+ */
+export async function unlinkChannel(db: Executor, userId: string, channelId: string): Promise<boolean> {
+  const { rows } = await sql<{ unlinked: number }>`
+    WITH g AS (DELETE FROM grants WHERE user_id = ${userId} AND channel_id = ${channelId} RETURNING 1),
+    a AS (DELETE FROM access_tokens WHERE user_id = ${userId} AND channel_id = ${channelId} RETURNING 1),
+    r AS (DELETE FROM refresh_tokens WHERE user_id = ${userId} AND channel_id = ${channelId} RETURNING 1),
+    c AS (DELETE FROM authorization_codes WHERE user_id = ${userId} AND channel_id = ${channelId} AND consumed_at IS NULL RETURNING 1)
+    SELECT (SELECT count(*) FROM g)::int AS unlinked`.execute(db)
+  return (rows[0]?.unlinked ?? 0) > 0
+}
+
+export interface Release {
+  id: string
+  at: Date
+  channelId: string
+  channelName: string | null
+  items: string[]
+}
+
+/** Releases of the user's data (from the audit log), newest first, keyset by audit id. */
+export async function listReleases(db: Executor, userId: string, page: { before?: string | undefined; limit: number }): Promise<{ items: Release[]; next: string | null }> {
+  let query = db
+    .selectFrom('audit_log as a')
+    .leftJoin('channels as c', 'c.id', 'a.object_id')
+    .select(['a.id', 'a.at', 'a.object_id', 'c.name', 'a.details'])
+    .where('a.actor_id', '=', userId)
+    .where('a.action', '=', 'data.released')
+    .orderBy('a.id', 'desc')
+    .limit(page.limit + 1)
+  if (page.before) query = query.where('a.id', '<', page.before)
+  const rows = await query.execute()
+  const items = rows.slice(0, page.limit).map((row) => ({
+    id: String(row.id),
+    at: row.at,
+    channelId: row.object_id ?? '',
+    channelName: row.name,
+    items: Array.isArray(row.details.items) ? (row.details.items as string[]) : [],
+  }))
+  return { items, next: rows.length > page.limit ? items[items.length - 1]!.id : null }
+}
+
+export interface BrowserSession {
+  id: string
+  createdAt: Date
+  lastSeenAt: Date
+  expiresAt: Date
+  ip: string | null
+  userAgent: string | null
+}
+
+export async function listSessions(db: Executor, userId: string, now: Date): Promise<BrowserSession[]> {
+  const rows = await db
+    .selectFrom('sessions')
+    .select(['id', 'created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent'])
+    .where('user_id', '=', userId)
+    .where('expires_at', '>', now)
+    .orderBy('last_seen_at', 'desc')
+    .execute()
+  return rows.map((row) => ({ id: row.id, createdAt: row.created_at, lastSeenAt: row.last_seen_at, expiresAt: row.expires_at, ip: row.ip, userAgent: row.user_agent }))
+}
+
+/** Ends one of the user's sessions (never another user's); false when there was none. */
+export async function endUserSession(db: Executor, userId: string, sessionId: string): Promise<boolean> {
+  const result = await db.deleteFrom('sessions').where('id', '=', sessionId).where('user_id', '=', userId).executeTakeFirst()
+  return Number(result.numDeletedRows) > 0
+}
+
+/** Ends every session of the user but `keep`. */
+export async function endOtherSessions(db: Executor, userId: string, keep: string): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '!=', keep).executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
