@@ -198,3 +198,18 @@ export function claimsToForm(claims: Record<string, unknown>): { form: Record<st
   }
   return { form, errors }
 }
+
+/** Registered Profile+ values as claims (the names of plusid.md §4), for the export. */
+export function profileToClaims(profile: ProfilePlus): Record<string, unknown> {
+  const claims: Record<string, unknown> = {}
+  const { realName, address } = profile
+  if (realName) {
+    Object.assign(claims, { family_name: realName.familyName, given_name: realName.givenName, family_name_pronunciation: realName.familyNamePronunciation, given_name_pronunciation: realName.givenNamePronunciation })
+    if (realName.middleName) claims.middle_name = realName.middleName
+  }
+  if (profile.gender) claims.gender = profile.gender
+  if (profile.birthdate) claims.birthdate = profile.birthdate
+  if (profile.phoneNumber) claims.phone_number = profile.phoneNumber
+  if (address) claims.address = { postal_code: address.postalCode, region: address.region, locality: address.locality, street_address: address.streetAddress, country: address.country }
+  return claims
+}

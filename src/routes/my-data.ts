@@ -2,7 +2,11 @@
 // sharing history, and their browser sessions.
 import type { FastifyInstance } from 'fastify'
 import { appendAudit } from '../storage/audit.ts'
-import { endOtherSessions, endUserSession, listAuthorizedApps, listReleases, listSessions, unlinkChannel } from '../storage/user-data.ts'
+import { deleteUser, endOtherSessions, endUserSession, exportUserData, listAuthorizedApps, listReleases, listSessions, unlinkChannel } from '../storage/user-data.ts'
+import { authenticate } from '../auth/accounts.ts'
+import { formBody } from '../http/forms.ts'
+import { profileFromRow } from '../storage/profiles.ts'
+import { profileToClaims } from '../profile/profile.ts'
 import { ITEM_LABELS } from '../profile/labels.ts'
 
 const label = (item: string) => ITEM_LABELS[item as keyof typeof ITEM_LABELS] ?? item
@@ -58,6 +62,46 @@ export default async function myDataRoutes(app: FastifyInstance) {
       }
       await appendAudit(app.db, { actorId: userId, actorKind: 'user', ip: request.ip, action: 'session.ended', objectType: 'user', objectId: userId })
       return reply.redirect('/account/sessions?ended=1', 303)
+    })
+
+    scope.get('/account/export', async (request, reply) => {
+      const data = await exportUserData(app.db, request.auth!.user.id)
+      const current = request.auth!.session
+      const document = {
+        exported_at: new Date().toISOString(),
+        account: { id: data.account.id, email: data.account.email, name: data.account.display_name, picture_url: data.account.picture_url, administrator: data.account.is_admin, created_at: data.account.created_at, updated_at: data.account.updated_at },
+        profile: data.profile ? { ...profileToClaims(profileFromRow(data.profile)), updated_at: data.profile.updated_at } : {},
+        authorized_apps: data.apps.map((a) => ({ channel_id: a.channelId, channel: a.channelName, provider: a.providerName, granted: a.grantedItems, refused: a.refusedItems, first_used_at: a.firstUsedAt, last_used_at: a.lastUsedAt })),
+        sharing_history: data.releases.map((r) => ({ at: r.at, channel_id: r.channelId, channel: r.channelName, items: r.items })),
+        provider_memberships: data.memberships.map((m) => ({ provider: m.name, role: m.role, since: m.created_at })),
+        sessions: data.sessions.map((s) => ({ ...s, current: s.created_at.getTime() === current.createdAt.getTime() })),
+      }
+      await appendAudit(app.db, { actorId: request.auth!.user.id, actorKind: 'user', ip: request.ip, action: 'account.exported', objectType: 'user', objectId: request.auth!.user.id })
+      return reply
+        .header('cache-control', 'no-store')
+        .header('content-disposition', 'attachment; filename="plusid-export.json"')
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify(document, null, 2))
+    })
+
+    scope.get('/account/delete', async (_request, reply) => reply.page('delete-account', { title: 'Delete your account' }))
+
+    scope.post('/account/delete', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const { user } = request.auth!
+      const password = formBody(request.body).password
+      // The password again: a session left open on a shared computer must not be enough.
+      const confirmed = typeof password === 'string' && password.length <= 1024 ? await authenticate(app.db, user.email, password) : null
+      if (!confirmed || confirmed.id !== user.id) {
+        return reply.code(400).page('delete-account', { title: 'Delete your account', passwordError: 'is not your password' })
+      }
+      // One transaction: the audit entry (the user's id only, a pseudonym from now on) and the
+      // account with everything that references it — all of it, or none.
+      await app.db.transaction().execute(async (trx) => {
+        await appendAudit(trx, { actorId: user.id, actorKind: 'user', ip: request.ip, action: 'account.deleted', objectType: 'user', objectId: user.id })
+        await deleteUser(trx, user.id)
+      })
+      request.auth = null
+      return reply.clearSessionCookie().page('error', { title: 'Account deleted', heading: 'Your account was deleted', message: 'Your Profile+ data is erased and every site has lost access.', link: { href: '/register', label: 'Create a new account' } })
     })
 
     scope.post('/account/sessions/end-others', { preHandler: app.csrfProtection }, async (request, reply) => {

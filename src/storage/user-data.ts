@@ -111,3 +111,28 @@ export async function endOtherSessions(db: Executor, userId: string, keep: strin
   const result = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '!=', keep).executeTakeFirst()
   return Number(result.numDeletedRows)
 }
+
+/** Everything plusid holds about a user, for the export (values as stored; sessions without secrets). */
+export async function exportUserData(db: Executor, userId: string) {
+  const [account, profile, apps, memberships, sessions] = await Promise.all([
+    db.selectFrom('users').select(['id', 'email', 'display_name', 'picture_url', 'is_admin', 'created_at', 'updated_at']).where('id', '=', userId).executeTakeFirstOrThrow(),
+    db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirst(),
+    listAuthorizedApps(db, userId),
+    db.selectFrom('provider_members as m').innerJoin('providers as p', 'p.id', 'm.provider_id').select(['p.name', 'm.role', 'm.created_at']).where('m.user_id', '=', userId).execute(),
+    db.selectFrom('sessions').select(['created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent']).where('user_id', '=', userId).execute(),
+  ])
+  const releases: Release[] = []
+  let before: string | undefined
+  do {
+    const page = await listReleases(db, userId, { before, limit: 1000 })
+    releases.push(...page.items)
+    before = page.next ?? undefined
+  } while (before)
+  return { account, profile: profile ?? null, apps, memberships, sessions, releases }
+}
+
+/** Deletes the account; every row that references it goes with it (foreign keys cascade). */
+export async function deleteUser(db: Executor, userId: string): Promise<boolean> {
+  const result = await db.deleteFrom('users').where('id', '=', userId).executeTakeFirst()
+  return Number(result.numDeletedRows) === 1
+}

@@ -137,3 +137,70 @@ test('the sessions page lists browsers; a user ends one or all others, never ano
   assert.equal((await third.get('/account')).statusCode, 303)
   assert.equal((await first.get('/account')).statusCode, 200, 'the current one stays')
 })
+
+test('the export holds everything plusid keeps about the user', async (t) => {
+  const app = await build(t)
+  const channel = await createTestChannel({ name: 'Export Shop', items: ['phone'] })
+  const browser = new Browser(app, { 'user-agent': 'Export Browser' })
+  const account = await registerUser(browser, { name: 'Exporter' })
+  await browser.submit('/account/profile', '/account/profile', {
+    name: 'Exporter', family_name: '佐藤', given_name: '一郎', family_name_pronunciation: 'サトウ', given_name_pronunciation: 'イチロウ', gender: 'male', birthdate: '1985-05-05',
+    phone_number: '090-7777-8888', 'address.postal_code': '1000001', 'address.region': '東京都', 'address.locality': '千代田区', 'address.street_address': '千代田1-1', 'address.country': 'JP',
+  })
+  await login(app, browser, channel)
+  const response = await browser.get('/account/export')
+  assert.equal(response.statusCode, 200)
+  assert.match(String(response.headers['content-disposition']), /attachment; filename="plusid-export.json"/)
+  assert.equal(response.headers['cache-control'], 'no-store')
+  const data = response.json()
+  assert.equal(data.account.email, account.email)
+  assert.equal(data.account.name, 'Exporter')
+  assert.deepEqual(data.profile, {
+    family_name: '佐藤', given_name: '一郎', family_name_pronunciation: 'サトウ', given_name_pronunciation: 'イチロウ', gender: 'male', birthdate: '1985-05-05', phone_number: '+819077778888',
+    address: { postal_code: '1000001', region: '東京都', locality: '千代田区', street_address: '千代田1-1', country: 'JP' }, updated_at: data.profile.updated_at,
+  })
+  assert.equal(data.authorized_apps[0].channel, 'Export Shop')
+  assert.deepEqual(data.authorized_apps[0].granted, ['openid', 'profile', 'phone'])
+  assert.deepEqual(data.sharing_history.map((r: { channel: string; items: string[] }) => [r.channel, r.items]), [['Export Shop', ['phone']]])
+  assert.equal(data.sessions[0].user_agent, 'Export Browser')
+  assert.ok(!JSON.stringify(data).includes('argon2'), 'no password hash')
+})
+
+test('deleting the account needs the password, ends every token and session, and leaves no trace of the person', async (t) => {
+  const app = await build(t)
+  const channel = await createTestChannel({ name: 'Delete Shop', items: ['phone'] })
+  const browser = new Browser(app)
+  const account = await registerUser(browser, { name: 'Deletable Person' })
+  await browser.submit('/account/profile', '/account/profile', { name: 'Deletable Person', family_name: '消去', given_name: '太郎', family_name_pronunciation: 'ショウキョ', given_name_pronunciation: 'タロウ', phone_number: '090-4321-8765' })
+  const tokens = await login(app, browser, channel)
+  const other = new Browser(app)
+  await other.submit('/login', '/login', { email: account.email, password: account.password })
+
+  const wrong = await browser.submit('/account/delete', '/account/delete', { password: 'not my password' })
+  assert.equal(wrong.statusCode, 400)
+  assert.match(wrong.body, /is not your password/)
+  assert.equal((await userinfo(app, tokens.access_token)).statusCode, 200, 'nothing happened')
+
+  const deleted = await browser.submit('/account/delete', '/account/delete', { password: account.password })
+  assert.equal(deleted.statusCode, 200)
+  assert.match(deleted.body, /Your account was deleted/)
+  assert.equal((await userinfo(app, tokens.access_token)).statusCode, 401)
+  assert.equal((await refresh(app, channel, tokens.refresh_token)).statusCode, 400)
+  assert.equal((await other.get('/account')).statusCode, 303, 'every session ended')
+  const again = await new Browser(app).submit('/login', '/login', { email: account.email, password: account.password })
+  assert.equal(again.statusCode, 401, 'the old password logs nobody in')
+
+  // No row of any table holds the email, the name or the phone number in clear text.
+  const database = app.database
+  const tables = await database.withRawConnection((c) => c.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"))
+  for (const { table_name: table } of tables) {
+    const rows = await database.withRawConnection((c) => c.query<{ row: string }>(`SELECT row_to_json(t)::text AS row FROM ${table} t`))
+    for (const { row } of rows) {
+      for (const value of [account.email, account.email.toLowerCase(), 'Deletable Person', '消去', 'ショウキョ', '+819043218765', '09043218765']) {
+        assert.ok(!row.includes(value), `${table} still holds ${value}: ${row.slice(0, 200)}`)
+      }
+    }
+  }
+  const audit = await database.db.selectFrom('audit_log').select(['action', 'actor_id']).where('action', '=', 'account.deleted').execute()
+  assert.ok(audit.length >= 1, 'the deletion itself is audited, under the id only')
+})
