@@ -22,6 +22,7 @@ import { PROFILE_ITEMS, validateProfileForm } from '../src/profile/profile.ts'
 import { openDatabase, type Database } from '../src/storage/database.ts'
 import { migrate } from '../src/storage/migrate.ts'
 import { saveProfile } from '../src/storage/profiles.ts'
+import { installKeyring } from '../src/crypto/keyring.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -65,6 +66,7 @@ if (serverUrl) {
 
 async function seed(database: Database) {
   await migrate(database)
+  await installKeyring(database.db, Buffer.from(MASTER_KEY, 'hex'))
   const input = NewChannelInput.parse({ name: 'Bench Shop', callbackUrls: [CALLBACK], publish: true })
   const channel = await createChannel(database.db, Buffer.from(MASTER_KEY, 'hex'), input)
   await approvePermissions(database.db, channel.channelId, ['email', 'real_name', 'phone', 'address'])

@@ -3,11 +3,13 @@
 
 CREATE TABLE users (
   id            uuid PRIMARY KEY,
-  -- As entered, with the domain lower-cased (plusid.md §4).
+  -- The address as entered (domain lower-cased), encrypted: `<data key id>.v1.<iv>.<tag>.<ciphertext>`
+  -- (AES-256-GCM, the row's id in the associated data). A dump does not reveal it.
   email         text NOT NULL,
-  -- The key login looks the account up by: the whole address lower-cased, so that
-  -- Hanako@Example.com and hanako@example.com are one account.
-  email_lookup  text NOT NULL,
+  -- What login looks the account up by: HMAC-SHA256 of the lower-cased address under a key
+  -- derived from the master key, so Hanako@Example.com and hanako@example.com are one account
+  -- and no row needs decrypting to find one.
+  email_hmac    bytea NOT NULL,
   password_hash text NOT NULL,
   display_name  text NOT NULL,
   picture_url   text,
@@ -15,9 +17,10 @@ CREATE TABLE users (
   created_at    timestamptz NOT NULL DEFAULT now(),
   updated_at    timestamptz NOT NULL DEFAULT now()
 );
-CREATE UNIQUE INDEX users_email_lookup_key ON users (email_lookup);
+CREATE UNIQUE INDEX users_email_hmac_key ON users (email_hmac);
 
--- One row per user once they saved Profile+ data; a NULL column is an item not registered.
+-- One row per user once they saved Profile+ data; a NULL column is an item not registered. Every
+-- value is encrypted like users.email, with `profiles.<column>:<user id>` as associated data.
 CREATE TABLE profiles (
   user_id                   uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
   family_name               text,
@@ -26,13 +29,13 @@ CREATE TABLE profiles (
   family_name_pronunciation text,
   given_name_pronunciation  text,
   gender                    text,
-  birthdate                 text,  -- YYYY-MM-DD, kept as text: a date, not an instant
-  phone_number              text,  -- E.164
+  birthdate                 text,  -- YYYY-MM-DD once decrypted
+  phone_number              text,  -- E.164 once decrypted
   postal_code               text,
   region                    text,
   locality                  text,
   street_address            text,
-  country                   text,  -- ISO 3166-1 alpha-2
+  country                   text,  -- ISO 3166-1 alpha-2 once decrypted
   updated_at                timestamptz NOT NULL DEFAULT now()
 );
 

@@ -9,7 +9,6 @@ CREATE INDEX channels_name_idx ON channels ((lower(name) COLLATE "C"), id);
 CREATE INDEX channels_created_idx ON channels (created_at DESC, id DESC);
 
 CREATE INDEX users_created_idx ON users (created_at DESC, id DESC);
-CREATE INDEX users_email_lookup_prefix_idx ON users ((email_lookup COLLATE "C"));
 
 -- Every application a channel made for an item, with the review's outcome. The current right
 -- itself stays in channel_permissions (read on every authorization).

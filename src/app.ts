@@ -13,6 +13,7 @@ import healthRoutes from './routes/health.ts'
 import type { Database } from './storage/database.ts'
 import type { Logger } from 'pino'
 import oauthPlugin from './plugins/oauth.ts'
+import { installKeyring } from './crypto/keyring.ts'
 import type { KeyStore } from './oauth/keys.ts'
 import oauthRoutes from './routes/oauth/index.ts'
 import authorizeRoutes from './routes/authorize.ts'
@@ -48,6 +49,8 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     return503OnClosing: true,
   }) as unknown as FastifyInstance
 
+  // Emails and Profile+ values are sealed under data keys the master key unwraps (crypto/keyring.ts).
+  await installKeyring(options.database.db, options.masterKey)
   await app.register(databasePlugin, { database: options.database, closeWithApp: options.closeDatabase ?? false })
   await app.register(securityPlugin, { config })
   await app.register(sessionPlugin, { config })

@@ -12,6 +12,7 @@ import { registerAccount } from '../src/auth/accounts.ts'
 import { approvePermissions, createChannel, NewChannelInput } from '../src/oauth/channels.ts'
 import { rotateSigningKeys } from '../src/oauth/keys.ts'
 import { migrate } from '../src/storage/migrate.ts'
+import { installKeyring } from '../src/crypto/keyring.ts'
 import { createTestDatabase, onServer } from './helpers/database.ts'
 import { freePort, WebBrowser } from './helpers/oidc.ts'
 
@@ -26,6 +27,7 @@ test('three processes share sessions, codes, refresh tokens and key rotations', 
   await migrate(fresh.database)
   const masterKey = randomBytes(32)
   const db = fresh.database.db
+  await installKeyring(db, masterKey)
 
   // One channel of each kind and a user, written straight to the shared database.
   const web = await createChannel(db, masterKey, NewChannelInput.parse({ name: 'Web', callbackUrls: [CALLBACK], publish: true }))

@@ -16,6 +16,7 @@ import { approvePermissions, createChannel, NewChannelInput, PermissionItems } f
 import { rotateSigningKeys } from '../oauth/keys.ts'
 import { ID_TOKEN_TTL_SECONDS } from '../oauth/id-token.ts'
 import { loadMasterKey } from '../master-key.ts'
+import { installKeyring } from '../crypto/keyring.ts'
 import { applyForPermission, ApplicationInput, ReviewError } from '../console/review.ts'
 import { createAdminToken } from '../storage/admin-tokens.ts'
 import { appendAudit } from '../storage/audit.ts'
@@ -250,6 +251,8 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         args,
         masterKey: () => (masterKey ??= deps.masterKey ?? loadMasterKey(loadConfig(io.env), { warn: (message: string) => io.stderr(`plusid: ${message}\n`) })),
       }
+      // Emails and Profile+ values are sealed: every command but migrate needs the keyring.
+      if (name !== 'migrate') await installKeyring(database.db, context.masterKey())
       if (args.length > 0 && name !== 'channel permit' && name !== 'channel apply') throw new CliError('invalid_argument', `Unexpected argument "${args[0]}".\n\n${USAGE}`, 2)
       const result = await command(context)
       io.stdout(json ? JSON.stringify(result.json) + '\n' : result.text + '\n')

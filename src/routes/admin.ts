@@ -32,14 +32,13 @@ function decodeAfter(cursor: unknown): { createdAt: Date; id: string } | undefin
   return value && typeof value.id === 'string' && !Number.isNaN(date.getTime()) ? { createdAt: date, id: value.id } : undefined
 }
 function decodeUserCursor(cursor: unknown): UserCursor | undefined {
-  const value = decodeCursor(cursor)
-  return typeof value?.email === 'string' ? { email: value.email } : decodeAfter(cursor)
+  return decodeAfter(cursor)
 }
 function decodeChannelCursor(cursor: unknown): ChannelCursor | undefined {
   const value = decodeCursor(cursor)
   return typeof value?.name === 'string' && typeof value.id === 'string' ? { name: value.name, id: value.id } : decodeAfter(cursor)
 }
-const userCursor = (q: string, last: User & { emailLookup?: string }) => encodeCursor(q ? { email: last.emailLookup } : { createdAt: last.createdAt, id: last.id })
+const userCursor = (last: User) => encodeCursor({ createdAt: last.createdAt, id: last.id })
 const channelCursor = (q: string, last: { id: string; created_at: Date; name_key: string }) => encodeCursor(q ? { name: last.name_key, id: last.id } : { createdAt: last.created_at, id: last.id })
 
 const AuditQuery = z.object({
@@ -163,7 +162,7 @@ export default async function adminRoutes(app: FastifyInstance) {
       const q = typeof query.q === 'string' ? query.q.trim().slice(0, 254) : ''
       const users = await searchUsers(app.db, q, { after: decodeUserCursor(query.after), limit: PAGE })
       const last = users[users.length - 1]
-      return reply.page('admin-users', { title: 'Users', q, users, next: users.length === PAGE && last ? userCursor(q, last) : null })
+      return reply.page('admin-users', { title: 'Users', q, users, next: !q && users.length === PAGE && last ? userCursor(last) : null })
     })
 
     scope.get('/admin/audit', async (request, reply) => {
@@ -292,7 +291,7 @@ export default async function adminRoutes(app: FastifyInstance) {
       const q = typeof query.q === 'string' ? query.q.trim() : ''
       const users = await searchUsers(app.db, q, { after: decodeUserCursor(query.cursor), limit: PAGE })
       const last = users[users.length - 1]
-      return reply.send({ items: users.map((u) => ({ id: u.id, email: u.email, name: u.displayName, is_admin: u.isAdmin, created_at: u.createdAt.toISOString() })), next: users.length === PAGE && last ? userCursor(q, last) : null })
+      return reply.send({ items: users.map((u) => ({ id: u.id, email: u.email, name: u.displayName, is_admin: u.isAdmin, created_at: u.createdAt.toISOString() })), next: !q && users.length === PAGE && last ? userCursor(last) : null })
     })
     scope.get('/channels', async (request, reply) => {
       const query = request.query as Record<string, unknown>

@@ -6,6 +6,7 @@ import { deleteUser, endOtherSessions, endUserSession, exportUserData, listAutho
 import { authenticate } from '../auth/accounts.ts'
 import { formBody } from '../http/forms.ts'
 import { profileFromRow } from '../storage/profiles.ts'
+import { openEmail } from '../storage/users.ts'
 import { profileToClaims } from '../profile/profile.ts'
 import { ITEM_LABELS } from '../profile/labels.ts'
 
@@ -69,8 +70,8 @@ export default async function myDataRoutes(app: FastifyInstance) {
       const current = request.auth!.session
       const document = {
         exported_at: new Date().toISOString(),
-        account: { id: data.account.id, email: data.account.email, name: data.account.display_name, picture_url: data.account.picture_url, administrator: data.account.is_admin, created_at: data.account.created_at, updated_at: data.account.updated_at },
-        profile: data.profile ? { ...profileToClaims(profileFromRow(data.profile)), updated_at: data.profile.updated_at } : {},
+        account: { id: data.account.id, email: openEmail(data.account.id, data.account.email), name: data.account.display_name, picture_url: data.account.picture_url, administrator: data.account.is_admin, created_at: data.account.created_at, updated_at: data.account.updated_at },
+        profile: data.profile ? { ...profileToClaims(profileFromRow(data.profile, data.account.id)), updated_at: data.profile.updated_at } : {},
         authorized_apps: data.apps.map((a) => ({ channel_id: a.channelId, channel: a.channelName, provider: a.providerName, granted: a.grantedItems, refused: a.refusedItems, first_used_at: a.firstUsedAt, last_used_at: a.lastUsedAt })),
         sharing_history: data.releases.map((r) => ({ at: r.at, channel_id: r.channelId, channel: r.channelName, items: r.items })),
         provider_memberships: data.memberships.map((m) => ({ provider: m.name, role: m.role, since: m.created_at })),

@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Executor } from './database.ts'
-import { userFromRow, type User } from './users.ts'
+import { emailLookupKey, openEmail, userFromRow, type User } from './users.ts'
 
 export type Role = 'owner' | 'developer'
 
@@ -57,9 +57,9 @@ export async function listMembers(db: Executor, providerId: string): Promise<{ u
     .innerJoin('users as u', 'u.id', 'm.user_id')
     .select(['u.id', 'u.email', 'u.display_name', 'm.role'])
     .where('m.provider_id', '=', providerId)
-    .orderBy('u.email')
     .execute()
-  return rows.map((row) => ({ userId: row.id, email: row.email, displayName: row.display_name, role: row.role }))
+  // Emails are sealed: sorted once opened.
+  return rows.map((row) => ({ userId: row.id, email: openEmail(row.id, row.email), displayName: row.display_name, role: row.role })).sort((a, b) => a.email.localeCompare(b.email))
 }
 
 export interface ChannelSummary {
@@ -114,36 +114,35 @@ export async function setChannelSuspension(db: Executor, channelId: string, susp
 }
 
 export async function listTesters(db: Executor, channelId: string): Promise<{ userId: string; email: string }[]> {
-  const rows = await db.selectFrom('channel_testers as t').innerJoin('users as u', 'u.id', 't.user_id').select(['u.id', 'u.email']).where('t.channel_id', '=', channelId).orderBy('u.email').execute()
-  return rows.map((row) => ({ userId: row.id, email: row.email }))
+  const rows = await db.selectFrom('channel_testers as t').innerJoin('users as u', 'u.id', 't.user_id').select(['u.id', 'u.email']).where('t.channel_id', '=', channelId).execute()
+  return rows.map((row) => ({ userId: row.id, email: openEmail(row.id, row.email) })).sort((a, b) => a.email.localeCompare(b.email))
 }
 
 export async function listChannelOwners(db: Executor, providerId: string): Promise<string[]> {
-  const rows = await db.selectFrom('provider_members as m').innerJoin('users as u', 'u.id', 'm.user_id').select('u.email').where('m.provider_id', '=', providerId).where('m.role', '=', 'owner').execute()
-  return rows.map((row) => row.email)
+  const rows = await db.selectFrom('provider_members as m').innerJoin('users as u', 'u.id', 'm.user_id').select(['u.id', 'u.email']).where('m.provider_id', '=', providerId).where('m.role', '=', 'owner').execute()
+  return rows.map((row) => openEmail(row.id, row.email)).sort()
 }
 
 const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
-export type UserCursor = { createdAt: Date; id: string } | { email: string }
+export type UserCursor = { createdAt: Date; id: string }
 export type ChannelCursor = { createdAt: Date; id: string } | { name: string; id: string }
 
 /**
- * Users newest first, or those whose email starts with `query` in email order; keyset pagination
- * either way (an index range, never an offset or a count).
+ * Users newest first (keyset pagination: an index range, never an offset or a count), or the one
+ * account with exactly this email: emails are sealed, so they are found by their lookup HMAC and
+ * cannot be searched by prefix.
  */
 export async function searchUsers(db: Executor, query: string, page: { after?: UserCursor | undefined; limit: number }): Promise<User[]> {
-  let q = db.selectFrom('users').select(['id', 'email', 'email_lookup', 'display_name', 'picture_url', 'is_admin', 'created_at']).limit(page.limit)
+  let q = db.selectFrom('users').select(['id', 'email', 'display_name', 'picture_url', 'is_admin', 'created_at']).limit(page.limit)
   const after = page.after
   if (query) {
-    const key = sql<string>`email_lookup COLLATE "C"`
-    q = q.where(key, 'like', likePrefix(query.toLowerCase())).orderBy(key)
-    if (after && 'email' in after) q = q.where(key, '>', after.email)
+    q = q.where('email_hmac', '=', emailLookupKey(query))
   } else {
     q = q.orderBy('created_at', 'desc').orderBy('id', 'desc')
-    if (after && 'createdAt' in after) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.createdAt, after.id)))
+    if (after) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.createdAt, after.id)))
   }
-  return (await q.execute()).map((row) => ({ ...userFromRow(row), emailLookup: row.email_lookup }))
+  return (await q.execute()).map(userFromRow)
 }
 
 /** Channels newest first, or the one with that id, or those whose name starts with `query` (name order). */

@@ -103,6 +103,6 @@ export async function findInteractionContext(db: Executor, interactionId: string
     },
     channel: channelFromRow(row),
     session: sessionContext(row),
-    profile: profileFromRow(row),
+    profile: row.u_id ? profileFromRow(row, row.u_id) : profileFromRow({} as ProfileColumns, ''),
   }
 }

@@ -6,6 +6,7 @@ import type { Executor } from './database.ts'
 import { profileFromRow, type ProfileColumns } from './profiles.ts'
 import { channelFromRow, findChannel, type Channel, type ChannelRow } from './channels.ts'
 import type { AuditEvent } from './audit.ts'
+import { openEmail } from './users.ts'
 
 const PROFILE_COLUMNS = sql.raw(
   'p.family_name, p.given_name, p.middle_name, p.family_name_pronunciation, p.given_name_pronunciation, p.gender, p.birthdate, p.phone_number, p.postal_code, p.region, p.locality, p.street_address, p.country',
@@ -13,8 +14,8 @@ const PROFILE_COLUMNS = sql.raw(
 
 type UserColumns = { email: string; display_name: string; picture_url: string | null } & ProfileColumns
 
-function claimSource(row: UserColumns): ClaimSource {
-  return { email: row.email, displayName: row.display_name, pictureUrl: row.picture_url, profile: profileFromRow(row) }
+function claimSource(row: UserColumns & { user_id: string }): ClaimSource {
+  return { email: openEmail(row.user_id, row.email), displayName: row.display_name, pictureUrl: row.picture_url, profile: profileFromRow(row, row.user_id) }
 }
 
 export interface AuthorizationCode {
@@ -102,7 +103,7 @@ export async function claimAuthorizationCode(db: Executor, codeHash: Uint8Array,
         tokenFamily: row.token_family as string,
         expiresAt: row.expires_at as Date,
       },
-      user: claimSource(row),
+      user: claimSource(row as typeof row & { user_id: string }),
     }
   }
   // Not claimed: an unknown channel, an unknown code, or a code used before.
@@ -200,7 +201,7 @@ export async function findAccessToken(db: Executor, tokenHash: Uint8Array): Prom
     expiresAt: row.expires_at as Date,
     revokedAt: row.revoked_at as Date | null,
     pairwiseSecret: row.pairwise_secret as Uint8Array,
-    user: claimSource(row),
+    user: claimSource(row as typeof row & { user_id: string }),
     approvedItems: (row.approved_items as string[] | null) ?? [],
     channelSuspended: row.channel_suspended as boolean,
   }

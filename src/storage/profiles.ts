@@ -3,11 +3,23 @@ import type { Selectable } from 'kysely'
 import { EMPTY_PROFILE, type ProfilePlus } from '../profile/profile.ts'
 import type { Executor } from './database.ts'
 import type { ProfilesTable } from './schema.ts'
+import { keyring } from '../crypto/keyring.ts'
 
 /** Profile columns (as selected with users LEFT JOIN profiles: all NULL when there is no row). */
 export type ProfileColumns = Omit<Selectable<ProfilesTable>, 'user_id' | 'updated_at'>
 
-export function profileFromRow(row: ProfileColumns): ProfilePlus {
+const SEALED_COLUMNS = [
+  'family_name', 'given_name', 'middle_name', 'family_name_pronunciation', 'given_name_pronunciation', 'gender', 'birthdate',
+  'phone_number', 'postal_code', 'region', 'locality', 'street_address', 'country',
+] as const satisfies readonly (keyof ProfileColumns)[]
+
+/** Each value is sealed with its column and the user's id as associated data. */
+export const profileAad = (userId: string, column: string) => `profiles.${column}:${userId}`
+
+/** Opens the sealed profile columns of a row (NULL stays NULL: the item is not registered). */
+export function profileFromRow(sealed: ProfileColumns, userId: string): ProfilePlus {
+  const ring = keyring()
+  const row = Object.fromEntries(SEALED_COLUMNS.map((column) => [column, ring.openNullable(sealed[column] ?? null, profileAad(userId, column))])) as ProfileColumns
   return {
     realName:
       row.family_name !== null && row.given_name !== null && row.family_name_pronunciation !== null && row.given_name_pronunciation !== null
@@ -31,7 +43,7 @@ export function profileFromRow(row: ProfileColumns): ProfilePlus {
 
 export async function findProfile(db: Executor, userId: string): Promise<ProfilePlus> {
   const row = await db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirst()
-  return row ? profileFromRow(row) : EMPTY_PROFILE
+  return row ? profileFromRow(row, userId) : EMPTY_PROFILE
 }
 
 /** Writes the items present in `changes` (null clears one); items absent are left as they are. */
@@ -60,6 +72,9 @@ export async function saveProfile(db: Executor, userId: string, changes: Partial
       country: address?.country ?? null,
     })
   }
+  // Every value is sealed before it leaves the process.
+  const ring = keyring()
+  for (const [column, value] of Object.entries(columns)) (columns as Record<string, string | null>)[column] = ring.sealNullable(value as string | null, profileAad(userId, column))
   const now = new Date()
   await db
     .insertInto('profiles')

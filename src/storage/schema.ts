@@ -8,7 +8,7 @@ type Timestamp = ColumnType<Date, Date | undefined, Date>
 export interface UsersTable {
   id: string
   email: string
-  email_lookup: string
+  email_hmac: Uint8Array
   password_hash: string
   display_name: string
   picture_url: string | null
@@ -218,6 +218,13 @@ export interface AuditLogTable {
   details: ColumnType<Record<string, unknown>, string | undefined, never>
 }
 
+export interface DataKeysTable {
+  id: string
+  wrapped_key: string
+  state: 'current' | 'retired'
+  created_at: Timestamp
+}
+
 export interface PlusidMigrationsTable {
   name: string
   checksum: string
@@ -244,5 +251,6 @@ export interface DB {
   permission_refusals: PermissionRefusalsTable
   admin_api_tokens: AdminApiTokensTable
   audit_log: AuditLogTable
+  data_keys: DataKeysTable
   plusid_migrations: PlusidMigrationsTable
 }

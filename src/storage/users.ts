@@ -4,6 +4,7 @@ import type { Executor } from './database.ts'
 import type { UsersTable } from './schema.ts'
 import type { ClaimSource } from '../oauth/claims.ts'
 import { profileFromRow } from './profiles.ts'
+import { keyring } from '../crypto/keyring.ts'
 
 export interface User {
   id: string
@@ -14,13 +15,17 @@ export interface User {
   createdAt: Date
 }
 
+/** The email is stored sealed (see crypto/keyring.ts); this is where it is opened. */
 export function userFromRow(row: Pick<Selectable<UsersTable>, 'id' | 'email' | 'display_name' | 'picture_url' | 'is_admin' | 'created_at'>): User {
-  return { id: row.id, email: row.email, displayName: row.display_name, pictureUrl: row.picture_url, isAdmin: row.is_admin, createdAt: row.created_at }
+  return { id: row.id, email: openEmail(row.id, row.email), displayName: row.display_name, pictureUrl: row.picture_url, isAdmin: row.is_admin, createdAt: row.created_at }
 }
 
-/** The key an email is looked up by: login ignores case in the whole address. */
-export function emailLookupKey(email: string): string {
-  return email.toLowerCase()
+export const emailAad = (userId: string) => `users.email:${userId}`
+export const openEmail = (userId: string, sealed: string) => keyring().open(sealed, emailAad(userId))
+
+/** The key an email is looked up by (login ignores case in the whole address). */
+export function emailLookupKey(email: string): Buffer {
+  return keyring().emailHmac(email)
 }
 
 export interface NewUser {
@@ -37,20 +42,20 @@ export async function insertUser(db: Executor, user: NewUser): Promise<User | un
     .insertInto('users')
     .values({
       id: user.id,
-      email: user.email,
-      email_lookup: emailLookupKey(user.email),
+      email: keyring().seal(user.email, emailAad(user.id)),
+      email_hmac: emailLookupKey(user.email),
       password_hash: user.passwordHash,
       display_name: user.displayName,
       is_admin: user.isAdmin ?? false,
     })
-    .onConflict((conflict) => conflict.column('email_lookup').doNothing())
+    .onConflict((conflict) => conflict.column('email_hmac').doNothing())
     .returningAll()
     .executeTakeFirst()
   return row && userFromRow(row)
 }
 
 export async function findUserWithPasswordByEmail(db: Executor, email: string): Promise<{ user: User; passwordHash: string } | undefined> {
-  const row = await db.selectFrom('users').selectAll().where('email_lookup', '=', emailLookupKey(email)).executeTakeFirst()
+  const row = await db.selectFrom('users').selectAll().where('email_hmac', '=', emailLookupKey(email)).executeTakeFirst()
   return row && { user: userFromRow(row), passwordHash: row.password_hash }
 }
 
@@ -83,5 +88,5 @@ export async function findUserClaims(db: Executor, userId: string): Promise<Clai
     ])
     .where('u.id', '=', userId)
     .executeTakeFirst()
-  return row && { email: row.email, displayName: row.display_name, pictureUrl: row.picture_url, profile: profileFromRow(row) }
+  return row && { email: openEmail(userId, row.email), displayName: row.display_name, pictureUrl: row.picture_url, profile: profileFromRow(row, userId) }
 }

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'node:test'
+import { keyring } from '../../src/crypto/keyring.ts'
 import { runCli } from '../../src/cli/main.ts'
 import { verifyPassword } from '../../src/auth/password.ts'
 import { uniqueEmail } from '../helpers/browser.ts'
@@ -13,6 +14,8 @@ import { readMigrationFiles } from '../../src/storage/migrate.ts'
 import { TEST_MASTER_KEY } from '../helpers/app.ts'
 import { findChannel } from '../../src/storage/channels.ts'
 import { open } from '../../src/crypto/secret-box.ts'
+import { findProfile } from '../../src/storage/profiles.ts'
+import { listMembers } from '../../src/storage/console.ts'
 
 const database = await testDatabase()
 
@@ -54,13 +57,14 @@ test('user create makes an account that can log in, with its Profile+ data norma
   const { user_id } = result.json()
   assert.match(user_id, /^[0-9a-f-]{36}$/)
   const user = await database.db.selectFrom('users').selectAll().where('id', '=', user_id).executeTakeFirstOrThrow()
-  assert.equal(user.email, email)
+  assert.notEqual(user.email, email, 'the email is stored sealed')
+  assert.equal(keyring().open(user.email, `users.email:${user_id}`), email)
   assert.equal(user.is_admin, false)
   assert.ok(await verifyPassword(user.password_hash, 'cli password'))
-  const profile = await database.db.selectFrom('profiles').selectAll().where('user_id', '=', user_id).executeTakeFirstOrThrow()
-  assert.equal(profile.phone_number, '+819012345678')
-  assert.equal(profile.postal_code, '1028282')
-  assert.equal(profile.locality, '千代田区紀尾井町')
+  const profile = await findProfile(database.db, user_id)
+  assert.equal(profile.phoneNumber, '+819012345678')
+  assert.equal(profile.address?.postalCode, '1028282')
+  assert.equal(profile.address?.locality, '千代田区紀尾井町')
 })
 
 test('admin create makes an administrator', async () => {
@@ -96,7 +100,7 @@ test('an invalid profile file creates nothing and names each bad claim', async (
   assert.match(error.message, /phone_number must be a phone number/)
   assert.match(error.message, /nickname is not a Profile\+ claim/)
   assert.match(error.message, /address\.zip is not an address member/)
-  const rows = await database.db.selectFrom('users').select('id').where('email_lookup', '=', email).execute()
+  const rows = await database.db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(email)).execute()
   assert.equal(rows.length, 0, 'the account was not created either')
   const unreadable = await cli('user', 'create', '--email', email, '--password', 'cli password', '--name', 'N', '--profile', profileFile('{not json'))
   assert.equal(unreadable.code, 1)
@@ -201,7 +205,8 @@ test('channel create --owner makes the account an owner of the provider', async 
   assert.equal((await cli('user', 'create', '--email', email, '--password', 'owner password', '--name', 'O')).code, 0)
   const result = await cli('channel', 'create', '--name', 'Owned', '--callback-url', 'https://owned.example/cb', '--provider', 'Owned Inc', '--owner', email, '--json')
   assert.equal(result.code, 0, result.stderr)
-  const members = await database.db.selectFrom('provider_members').innerJoin('users', 'users.id', 'provider_members.user_id').select(['users.email', 'provider_members.role']).execute()
+  const providerId = (await database.db.selectFrom('providers').select('id').where('name', '=', 'Owned Inc').executeTakeFirstOrThrow()).id
+  const members = await listMembers(database.db, providerId)
   assert.ok(members.some((m) => m.email === email && m.role === 'owner'))
   const unknown = await cli('channel', 'create', '--name', 'X', '--callback-url', 'https://x.example/cb', '--owner', 'nobody@example.com')
   assert.equal(unknown.code, 1)

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
+import { keyring } from '../../src/crypto/keyring.ts'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { build } from '../helpers/app.ts'
 import { Browser, registerUser, uniqueEmail } from '../helpers/browser.ts'
@@ -50,8 +51,8 @@ async function person(app: FastifyInstance, prefix: string, options: { admin?: b
   const browser = new Browser(app)
   const email = uniqueEmail(prefix)
   await registerUser(browser, { email })
-  if (options.admin) await db.updateTable('users').set({ is_admin: true }).where('email_lookup', '=', email.toLowerCase()).execute()
-  const row = await db.selectFrom('users').select('id').where('email_lookup', '=', email.toLowerCase()).executeTakeFirstOrThrow()
+  if (options.admin) await db.updateTable('users').set({ is_admin: true }).where('email_hmac', '=', keyring().emailHmac(email)).execute()
+  const row = await db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(email)).executeTakeFirstOrThrow()
   return { browser, email, userId: row.id }
 }
 

@@ -6,6 +6,7 @@
 // and none of the values.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { keyring } from '../../src/crypto/keyring.ts'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../helpers/app.ts'
 import { Browser, registerUser } from '../helpers/browser.ts'
@@ -16,7 +17,7 @@ const database = await testDatabase()
 const CALLBACK = 'https://shop.example/callback'
 
 async function makeAdmin(email: string) {
-  await database.db.updateTable('users').set({ is_admin: true }).where('email_lookup', '=', email.toLowerCase()).execute()
+  await database.db.updateTable('users').set({ is_admin: true }).where('email_hmac', '=', keyring().emailHmac(email)).execute()
 }
 
 function authorizeUrl(channelId: string, scope: string, state = 'st') {
@@ -132,7 +133,7 @@ test('apply → refused until approved → approve phone, reject address → con
   assert.equal(new URL(String(response.headers.location)).searchParams.get('error'), 'invalid_scope')
 
   // The administrator suspends phone (through the JSON API with an API token).
-  const { token: apiToken } = await createAdminToken(database.db, (await database.db.selectFrom('users').select('id').where('email_lookup', '=', adminAccount.email.toLowerCase()).executeTakeFirstOrThrow()).id)
+  const { token: apiToken } = await createAdminToken(database.db, (await database.db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(adminAccount.email)).executeTakeFirstOrThrow()).id)
   response = await app.inject({ method: 'POST', url: `/admin/api/channels/${channelId}/permissions/phone/suspend`, headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' }, payload: { reason: 'Complaints about calls' } })
   assert.equal(response.statusCode, 200, response.body)
   // userinfo no longer releases it, even with the token issued before.

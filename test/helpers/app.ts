@@ -5,14 +5,16 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from '../../src/app.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
 import { KeyStore } from '../../src/oauth/keys.ts'
+import { installKeyring } from '../../src/crypto/keyring.ts'
 import { testDatabase } from './database.ts'
 
 // Opened while the test file is being imported, so its cleanup belongs to the whole file (a
 // node:test `after` registered inside a test would close it after that test).
-await testDatabase()
-
 /** One master key per test process, like one per deployment. */
 export const TEST_MASTER_KEY = randomBytes(32)
+
+// The keyring (emails and Profile+ values are sealed) for helpers that write users directly.
+await installKeyring((await testDatabase()).db, TEST_MASTER_KEY)
 
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://localhost:3000', DATA_DIR: '.tmp/test-data', ...env })

@@ -1,6 +1,7 @@
 // Registration, login, logout and browser sessions through HTTP, on a real database.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { keyring } from '../../src/crypto/keyring.ts'
 import { sql } from 'kysely'
 import { hash } from '@node-rs/argon2'
 import { build } from '../helpers/app.ts'
@@ -21,7 +22,7 @@ test('registration creates the account, logs the user in and shows the account p
   assert.equal(account.statusCode, 200)
   assert.match(account.body, /Hanako &lt;b&gt;Y&lt;\/b&gt;/, 'the display name is shown, HTML-escaped')
   assert.ok(!account.body.includes('<b>Y</b>'))
-  const row = await database.db.selectFrom('users').selectAll().where('email_lookup', '=', email.toLowerCase()).executeTakeFirstOrThrow()
+  const row = await database.db.selectFrom('users').selectAll().where('email_hmac', '=', keyring().emailHmac(email)).executeTakeFirstOrThrow()
   assert.match(row.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/, 'argon2id at OWASP parameters')
   assert.ok(!row.password_hash.includes('a long password'))
 })
@@ -50,7 +51,7 @@ test('a duplicate email is refused, whatever its case', async (t) => {
   const count = await database.db
     .selectFrom('users')
     .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('email_lookup', '=', first.email.toLowerCase())
+    .where('email_hmac', '=', keyring().emailHmac(first.email))
     .executeTakeFirstOrThrow()
   assert.equal(Number(count.n), 1)
 })
@@ -138,10 +139,10 @@ test('login re-hashes a password stored with older argon2 parameters', async (t)
   const app = await build(t)
   const account = await registerUser(new Browser(app))
   const weak = await hash(account.password, { algorithm: 2, memoryCost: 4096, timeCost: 1, parallelism: 1 })
-  await database.db.updateTable('users').set({ password_hash: weak }).where('email_lookup', '=', account.email.toLowerCase()).execute()
+  await database.db.updateTable('users').set({ password_hash: weak }).where('email_hmac', '=', keyring().emailHmac(account.email)).execute()
   const response = await new Browser(app).submit('/login', '/login', { email: account.email, password: account.password })
   assert.equal(response.statusCode, 303)
-  const row = await database.db.selectFrom('users').select('password_hash').where('email_lookup', '=', account.email.toLowerCase()).executeTakeFirstOrThrow()
+  const row = await database.db.selectFrom('users').select('password_hash').where('email_hmac', '=', keyring().emailHmac(account.email)).executeTakeFirstOrThrow()
   assert.notEqual(row.password_hash, weak)
   assert.match(row.password_hash, /m=19456,t=2,p=1/)
 })
@@ -258,7 +259,7 @@ test('a form without a valid CSRF token is refused and changes nothing', async (
     payload: new URLSearchParams({ ...fields, csrf_token: validToken }).toString(),
   })
   assert.equal(noCookie.statusCode, 403)
-  const rows = await database.db.selectFrom('users').select('id').where('email_lookup', '=', email).execute()
+  const rows = await database.db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(email)).execute()
   assert.equal(rows.length, 0)
 
   const loggedIn = new Browser(app)

@@ -6,6 +6,8 @@ import { build } from '../helpers/app.ts'
 import { Browser, registerUser } from '../helpers/browser.ts'
 import { testDatabase } from '../helpers/database.ts'
 import { latestDateToday } from '../../src/profile/rules.ts'
+import { keyring } from '../../src/crypto/keyring.ts'
+import { profileAad } from '../../src/storage/profiles.ts'
 
 const database = await testDatabase()
 
@@ -32,7 +34,16 @@ async function loggedIn(t: Parameters<typeof build>[0]) {
   await registerUser(browser)
   const userId = (await database.db.selectFrom('sessions').select('user_id').where('id', '=', browser.cookies.get('plusid_session')!.split('.')[0]!).executeTakeFirstOrThrow()).user_id
   const save = (fields: Record<string, string | string[]>) => browser.submit('/account/profile', '/account/profile', fields)
-  const stored = () => database.db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirst()
+  // The row as stored, its sealed values opened (each is encrypted at rest: see the test below).
+  const stored = async () => {
+    const row = await database.db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirst()
+    if (!row) return undefined
+    const opened: Record<string, unknown> = { ...row }
+    for (const [column, value] of Object.entries(row)) {
+      if (column !== 'user_id' && column !== 'updated_at') opened[column] = keyring().openNullable(value as string | null, profileAad(userId, column))
+    }
+    return opened as typeof row
+  }
   return { app, browser, userId, save, stored }
 }
 
@@ -98,6 +109,19 @@ const ACCEPTED: [string, string, string, string][] = [
   ['address.country', 'jp', 'country', 'JP'],
   ['address.region', 'あ'.repeat(128), 'region', 'あ'.repeat(128)],
 ]
+
+test('Profile+ values are stored encrypted: the raw row holds none of them in clear text', async (t) => {
+  const { save, userId } = await loggedIn(t)
+  assert.equal((await save(VALID)).statusCode, 303)
+  const raw = await database.db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirstOrThrow()
+  const text = JSON.stringify(raw)
+  for (const value of ['山田', '花子', 'ヤマダ', 'ハナコ', 'female', '1990-01-31', '+819012345678', '1028282', '東京都', '千代田区紀尾井町', '1番3号']) {
+    assert.ok(!text.includes(value), `${value} is in the raw row`)
+  }
+  assert.match(raw.family_name!, /^dk[0-9a-f]{12}\.v1\./, 'a sealed value names its data key')
+  // Sealed for this row and column: moved to another column, it does not open.
+  assert.throws(() => keyring().open(raw.family_name!, profileAad(userId, 'given_name')))
+})
 
 test('valid values are accepted and stored in their normalised form', async (t) => {
   const { save, stored } = await loggedIn(t)
