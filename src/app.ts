@@ -50,7 +50,11 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   }) as unknown as FastifyInstance
 
   // Emails and Profile+ values are sealed under data keys the master key unwraps (crypto/keyring.ts).
-  await installKeyring(options.database.db, options.masterKey)
+  const ring = await installKeyring(options.database.db, options.masterKey)
+  if (options.refreshKeysEveryMs) {
+    const stop = ring.startAutoRefresh(options.refreshKeysEveryMs, (error) => app.log.warn({ err: error }, 'reloading data keys failed'))
+    app.addHook('onClose', async () => stop())
+  }
   await app.register(databasePlugin, { database: options.database, closeWithApp: options.closeDatabase ?? false })
   await app.register(securityPlugin, { config })
   await app.register(sessionPlugin, { config })

@@ -17,6 +17,7 @@ import { rotateSigningKeys } from '../oauth/keys.ts'
 import { ID_TOKEN_TTL_SECONDS } from '../oauth/id-token.ts'
 import { loadMasterKey } from '../master-key.ts'
 import { installKeyring } from '../crypto/keyring.ts'
+import { rotateDataKeys } from '../crypto/rotate-data.ts'
 import { applyForPermission, ApplicationInput, ReviewError } from '../console/review.ts'
 import { createAdminToken } from '../storage/admin-tokens.ts'
 import { appendAudit } from '../storage/audit.ts'
@@ -62,6 +63,8 @@ Commands:
                                                    apply for an item (as a channel owner would)
   admin token --email E                            an API token for /admin/api/ (an administrator's)
   keys rotate                                      next signing keys become current; new next keys
+  keys rotate-data [--wait SECONDS]                a new data key; re-encrypt emails and Profile+ values
+                                                   in batches (resumable); delete the old key
   help                                             show this text
 
 Options:
@@ -82,8 +85,10 @@ type Flags = {
   publish?: boolean
   purpose?: string
   'policy-url'?: string
+  wait?: string
 }
 interface CommandContext {
+  io: CliIo
   database: Database
   flags: Flags
   args: string[]
@@ -177,6 +182,15 @@ const COMMANDS: Record<string, Command> = {
     })
     return { json: { token }, text: `API token for ${flags.email} (shown only now): ${token}` }
   },
+  'keys rotate-data': async ({ database, masterKey, flags, io }) => {
+    const waitSeconds = flags.wait !== undefined ? Number(flags.wait) : 2 * loadConfig(io.env).keyRefreshSeconds
+    if (!Number.isInteger(waitSeconds) || waitSeconds < 0) throw new CliError('invalid_argument', '--wait must be a whole number of seconds', 2)
+    const rotation = await rotateDataKeys(database.db, masterKey(), { waitSeconds })
+    return {
+      json: { current: rotation.current, new_key: rotation.newKey, reencrypted: rotation.reencrypted, removed: rotation.removed },
+      text: `Data key ${rotation.current} is current; ${rotation.reencrypted} rows re-encrypted; removed keys: ${rotation.removed.join(', ') || 'none'}.`,
+    }
+  },
   'keys rotate': async ({ database, masterKey }) => {
     const rotated = await rotateSigningKeys(database.db, masterKey(), ID_TOKEN_TTL_SECONDS + 300)
     return {
@@ -246,6 +260,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       if (name !== 'migrate') await migrate(database)
       let masterKey: Buffer | undefined
       const context: CommandContext = {
+        io,
         database,
         flags: values,
         args,
@@ -289,6 +304,7 @@ function parseCommandLine(argv: string[]): { values: Flags & { help?: boolean };
         publish: { type: 'boolean' },
         purpose: { type: 'string' },
         'policy-url': { type: 'string' },
+        wait: { type: 'string' },
       },
     }) as { values: Flags & { help?: boolean }; positionals: string[] }
   } catch (error) {

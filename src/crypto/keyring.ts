@@ -61,6 +61,13 @@ export class Keyring {
     return createHmac('sha256', this.emailHmacKey).update(email.toLowerCase()).digest()
   }
 
+  /** Reloads the data keys every so often: another process may have rotated them. */
+  startAutoRefresh(intervalMs: number, onError: (error: unknown) => void): () => void {
+    const timer = setInterval(() => this.reload().catch(onError), intervalMs)
+    timer.unref()
+    return () => clearInterval(timer)
+  }
+
   async reload(): Promise<void> {
     const rows = await this.db.selectFrom('data_keys').select(['id', 'wrapped_key', 'state']).execute()
     const keys = new Map(rows.map((row) => [row.id, Buffer.from(open(this.masterKey, row.wrapped_key, `data-key:${row.id}`), 'base64')]))

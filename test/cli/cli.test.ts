@@ -5,7 +5,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'node:test'
-import { keyring } from '../../src/crypto/keyring.ts'
+import { installKeyring, keyring } from '../../src/crypto/keyring.ts'
+import { findUserWithPasswordByEmail } from '../../src/storage/users.ts'
 import { runCli } from '../../src/cli/main.ts'
 import { verifyPassword } from '../../src/auth/password.ts'
 import { uniqueEmail } from '../helpers/browser.ts'
@@ -244,4 +245,42 @@ test('keys rotate: next becomes current, a new next is published, the old curren
   }
   for (const key of after) assert.ok(!JSON.stringify(key.public_jwk).includes('"d"'), 'public JWKs only')
   assert.ok(after.every((key) => key.private_jwk_encrypted.startsWith('v1.')), 'private keys sealed')
+})
+
+test('keys rotate-data re-encrypts every email and Profile+ value under a new data key and deletes the old one', async () => {
+  const email = uniqueEmail('rotate')
+  const created = await cli('user', 'create', '--email', email, '--password', 'rotate password', '--name', 'Rotator', '--profile', profileFile(PROFILE), '--json')
+  assert.equal(created.code, 0, created.stderr)
+  const userId = created.json().user_id as string
+  const before = await database.db.selectFrom('data_keys').selectAll().execute()
+  const oldCurrent = before.find((key) => key.state === 'current')!.id
+  const profileBefore = await findProfile(database.db, userId)
+
+  const result = await cli('keys', 'rotate-data', '--wait', '0', '--json')
+  assert.equal(result.code, 0, result.stderr)
+  const rotation = result.json()
+  assert.notEqual(rotation.current, oldCurrent)
+  assert.equal(rotation.new_key, true)
+  assert.ok(rotation.reencrypted >= 2, 'users and profiles were re-encrypted')
+  assert.ok(rotation.removed.includes(oldCurrent), 'the old wrapped key is gone')
+  const after = await database.db.selectFrom('data_keys').selectAll().execute()
+  assert.deepEqual(after.map((key) => key.id), [rotation.current])
+
+  // Every value is sealed under the new key and still opens.
+  const users = await database.db.selectFrom('users').select(['id', 'email']).execute()
+  assert.ok(users.every((user) => user.email.startsWith(`${rotation.current}.`)))
+  const profiles = await database.db.selectFrom('profiles').selectAll().execute()
+  for (const profile of profiles) {
+    for (const [column, value] of Object.entries(profile)) {
+      if (column !== 'user_id' && column !== 'updated_at' && value !== null) assert.ok(String(value).startsWith(`${rotation.current}.`), column)
+    }
+  }
+  await installKeyring(database.db, TEST_MASTER_KEY) // the process reloads, as servers do every KEY_REFRESH_SECONDS
+  assert.deepEqual(await findProfile(database.db, userId), profileBefore)
+  assert.equal((await findUserWithPasswordByEmail(database.db, email))?.user.email, email, 'login by email still finds the account')
+
+  // Nothing left to do: a second run starts a new rotation.
+  const again = await cli('keys', 'rotate-data', '--wait', '0', '--json')
+  assert.equal(again.json().new_key, true)
+  await installKeyring(database.db, TEST_MASTER_KEY)
 })
