@@ -8,6 +8,7 @@ import type { User } from '../storage/users.ts'
 import type { Grant } from '../oauth/interaction.ts'
 
 const TOKEN_FORMAT = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
+const LAST_SEEN_PRECISION_MS = 5 * 60 * 1000
 
 export interface SessionClock {
   now: Date
@@ -89,10 +90,15 @@ export async function acceptSession(
   }
   let renewedUntil: Date | null = null
   const lifetimeMs = clock.ttlSeconds * 1000
-  if (found.session.expiresAt.getTime() - clock.now.getTime() < lifetimeMs / 2) {
-    renewedUntil = new Date(clock.now.getTime() + lifetimeMs)
-    await extendSession(db, parsed.id, renewedUntil, clock.now)
-    found.session.expiresAt = renewedUntil
+  const renew = found.session.expiresAt.getTime() - clock.now.getTime() < lifetimeMs / 2
+  // "Last seen" (the sessions page) is kept to within LAST_SEEN_PRECISION_MS: one write at most
+  // that often per session, not one per request.
+  const stale = clock.now.getTime() - found.session.lastSeenAt.getTime() > LAST_SEEN_PRECISION_MS
+  if (renew || stale) {
+    if (renew) renewedUntil = new Date(clock.now.getTime() + lifetimeMs)
+    await extendSession(db, parsed.id, renewedUntil ?? found.session.expiresAt, clock.now)
+    found.session.expiresAt = renewedUntil ?? found.session.expiresAt
+    found.session.lastSeenAt = clock.now
   }
   return { ...found, token: parsed.token, renewedUntil }
 }

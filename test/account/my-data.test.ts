@@ -204,3 +204,20 @@ test('deleting the account needs the password, ends every token and session, and
   const audit = await database.db.selectFrom('audit_log').select(['action', 'actor_id']).where('action', '=', 'account.deleted').execute()
   assert.ok(audit.length >= 1, 'the deletion itself is audited, under the id only')
 })
+
+test('"last seen" follows use, written at most every five minutes', async (t) => {
+  const app = await build(t)
+  const browser = new Browser(app)
+  await registerUser(browser)
+  const id = browser.cookies.get('plusid_session')!.split('.')[0]!
+  const hourAgo = new Date(Date.now() - 3600 * 1000)
+  await app.database.db.updateTable('sessions').set({ last_seen_at: hourAgo }).where('id', '=', id).execute()
+  assert.equal((await browser.get('/account')).statusCode, 200)
+  const seen = (await app.database.db.selectFrom('sessions').select('last_seen_at').where('id', '=', id).executeTakeFirstOrThrow()).last_seen_at
+  assert.ok(seen.getTime() > Date.now() - 60 * 1000, 'updated on use')
+  const queries: string[] = []
+  const stop = app.database.watchQueries((event) => queries.push(event.query.sql))
+  await browser.get('/account')
+  stop()
+  assert.ok(!queries.some((sql) => sql.startsWith('update "sessions"')), 'not again within five minutes')
+})
