@@ -25,6 +25,10 @@ export interface Config {
   /** How often expired rows are deleted, and how often rotated signing keys are looked for. */
   readonly cleanupIntervalSeconds: number
   readonly keyRefreshSeconds: number
+  /** Per-IP limits (security/rate-limits.ts). */
+  readonly loginsPerIpPerMinute: number
+  readonly registrationsPerIpPerHour: number
+  readonly tokenFailuresPerIpPerMinute: number
   /** Serve GET /metrics (Prometheus text) on the main port. */
   readonly metrics: boolean
   readonly trustProxy: boolean
@@ -106,6 +110,9 @@ const Env = z.object({
   CLEANUP_INTERVAL_SECONDS: z.preprocess(emptyToUndefined, integer(1, 24 * 3600).default(600)),
   KEY_REFRESH_SECONDS: z.preprocess(emptyToUndefined, integer(1, 3600).default(60)),
   METRICS: z.preprocess(emptyToUndefined, boolean.default(false)),
+  LOGINS_PER_IP_PER_MINUTE: z.preprocess(emptyToUndefined, integer(1, 1_000_000).default(30)),
+  REGISTRATIONS_PER_IP_PER_HOUR: z.preprocess(emptyToUndefined, integer(1, 1_000_000).default(10)),
+  TOKEN_FAILURES_PER_IP_PER_MINUTE: z.preprocess(emptyToUndefined, integer(1, 1_000_000).default(60)),
   TRUST_PROXY: z.preprocess(emptyToUndefined, boolean.default(false)),
 })
 
@@ -142,6 +149,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
     keyRefreshSeconds: e.KEY_REFRESH_SECONDS,
     metrics: e.METRICS,
+    loginsPerIpPerMinute: e.LOGINS_PER_IP_PER_MINUTE,
+    registrationsPerIpPerHour: e.REGISTRATIONS_PER_IP_PER_HOUR,
+    tokenFailuresPerIpPerMinute: e.TOKEN_FAILURES_PER_IP_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
     secureCookies: publicUrl.startsWith('https:'),
   })

@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { Executor } from './storage/database.ts'
 import { deleteExpiredSessions } from './storage/sessions.ts'
 import { deleteExpiredInteractions } from './storage/interactions.ts'
+import { deleteOldCounters } from './security/rate-limits.ts'
 
 /** Expired interactions stay a day, so a late form gets the "expired" page rather than "not found". */
 const INTERACTION_RETENTION_MS = 24 * 3600 * 1000
@@ -32,6 +33,7 @@ const CLEANUPS: Record<string, BatchDelete> = {
   access_tokens: (db, now, n) => deleteWhereExpired(db, 'access_tokens', 'token_hash', now, n),
   refresh_tokens: (db, now, n) => deleteWhereExpired(db, 'refresh_tokens', 'token_hash', now, n),
   channel_access_tokens: (db, now, n) => deleteWhereExpired(db, 'channel_access_tokens', 'token_hash', now, n),
+  rate_limits: (db, now, n) => deleteOldCounters(db, now, n),
 }
 
 const CLEANUP_LOCK = 7_052_818_115

@@ -1,7 +1,8 @@
 // Creating accounts and checking passwords. Inputs arrive validated (see profile/rules.ts).
 import { randomUUID } from 'node:crypto'
 import type { Executor } from '../storage/database.ts'
-import { findUserWithPasswordByEmail, insertUser, updatePasswordHash, type User } from '../storage/users.ts'
+import { emailLookupKey, findUserWithPasswordByEmail, insertUser, updatePasswordHash, type User } from '../storage/users.ts'
+import { accountMayTry, clearAccountFailures, recordAccountFailure } from '../security/rate-limits.ts'
 import { hashPassword, needsRehash, verifyDummyPassword, verifyPassword } from './password.ts'
 
 export interface NewAccount {
@@ -34,8 +35,21 @@ export async function authenticate(db: Executor, email: string, password: string
   return (await authenticateForAudit(db, email, password)).user
 }
 
-/** authenticate, also naming the account a failed attempt targeted (for the audit log only). */
-export async function authenticateForAudit(db: Executor, email: string, password: string): Promise<{ user: User | null; targetedUserId: string | null }> {
+/**
+ * authenticate with the account lockout of security/rate-limits.ts, also naming the account a
+ * failed attempt targeted (for the audit log only). A delayed or locked account — known or not —
+ * costs one dummy argon2 verification and gets the same failure as a wrong password.
+ */
+export async function authenticateForAudit(db: Executor, email: string, password: string, now = new Date()): Promise<{ user: User | null; targetedUserId: string | null }> {
+  const lookup = emailLookupKey(email)
+  if (!(await accountMayTry(db, lookup, now))) return verifyDummyPassword(password).then(() => ({ user: null, targetedUserId: null }))
+  const result = await checkPassword(db, email, password)
+  if (result.user) await clearAccountFailures(db, lookup)
+  else await recordAccountFailure(db, lookup, now)
+  return result
+}
+
+async function checkPassword(db: Executor, email: string, password: string): Promise<{ user: User | null; targetedUserId: string | null }> {
   const found = await findUserWithPasswordByEmail(db, email)
   if (!found) return verifyDummyPassword(password).then(() => ({ user: null, targetedUserId: null }))
   if (!(await verifyPassword(found.passwordHash, password))) return { user: null, targetedUserId: found.user.id }

@@ -1,6 +1,7 @@
 // Registration, login and logout pages.
 import { z } from 'zod'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { hit, type Limit } from '../security/rate-limits.ts'
 import type { Config } from '../config.ts'
 import { authenticateForAudit, registerAccount } from '../auth/accounts.ts'
 import { appendAudit } from '../storage/audit.ts'
@@ -41,6 +42,7 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
   })
 
   app.post('/register', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
+    if (await tooManyFromIp(app.db, request, reply, app.limits.registerPerIp)) return reply
     const body = formBody(request.body)
     const next = safeNextPath(body.next)
     const values = { email: textOf(body, 'email'), name: textOf(body, 'name') }
@@ -70,6 +72,7 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
   })
 
   app.post('/login', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
+    if (await tooManyFromIp(app.db, request, reply, app.limits.loginPerIp)) return reply
     const body = formBody(request.body)
     const parsed = LoginForm.safeParse(body)
     const next = safeNextPath(body.next)
@@ -96,6 +99,21 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
     request.auth = null
     return reply.clearSessionCookie().redirect('/login', 303)
   })
+}
+
+/**
+ * Counts a form post against a per-IP limit; over it, answers 429 with Retry-After and a page
+ * saying when to try again, and returns true.
+ */
+export async function tooManyFromIp(db: Executor, request: FastifyRequest, reply: FastifyReply, limit: Limit): Promise<boolean> {
+  const { retryAfter } = await hit(db, limit, request.ip, new Date())
+  if (retryAfter === null) return false
+  request.log.warn({ limit: limit.name }, 'rate limit exceeded')
+  reply
+    .code(429)
+    .header('retry-after', String(retryAfter))
+    .page('error', { title: 'Too many attempts', heading: 'Too many attempts', message: `Too many attempts from your network. Try again in ${retryAfter} seconds.` })
+  return true
 }
 
 /** Every login attempt is audited: who (the account, when known), from where; never the email typed. */

@@ -21,7 +21,7 @@ import { mergeDecision } from '../storage/grants.ts'
 import { completeInteraction, finishInteraction, recordInteractionLogin, type InteractionRecord } from '../storage/interactions.ts'
 import { findInteractionContext } from '../storage/contexts.ts'
 import { saveProfile } from '../storage/profiles.ts'
-import { auditLogin, LOGIN_FAILED } from './accounts.ts'
+import { auditLogin, LOGIN_FAILED, tooManyFromIp } from './accounts.ts'
 
 interface Loaded {
   interaction: InteractionRecord
@@ -207,6 +207,7 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     if (!loaded) return reply
     const body = formBody(request.body)
     if (body.decision === 'cancel') return fail(reply, loaded, new OAuthError('access_denied', 'the user cancelled the login'))
+    if (await tooManyFromIp(app.db, request, reply, app.limits.loginPerIp)) return reply
     const email = textOf(body, 'email')
     const password = textOf(body, 'password')
     const { user, targetedUserId } = email.length <= 320 && password.length <= 1024 ? await authenticateForAudit(app.db, email.trim(), password) : { user: null, targetedUserId: null }

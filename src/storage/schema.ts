@@ -218,6 +218,13 @@ export interface AuditLogTable {
   details: ColumnType<Record<string, unknown>, string | undefined, never>
 }
 
+export interface RateLimitsTable {
+  key: string
+  count: number
+  window_start: Date
+  blocked_until: Date | null
+}
+
 export interface DataKeysTable {
   id: string
   wrapped_key: string
@@ -252,5 +259,6 @@ export interface DB {
   admin_api_tokens: AdminApiTokensTable
   audit_log: AuditLogTable
   data_keys: DataKeysTable
+  rate_limits: RateLimitsTable
   plusid_migrations: PlusidMigrationsTable
 }

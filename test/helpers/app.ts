@@ -17,7 +17,9 @@ export const TEST_MASTER_KEY = randomBytes(32)
 await installKeyring((await testDatabase()).db, TEST_MASTER_KEY)
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://localhost:3000', DATA_DIR: '.tmp/test-data', ...env })
+  // Every test request comes from 127.0.0.1: per-IP limits are lifted unless a test sets them.
+  const unlimited = { LOGINS_PER_IP_PER_MINUTE: '1000000', REGISTRATIONS_PER_IP_PER_HOUR: '1000000', TOKEN_FAILURES_PER_IP_PER_MINUTE: '1000000' }
+  return loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://localhost:3000', DATA_DIR: '.tmp/test-data', ...unlimited, ...env })
 }
 
 let keys: Promise<KeyStore> | undefined

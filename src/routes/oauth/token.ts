@@ -8,6 +8,7 @@ import { OAuthError } from '../../oauth/errors.ts'
 import { exchangeAuthorizationCode } from '../../oauth/grants/authorization-code.ts'
 import { refreshTokens } from '../../oauth/grants/refresh-token.ts'
 import { formBody } from '../../http/forms.ts'
+import { hit } from '../../security/rate-limits.ts'
 
 const TokenRequest = z.discriminatedUnion('grant_type', [
   z.object({ grant_type: z.literal('authorization_code'), code: z.string().min(1, 'is required'), redirect_uri: z.string().min(1, 'is required'), code_verifier: z.string().optional() }),
@@ -15,7 +16,23 @@ const TokenRequest = z.discriminatedUnion('grant_type', [
 ])
 
 export default async function tokenRoute(app: FastifyInstance) {
+  // Failed token requests are counted per IP in the shared table; once an IP is over the limit,
+  // this process refuses it from memory until the window ends — successes cost no round trip.
+  const blocked = new Map<string, number>()
+  app.addHook('onError', async (request, _reply, error) => {
+    if (request.routeOptions.url !== ENDPOINTS.token || !(error instanceof OAuthError) || error.status >= 500) return
+    const { retryAfter } = await hit(app.db, app.limits.tokenFailuresPerIp, request.ip, new Date())
+    if (retryAfter !== null) blocked.set(request.ip, Date.now() + retryAfter * 1000)
+  })
+
   app.post(ENDPOINTS.token, async (request, reply) => {
+    const until = blocked.get(request.ip)
+    if (until !== undefined) {
+      if (until > Date.now()) {
+        return reply.code(429).header('retry-after', String(Math.ceil((until - Date.now()) / 1000))).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: 'too many failed requests from this address: try again later' })
+      }
+      blocked.delete(request.ip)
+    }
     const body = requireForm(request.headers['content-type'], request.body)
     const grantType = body.grant_type
     if (grantType === undefined || grantType === '') throw new OAuthError('invalid_request', 'grant_type is required')
