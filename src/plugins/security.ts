@@ -16,6 +16,7 @@ export function contentSecurityPolicy(options: { formAction?: readonly string[];
   const formAction = ["'self'", ...(options.formAction ?? []).map(formActionSource)]
   return [
     "default-src 'none'",
+    "object-src 'none'",
     `script-src ${options.script ? "'self'" : "'none'"}`,
     "style-src 'self'",
     "img-src 'self' data:",

@@ -68,7 +68,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 function openPostgres(databaseUrl: string, onQuery?: (event: LogEvent) => void): Database {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 })
+  // A request never waits forever: 5 s to get a connection, 10 s for a statement.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5_000, statement_timeout: 10_000 })
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {})
   pool.on('connect', preparePerConnection)

@@ -274,6 +274,8 @@ test('pages send strict security headers', async (t) => {
   const response = await app.inject({ method: 'GET', url: '/login' })
   const csp = String(response.headers['content-security-policy'])
   assert.match(csp, /default-src 'none'/)
+  assert.match(csp, /object-src 'none'/)
+  assert.match(csp, /base-uri 'none'/)
   assert.match(csp, /frame-ancestors 'none'/)
   assert.match(csp, /form-action 'self'/)
   assert.match(csp, /script-src 'none'/)
