@@ -42,9 +42,10 @@ export async function authenticate(db: Executor, email: string, password: string
  */
 export async function authenticateForAudit(db: Executor, email: string, password: string, now = new Date()): Promise<{ user: User | null; targetedUserId: string | null }> {
   const lookup = emailLookupKey(email)
-  if (!(await accountMayTry(db, lookup, now))) return verifyDummyPassword(password).then(() => ({ user: null, targetedUserId: null }))
+  const { mayTry, hasFailures } = await accountMayTry(db, lookup, now)
+  if (!mayTry) return verifyDummyPassword(password).then(() => ({ user: null, targetedUserId: null }))
   const result = await checkPassword(db, email, password)
-  if (result.user) await clearAccountFailures(db, lookup)
+  if (result.user && hasFailures) await clearAccountFailures(db, lookup)
   else await recordAccountFailure(db, lookup, now)
   return result
 }

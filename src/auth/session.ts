@@ -21,7 +21,7 @@ export interface ActiveSession {
   token: string
   /** Set when the expiry moved forward: the cookie must be sent again with the new lifetime. */
   renewedUntil: Date | null
-  /** The user's grant to the channel named by `grantFor` (null: none); absent when not asked. */
+  /** The user's grant to a channel, when the route read it with the session (contexts.ts). */
   grant?: Grant | null
 }
 
@@ -67,10 +67,10 @@ export function parseSessionToken(token: string | undefined): SessionToken | nul
  * used in the second half of its lifetime is extended by a full lifetime (one write at most per
  * half-lifetime, not one per request).
  */
-export async function resolveSession(db: Executor, token: string | undefined, clock: SessionClock, grantFor?: string): Promise<ActiveSession | null> {
+export async function resolveSession(db: Executor, token: string | undefined, clock: SessionClock): Promise<ActiveSession | null> {
   const parsed = parseSessionToken(token)
   if (!parsed) return null
-  return acceptSession(db, parsed, await findSessionWithUser(db, parsed.id, grantFor), clock)
+  return acceptSession(db, parsed, await findSessionWithUser(db, parsed.id), clock)
 }
 
 /** Checks a session row read by the caller (possibly joined into a larger query) against the cookie. */

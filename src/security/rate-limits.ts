@@ -50,10 +50,10 @@ export async function hit(db: Executor, limit: Limit, subject: string, now: Date
 
 const accountKey = (lookup: Uint8Array) => `account:${Buffer.from(lookup).toString('hex')}`
 
-/** Whether the account may try a password now (false while delayed or locked). */
-export async function accountMayTry(db: Executor, lookup: Uint8Array, now: Date): Promise<boolean> {
+/** Whether the account may try a password now (false while delayed or locked), and whether it has failures counted. */
+export async function accountMayTry(db: Executor, lookup: Uint8Array, now: Date): Promise<{ mayTry: boolean; hasFailures: boolean }> {
   const row = await db.selectFrom('rate_limits').select('blocked_until').where('key', '=', accountKey(lookup)).executeTakeFirst()
-  return !row?.blocked_until || row.blocked_until.getTime() <= now.getTime()
+  return { mayTry: !row?.blocked_until || row.blocked_until.getTime() <= now.getTime(), hasFailures: row !== undefined }
 }
 
 /** Records a failed password for the account and sets its delay or lock. */

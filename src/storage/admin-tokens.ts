@@ -25,7 +25,3 @@ export async function findAdminByToken(db: Executor, token: string): Promise<Use
   return row && userFromRow(row)
 }
 
-export async function revokeAdminTokens(db: Executor, userId: string): Promise<number> {
-  const result = await db.updateTable('admin_api_tokens').set({ revoked_at: new Date() }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst()
-  return Number(result.numUpdatedRows)
-}

@@ -20,14 +20,3 @@ export function mergeDecision(previous: Grant | null, granted: readonly string[]
   }
 }
 
-/** Records a consent decision (see mergeDecision) outside an interaction. */
-export async function recordDecision(db: Executor, userId: string, channelId: string, granted: readonly string[], refused: readonly string[]): Promise<Grant> {
-  const grant = mergeDecision(await findGrant(db, userId, channelId), granted, refused)
-  const now = new Date()
-  await db
-    .insertInto('grants')
-    .values({ user_id: userId, channel_id: channelId, granted_items: grant.grantedItems, refused_items: grant.refusedItems, updated_at: now, last_used_at: now })
-    .onConflict((conflict) => conflict.columns(['user_id', 'channel_id']).doUpdateSet({ granted_items: grant.grantedItems, refused_items: grant.refusedItems, updated_at: now }))
-    .execute()
-  return grant
-}

@@ -28,21 +28,6 @@ export async function insertInteraction(db: Executor, interaction: Omit<Interact
     .execute()
 }
 
-export async function findInteraction(db: Executor, id: string): Promise<InteractionRecord | undefined> {
-  const row = await db.selectFrom('interactions').selectAll().where('id', '=', id).executeTakeFirst()
-  return (
-    row && {
-      id: row.id,
-      browserHash: row.browser_hash,
-      channelId: row.channel_id,
-      request: row.request,
-      userId: row.user_id,
-      authTime: row.auth_time,
-      expiresAt: row.expires_at,
-    }
-  )
-}
-
 export async function recordInteractionLogin(db: Executor, id: string, userId: string, authTime: Date): Promise<void> {
   await db.updateTable('interactions').set({ user_id: userId, auth_time: authTime }).where('id', '=', id).execute()
 }

@@ -14,8 +14,14 @@ const PROFILE_COLUMNS = sql.raw(
 
 type UserColumns = { email: string; display_name: string; picture_url: string | null } & ProfileColumns
 
-function claimSource(row: UserColumns & { user_id: string }): ClaimSource {
-  return { email: openEmail(row.user_id, row.email), displayName: row.display_name, pictureUrl: row.picture_url, profile: profileFromRow(row, row.user_id) }
+/** The claims a token's scopes can release, decrypting only those (email is '' unless in scope). */
+function claimSource(row: UserColumns & { user_id: string; scopes: string[] }): ClaimSource {
+  return {
+    email: row.scopes.includes('email') ? openEmail(row.user_id, row.email) : '',
+    displayName: row.display_name,
+    pictureUrl: row.picture_url,
+    profile: profileFromRow(row, row.user_id, row.scopes),
+  }
 }
 
 export interface AuthorizationCode {
@@ -103,7 +109,7 @@ export async function claimAuthorizationCode(db: Executor, codeHash: Uint8Array,
         tokenFamily: row.token_family as string,
         expiresAt: row.expires_at as Date,
       },
-      user: claimSource(row as typeof row & { user_id: string }),
+      user: claimSource(row as typeof row & { user_id: string; scopes: string[] }),
     }
   }
   // Not claimed: an unknown channel, an unknown code, or a code used before.
@@ -201,7 +207,7 @@ export async function findAccessToken(db: Executor, tokenHash: Uint8Array): Prom
     expiresAt: row.expires_at as Date,
     revokedAt: row.revoked_at as Date | null,
     pairwiseSecret: row.pairwise_secret as Uint8Array,
-    user: claimSource(row as typeof row & { user_id: string }),
+    user: claimSource(row as typeof row & { user_id: string; scopes: string[] }),
     approvedItems: (row.approved_items as string[] | null) ?? [],
     channelSuspended: row.channel_suspended as boolean,
   }

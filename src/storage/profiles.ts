@@ -16,10 +16,23 @@ const SEALED_COLUMNS = [
 /** Each value is sealed with its column and the user's id as associated data. */
 export const profileAad = (userId: string, column: string) => `profiles.${column}:${userId}`
 
-/** Opens the sealed profile columns of a row (NULL stays NULL: the item is not registered). */
-export function profileFromRow(sealed: ProfileColumns, userId: string): ProfilePlus {
+const ITEM_COLUMNS: Record<string, readonly (keyof ProfileColumns)[]> = {
+  real_name: ['family_name', 'given_name', 'middle_name', 'family_name_pronunciation', 'given_name_pronunciation'],
+  gender: ['gender'],
+  birthdate: ['birthdate'],
+  phone: ['phone_number'],
+  address: ['postal_code', 'region', 'locality', 'street_address', 'country'],
+}
+
+/**
+ * Opens the sealed profile columns of a row (NULL stays NULL: the item is not registered). Given
+ * `items` (the scopes a token carries), only their columns are opened: the others read as not
+ * registered, and the hot paths decrypt nothing they will not release.
+ */
+export function profileFromRow(sealed: ProfileColumns, userId: string, items?: readonly string[]): ProfilePlus {
   const ring = keyring()
-  const row = Object.fromEntries(SEALED_COLUMNS.map((column) => [column, ring.openNullable(sealed[column] ?? null, profileAad(userId, column))])) as ProfileColumns
+  const columns = items ? SEALED_COLUMNS.filter((column) => items.some((item) => ITEM_COLUMNS[item]?.includes(column))) : SEALED_COLUMNS
+  const row = Object.fromEntries(columns.map((column) => [column, ring.openNullable(sealed[column] ?? null, profileAad(userId, column))])) as ProfileColumns
   return {
     realName:
       row.family_name !== null && row.given_name !== null && row.family_name_pronunciation !== null && row.given_name_pronunciation !== null

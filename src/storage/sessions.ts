@@ -1,7 +1,6 @@
 // Browser sessions, stored by id with a hash of the secret half of the cookie.
 import { userFromRow, type User } from './users.ts'
 import type { Executor } from './database.ts'
-import type { Grant } from '../oauth/interaction.ts'
 
 export interface SessionRecord {
   id: string
@@ -38,19 +37,11 @@ export async function insertSession(db: Executor, session: NewSession): Promise<
     .execute()
 }
 
-/**
- * The session and its user in one round trip: every logged-in page needs both. The authorization
- * endpoint also asks for the user's grant to a channel, in the same round trip.
- */
-export async function findSessionWithUser(
-  db: Executor,
-  id: string,
-  grantFor?: string,
-): Promise<{ session: SessionRecord; user: User; grant?: Grant | null } | undefined> {
+/** The session and its user in one round trip: every logged-in page needs both. */
+export async function findSessionWithUser(db: Executor, id: string): Promise<{ session: SessionRecord; user: User } | undefined> {
   const row = await db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .leftJoin('grants', (join) => join.onRef('grants.user_id', '=', 'sessions.user_id').on('grants.channel_id', '=', grantFor ?? ''))
     .select([
       'sessions.id as session_id',
       'sessions.secret_hash',
@@ -64,8 +55,6 @@ export async function findSessionWithUser(
       'users.picture_url',
       'users.is_admin',
       'users.created_at',
-      'grants.granted_items',
-      'grants.refused_items',
     ])
     .where('sessions.id', '=', id)
     .executeTakeFirst()
@@ -81,7 +70,6 @@ export async function findSessionWithUser(
       expiresAt: row.expires_at,
     },
     user: userFromRow(row),
-    ...(grantFor === undefined ? {} : { grant: row.granted_items && row.refused_items ? { grantedItems: row.granted_items, refusedItems: row.refused_items } : null }),
   }
 }
 

@@ -2,8 +2,6 @@
 import type { Selectable } from 'kysely'
 import type { Executor } from './database.ts'
 import type { UsersTable } from './schema.ts'
-import type { ClaimSource } from '../oauth/claims.ts'
-import { profileFromRow } from './profiles.ts'
 import { keyring } from '../crypto/keyring.ts'
 
 export interface User {
@@ -76,17 +74,3 @@ export async function setAdministrator(db: Executor, userId: string, isAdmin: bo
   await db.updateTable('users').set({ is_admin: isAdmin, updated_at: new Date() }).where('id', '=', userId).execute()
 }
 
-/** What claims are made of: the account and its Profile+ data, in one round trip. */
-export async function findUserClaims(db: Executor, userId: string): Promise<ClaimSource | undefined> {
-  const row = await db
-    .selectFrom('users as u')
-    .leftJoin('profiles as p', 'p.user_id', 'u.id')
-    .select([
-      'u.email', 'u.display_name', 'u.picture_url',
-      'p.family_name', 'p.given_name', 'p.middle_name', 'p.family_name_pronunciation', 'p.given_name_pronunciation',
-      'p.gender', 'p.birthdate', 'p.phone_number', 'p.postal_code', 'p.region', 'p.locality', 'p.street_address', 'p.country',
-    ])
-    .where('u.id', '=', userId)
-    .executeTakeFirst()
-  return row && { email: openEmail(userId, row.email), displayName: row.display_name, pictureUrl: row.picture_url, profile: profileFromRow(row, userId) }
-}
