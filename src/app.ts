@@ -23,6 +23,10 @@ import metricsPlugin from './plugins/metrics.ts'
 import consoleRoutes from './routes/console.ts'
 import adminRoutes from './routes/admin.ts'
 import myDataRoutes from './routes/my-data.ts'
+import rateLimitsPlugin from './plugins/rate-limits.ts'
+import { limitsFrom, postgresRateLimits } from './security/rate-limits.ts'
+import { redisRateLimits } from './security/redis-rate-limits.ts'
+import { isUnavailable, RETRY_AFTER_SECONDS } from './storage/unavailable.ts'
 
 export interface AppOptions {
   database: Database
@@ -36,6 +40,8 @@ export interface AppOptions {
   keys?: KeyStore
   /** Check the database for rotated keys this often (the server: every minute). */
   refreshKeysEveryMs?: number
+  /** Prefix of the Redis counter keys when REDIS_URL is set (tests: one per file); default `plusid:`. */
+  redisKeyPrefix?: string
 }
 
 export async function buildApp(config: Config, options: AppOptions): Promise<FastifyInstance> {
@@ -58,6 +64,11 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(databasePlugin, { database: options.database, closeWithApp: options.closeDatabase ?? false })
   await app.register(securityPlugin, { config })
   await app.register(sessionPlugin, { config })
+  // The counters live in Redis when it is configured (shared by every process either way).
+  const counters = config.redisUrl
+    ? await redisRateLimits(config.redisUrl, { log: app.log, ...(options.redisKeyPrefix ? { keyPrefix: options.redisKeyPrefix } : {}) })
+    : postgresRateLimits(options.database.db)
+  await app.register(rateLimitsPlugin, { limits: limitsFrom(config), store: counters })
   await app.register(viewsPlugin)
   await app.register(oauthPlugin, {
     config,
@@ -66,7 +77,16 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     ...(options.refreshKeysEveryMs ? { refreshKeysEveryMs: options.refreshKeysEveryMs } : {}),
   })
 
+  // HTML pages. A store that cannot be reached (isUnavailable: the one place connection errors are
+  // classified) gives a plain 503 page; the protocol's JSON scopes answer temporarily_unavailable.
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isUnavailable(error)) {
+      request.log.warn({ err: error }, 'request refused: a store is unreachable')
+      return reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .page('error', { title: 'Temporarily unavailable', heading: 'plusid is temporarily unavailable', message: 'plusid cannot complete this request right now. Please try again in a moment.' })
+    }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
     if (status === 500) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: error.code, status }, 'request refused')

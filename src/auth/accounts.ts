@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Executor } from '../storage/database.ts'
 import { emailLookupKey, findUserWithPasswordByEmail, insertUser, updatePasswordHash, type User } from '../storage/users.ts'
-import { accountMayTry, clearAccountFailures, recordAccountFailure } from '../security/rate-limits.ts'
+import type { RateLimitStore } from '../security/rate-limits.ts'
 import { hashPassword, needsRehash, verifyDummyPassword, verifyPassword } from './password.ts'
 
 export interface NewAccount {
@@ -31,8 +31,8 @@ export async function registerAccount(db: Executor, account: NewAccount): Promis
  * like a wrong password does, so neither the answer nor its timing tells them apart. A hash made
  * with older parameters is replaced now that the password is known.
  */
-export async function authenticate(db: Executor, email: string, password: string): Promise<User | null> {
-  return (await authenticateForAudit(db, email, password)).user
+export async function authenticate(db: Executor, counters: RateLimitStore, email: string, password: string): Promise<User | null> {
+  return (await authenticateForAudit(db, counters, email, password)).user
 }
 
 /**
@@ -40,13 +40,13 @@ export async function authenticate(db: Executor, email: string, password: string
  * failed attempt targeted (for the audit log only). A delayed or locked account — known or not —
  * costs one dummy argon2 verification and gets the same failure as a wrong password.
  */
-export async function authenticateForAudit(db: Executor, email: string, password: string, now = new Date()): Promise<{ user: User | null; targetedUserId: string | null }> {
+export async function authenticateForAudit(db: Executor, counters: RateLimitStore, email: string, password: string, now = new Date()): Promise<{ user: User | null; targetedUserId: string | null }> {
   const lookup = emailLookupKey(email)
-  const { mayTry, hasFailures } = await accountMayTry(db, lookup, now)
+  const { mayTry, hasFailures } = await counters.accountMayTry(lookup, now)
   if (!mayTry) return verifyDummyPassword(password).then(() => ({ user: null, targetedUserId: null }))
   const result = await checkPassword(db, email, password)
-  if (result.user && hasFailures) await clearAccountFailures(db, lookup)
-  else await recordAccountFailure(db, lookup, now)
+  if (result.user && hasFailures) await counters.clearAccountFailures(lookup)
+  else if (!result.user) await counters.recordAccountFailure(lookup, now)
   return result
 }
 

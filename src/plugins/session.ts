@@ -5,7 +5,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
 import { acceptSession, parseSessionToken, resolveSession, type ActiveSession, type SessionToken } from '../auth/session.ts'
 import { cookieName } from './security.ts'
-import { limitsFrom, type Limits } from '../security/rate-limits.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,8 +22,6 @@ declare module 'fastify' {
     adoptSession(request: FastifyRequest, reply: FastifyReply, parsed: SessionToken | null, found: Parameters<typeof acceptSession>[2]): Promise<void>
     requireUser(request: FastifyRequest, reply: FastifyReply): Promise<void>
     sessionCookieName: string
-    /** Per-IP rate limits from the config. */
-    limits: Limits
   }
 }
 
@@ -38,7 +35,6 @@ export default fp<{ config: Config }>(
     const name = cookieName(config, 'plusid_session')
     const options = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: config.secureCookies }
     app.decorate('sessionCookieName', name)
-    app.decorate('limits', limitsFrom(config))
     app.decorateRequest('auth', null)
     app.decorateReply('setSessionCookie', function (this: FastifyReply, token: string, expiresAt: Date) {
       return this.setCookie(name, token, { ...options, expires: expiresAt })

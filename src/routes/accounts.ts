@@ -1,7 +1,7 @@
 // Registration, login and logout pages.
 import { z } from 'zod'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { hit, type Limit } from '../security/rate-limits.ts'
+import type { Limit, RateLimitStore } from '../security/rate-limits.ts'
 import type { Config } from '../config.ts'
 import { authenticateForAudit, registerAccount } from '../auth/accounts.ts'
 import { appendAudit } from '../storage/audit.ts'
@@ -42,7 +42,7 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
   })
 
   app.post('/register', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
-    if (await tooManyFromIp(app.db, request, reply, app.limits.registerPerIp)) return reply
+    if (await tooManyFromIp(app.rateLimits, request, reply, app.limits.registerPerIp)) return reply
     const body = formBody(request.body)
     const next = safeNextPath(body.next)
     const values = { email: textOf(body, 'email'), name: textOf(body, 'name') }
@@ -72,11 +72,11 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
   })
 
   app.post('/login', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
-    if (await tooManyFromIp(app.db, request, reply, app.limits.loginPerIp)) return reply
+    if (await tooManyFromIp(app.rateLimits, request, reply, app.limits.loginPerIp)) return reply
     const body = formBody(request.body)
     const parsed = LoginForm.safeParse(body)
     const next = safeNextPath(body.next)
-    const { user, targetedUserId } = parsed.success ? await authenticateForAudit(app.db, parsed.data.email.trim(), parsed.data.password) : { user: null, targetedUserId: null }
+    const { user, targetedUserId } = parsed.success ? await authenticateForAudit(app.db, app.rateLimits, parsed.data.email.trim(), parsed.data.password) : { user: null, targetedUserId: null }
     await auditLogin(app.db, request.ip, user, targetedUserId)
     if (!user) {
       request.log.info('login failed')
@@ -103,10 +103,11 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
 
 /**
  * Counts a form post against a per-IP limit; over it, answers 429 with Retry-After and a page
- * saying when to try again, and returns true.
+ * saying when to try again, and returns true. A store that cannot count throws: the post is
+ * refused with 503 rather than let through uncounted (fail closed).
  */
-export async function tooManyFromIp(db: Executor, request: FastifyRequest, reply: FastifyReply, limit: Limit): Promise<boolean> {
-  const { retryAfter } = await hit(db, limit, request.ip, new Date())
+export async function tooManyFromIp(counters: RateLimitStore, request: FastifyRequest, reply: FastifyReply, limit: Limit): Promise<boolean> {
+  const { retryAfter } = await counters.hit(limit, request.ip, new Date())
   if (retryAfter === null) return false
   request.log.warn({ limit: limit.name }, 'rate limit exceeded')
   reply

@@ -12,6 +12,7 @@ import { listAudit, type AuditEntry, type AuditFilter } from '../storage/audit.t
 import { findChannel } from '../storage/channels.ts'
 import { listChannelOwners, searchChannels, searchUsers, type ChannelCursor, type UserCursor } from '../storage/console.ts'
 import type { User } from '../storage/users.ts'
+import { isUnavailable, RETRY_AFTER_SECONDS } from '../storage/unavailable.ts'
 
 const PAGE = 50
 
@@ -206,6 +207,10 @@ export default async function adminRoutes(app: FastifyInstance) {
   app.register(async (scope) => {
     const apiError = (reply: FastifyReply, status: number, error: string, message: string) => reply.code(status).header('cache-control', 'no-store').send({ error, message })
     scope.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+      if (isUnavailable(error)) {
+        request.log.warn({ err: error }, 'admin API request refused: a store is unreachable')
+        return apiError(reply.header('retry-after', String(RETRY_AFTER_SECONDS)), 503, 'temporarily_unavailable', 'the service is temporarily unavailable: try again shortly')
+      }
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
       if (status === 500) request.log.error({ err: error }, 'admin API request failed')
       return apiError(reply, status, status === 500 ? 'server_error' : 'invalid_request', status === 500 ? 'the server could not complete the request' : error.message)

@@ -14,9 +14,12 @@ import { recordRefusal } from '../storage/applications.ts'
 import { cookieName } from '../plugins/security.ts'
 import { findAuthorizeContext } from '../storage/contexts.ts'
 import { insertInteraction } from '../storage/interactions.ts'
+import { isUnavailable } from '../storage/unavailable.ts'
 
 /** A login page left open longer than this gets the "expired" page (plusid.md §2). */
 export const INTERACTION_TTL_SECONDS = 30 * 60
+
+const UNAVAILABLE = new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable: try again shortly')
 
 export default async function authorizeRoutes(app: FastifyInstance, { config }: { config: Config }) {
   const browserCookie = cookieName(config, 'plusid_browser')
@@ -64,6 +67,9 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
       })
       return reply.header('cache-control', 'no-store').redirect(`/interaction/${id}`, 303)
     } catch (error) {
+      // The redirect_uri is verified: the channel hears of the error, a lost database included
+      // (RFC 6749 §4.1.2.1 temporarily_unavailable). Before this point it gets the 503 page.
+      if (isUnavailable(error)) return replyToCallback(reply, target, authorizationErrorParams(UNAVAILABLE, target, issuer))
       if (!(error instanceof OAuthError)) throw error
       if (error instanceof PermissionMissing) await recordRefusal(app.db, target.channel.id, error.items, now)
       return replyToCallback(reply, target, authorizationErrorParams(error, target, issuer))

@@ -207,10 +207,10 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     if (!loaded) return reply
     const body = formBody(request.body)
     if (body.decision === 'cancel') return fail(reply, loaded, new OAuthError('access_denied', 'the user cancelled the login'))
-    if (await tooManyFromIp(app.db, request, reply, app.limits.loginPerIp)) return reply
+    if (await tooManyFromIp(app.rateLimits, request, reply, app.limits.loginPerIp)) return reply
     const email = textOf(body, 'email')
     const password = textOf(body, 'password')
-    const { user, targetedUserId } = email.length <= 320 && password.length <= 1024 ? await authenticateForAudit(app.db, email.trim(), password) : { user: null, targetedUserId: null }
+    const { user, targetedUserId } = email.length <= 320 && password.length <= 1024 ? await authenticateForAudit(app.db, app.rateLimits, email.trim(), password) : { user: null, targetedUserId: null }
     await auditLogin(app.db, request.ip, user, targetedUserId)
     if (!user) {
       request.log.info('login failed')

@@ -91,7 +91,7 @@ export default async function myDataRoutes(app: FastifyInstance) {
       const { user } = request.auth!
       const password = formBody(request.body).password
       // The password again: a session left open on a shared computer must not be enough.
-      const confirmed = typeof password === 'string' && password.length <= 1024 ? await authenticate(app.db, user.email, password) : null
+      const confirmed = typeof password === 'string' && password.length <= 1024 ? await authenticate(app.db, app.rateLimits, user.email, password) : null
       if (!confirmed || confirmed.id !== user.id) {
         return reply.code(400).page('delete-account', { title: 'Delete your account', passwordError: 'is not your password' })
       }

@@ -1,4 +1,6 @@
-// Rate limits and account lockout, counted in PostgreSQL so every process sees the same numbers.
+// Rate limits and account lockout, counted in a store every plusid process shares: PostgreSQL
+// (table rate_limits) by default, Redis when REDIS_URL is set (security/redis-rate-limits.ts).
+// buildApp picks the store once; routes see only the RateLimitStore interface.
 //  - Per IP, fixed windows: logins, registrations, and failed token requests (a success adds no
 //    round trip to the token endpoint's hot path; brute force is made of failures).
 //  - Per account (keyed by the email's lookup HMAC, so an unknown email is counted and locked
@@ -32,49 +34,88 @@ export function limitsFrom(config: Pick<Config, 'loginsPerIpPerMinute' | 'regist
 export const ACCOUNT_DELAY_AFTER = 5
 export const ACCOUNT_LOCK_AFTER = 10
 export const ACCOUNT_LOCK_SECONDS = 15 * 60
-const ACCOUNT_WINDOW_SECONDS = 15 * 60
+export const ACCOUNT_WINDOW_SECONDS = 15 * 60
 
-/** Counts one hit; `retryAfter` (seconds) is set when the limit is exceeded. */
-export async function hit(db: Executor, limit: Limit, subject: string, now: Date): Promise<{ count: number; retryAfter: number | null }> {
-  const windowStart = new Date(now.getTime() - limit.windowSeconds * 1000)
-  const { rows } = await sql<{ count: number; window_start: Date }>`
-    INSERT INTO rate_limits (key, count, window_start) VALUES (${`${limit.name}:${subject}`}, 1, ${now})
-    ON CONFLICT (key) DO UPDATE SET
-      count = CASE WHEN rate_limits.window_start <= ${windowStart} THEN 1 ELSE rate_limits.count + 1 END,
-      window_start = CASE WHEN rate_limits.window_start <= ${windowStart} THEN ${now} ELSE rate_limits.window_start END
-    RETURNING count, window_start`.execute(db)
-  const row = rows[0]!
-  if (row.count <= limit.max) return { count: row.count, retryAfter: null }
-  return { count: row.count, retryAfter: Math.max(1, Math.ceil((row.window_start.getTime() + limit.windowSeconds * 1000 - now.getTime()) / 1000)) }
+/** How long an account must wait after its `failures`-th failure in a row: 0, then 1, 2, 4, 8, 16 s, then locked. */
+export function accountBlockSeconds(failures: number): number {
+  if (failures >= ACCOUNT_LOCK_AFTER) return ACCOUNT_LOCK_SECONDS
+  return failures >= ACCOUNT_DELAY_AFTER ? 2 ** (failures - ACCOUNT_DELAY_AFTER) : 0
 }
 
-const accountKey = (lookup: Uint8Array) => `account:${Buffer.from(lookup).toString('hex')}`
-
-/** Whether the account may try a password now (false while delayed or locked), and whether it has failures counted. */
-export async function accountMayTry(db: Executor, lookup: Uint8Array, now: Date): Promise<{ mayTry: boolean; hasFailures: boolean }> {
-  const row = await db.selectFrom('rate_limits').select('blocked_until').where('key', '=', accountKey(lookup)).executeTakeFirst()
-  return { mayTry: !row?.blocked_until || row.blocked_until.getTime() <= now.getTime(), hasFailures: row !== undefined }
+export interface HitResult {
+  count: number
+  /** Seconds until the window ends, set once the limit is exceeded. */
+  retryAfter: number | null
 }
 
-/** Records a failed password for the account and sets its delay or lock. */
-export async function recordAccountFailure(db: Executor, lookup: Uint8Array, now: Date): Promise<number> {
-  const windowStart = new Date(now.getTime() - ACCOUNT_WINDOW_SECONDS * 1000)
-  const { rows } = await sql<{ count: number }>`
-    INSERT INTO rate_limits (key, count, window_start) VALUES (${accountKey(lookup)}, 1, ${now})
-    ON CONFLICT (key) DO UPDATE SET
-      count = CASE WHEN rate_limits.window_start <= ${windowStart} AND (rate_limits.blocked_until IS NULL OR rate_limits.blocked_until <= ${now}) THEN 1 ELSE rate_limits.count + 1 END,
-      window_start = CASE WHEN rate_limits.window_start <= ${windowStart} THEN ${now} ELSE rate_limits.window_start END
-    RETURNING count`.execute(db)
-  const failures = rows[0]!.count
-  const blockSeconds = failures >= ACCOUNT_LOCK_AFTER ? ACCOUNT_LOCK_SECONDS : failures >= ACCOUNT_DELAY_AFTER ? 2 ** (failures - ACCOUNT_DELAY_AFTER) : 0
-  if (blockSeconds > 0) {
-    await db.updateTable('rate_limits').set({ blocked_until: new Date(now.getTime() + blockSeconds * 1000) }).where('key', '=', accountKey(lookup)).execute()
+/**
+ * Where the counters live. Every operation is atomic in the store, so concurrent attempts on any
+ * number of processes are counted exactly. A store that cannot be reached throws an error
+ * isUnavailable() recognises, and the request is refused with 503 (fail closed).
+ */
+export interface RateLimitStore {
+  readonly kind: 'postgres' | 'redis'
+  /** Counts one hit of `limit` by `subject` (an IP). */
+  hit(limit: Limit, subject: string, now: Date): Promise<HitResult>
+  /** Whether the account may try a password now (false while delayed or locked), and whether it has failures counted. */
+  accountMayTry(lookup: Uint8Array, now: Date): Promise<{ mayTry: boolean; hasFailures: boolean }>
+  /** Records a failed password for the account and sets its delay or lock; returns the failures counted. */
+  recordAccountFailure(lookup: Uint8Array, now: Date): Promise<number>
+  clearAccountFailures(lookup: Uint8Array): Promise<void>
+  close(): Promise<void>
+}
+
+export const counterKey = (limit: Limit, subject: string) => `${limit.name}:${subject}`
+export const accountKey = (lookup: Uint8Array) => `account:${Buffer.from(lookup).toString('hex')}`
+
+export const retryAfterSeconds = (windowEndsMs: number, nowMs: number) => Math.max(1, Math.ceil((windowEndsMs - nowMs) / 1000))
+
+/** The counters in PostgreSQL: one row per key; the upsert that counts takes the row's lock. */
+export function postgresRateLimits(db: Executor): RateLimitStore {
+  return {
+    kind: 'postgres',
+
+    async hit(limit, subject, now) {
+      const windowStart = new Date(now.getTime() - limit.windowSeconds * 1000)
+      const { rows } = await sql<{ count: number; window_start: Date }>`
+        INSERT INTO rate_limits (key, count, window_start) VALUES (${counterKey(limit, subject)}, 1, ${now})
+        ON CONFLICT (key) DO UPDATE SET
+          count = CASE WHEN rate_limits.window_start <= ${windowStart} THEN 1 ELSE rate_limits.count + 1 END,
+          window_start = CASE WHEN rate_limits.window_start <= ${windowStart} THEN ${now} ELSE rate_limits.window_start END
+        RETURNING count, window_start`.execute(db)
+      const row = rows[0]!
+      if (row.count <= limit.max) return { count: row.count, retryAfter: null }
+      return { count: row.count, retryAfter: retryAfterSeconds(row.window_start.getTime() + limit.windowSeconds * 1000, now.getTime()) }
+    },
+
+    async accountMayTry(lookup, now) {
+      const row = await db.selectFrom('rate_limits').select('blocked_until').where('key', '=', accountKey(lookup)).executeTakeFirst()
+      return { mayTry: !row?.blocked_until || row.blocked_until.getTime() <= now.getTime(), hasFailures: row !== undefined }
+    },
+
+    async recordAccountFailure(lookup, now) {
+      const windowStart = new Date(now.getTime() - ACCOUNT_WINDOW_SECONDS * 1000)
+      const { rows } = await sql<{ count: number }>`
+        INSERT INTO rate_limits (key, count, window_start) VALUES (${accountKey(lookup)}, 1, ${now})
+        ON CONFLICT (key) DO UPDATE SET
+          count = CASE WHEN rate_limits.window_start <= ${windowStart} AND (rate_limits.blocked_until IS NULL OR rate_limits.blocked_until <= ${now}) THEN 1 ELSE rate_limits.count + 1 END,
+          window_start = CASE WHEN rate_limits.window_start <= ${windowStart} THEN ${now} ELSE rate_limits.window_start END
+        RETURNING count`.execute(db)
+      const failures = rows[0]!.count
+      const blockSeconds = accountBlockSeconds(failures)
+      if (blockSeconds > 0) {
+        await db.updateTable('rate_limits').set({ blocked_until: new Date(now.getTime() + blockSeconds * 1000) }).where('key', '=', accountKey(lookup)).execute()
+      }
+      return failures
+    },
+
+    async clearAccountFailures(lookup) {
+      await db.deleteFrom('rate_limits').where('key', '=', accountKey(lookup)).execute()
+    },
+
+    // The database belongs to the app, which closes it.
+    async close() {},
   }
-  return failures
-}
-
-export async function clearAccountFailures(db: Executor, lookup: Uint8Array): Promise<void> {
-  await db.deleteFrom('rate_limits').where('key', '=', accountKey(lookup)).execute()
 }
 
 /** Counters whose window ended a day ago and that block nothing are deleted by the cleanup. */

@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { OAuthError } from '../../oauth/errors.ts'
 import { replyJsonError } from '../../http/oauth-reply.ts'
+import { isUnavailable, RETRY_AFTER_SECONDS } from '../../storage/unavailable.ts'
 import discovery from './discovery.ts'
 import token from './token.ts'
 import userinfo from './userinfo.ts'
@@ -16,6 +17,11 @@ export default async function oauthRoutes(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | OAuthError, request, reply) => {
     // RFC 6749 §5.2: a client that tried Basic authentication gets a Basic challenge with invalid_client.
     if (error instanceof OAuthError) return replyJsonError(reply, error, { basicAuthUsed: /^basic /i.test(request.headers.authorization ?? '') })
+    // RFC 6749 §5.2 temporarily_unavailable: the database or the counters cannot be reached.
+    if (isUnavailable(error)) {
+      request.log.warn({ err: error }, 'protocol request refused: a store is unreachable')
+      return replyJsonError(reply.header('retry-after', String(RETRY_AFTER_SECONDS)), new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable: try again shortly'))
+    }
     const status = error.statusCode ?? 500
     if (status >= 400 && status < 500) {
       return replyJsonError(reply, new OAuthError('invalid_request', status === 415 ? 'Content-Type must be application/x-www-form-urlencoded' : 'the request body could not be read'))

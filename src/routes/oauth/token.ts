@@ -1,6 +1,6 @@
 // POST /oauth2/v2.1/token: authorization_code and refresh_token (RFC 6749 §4.1.3, §6).
 import { z } from 'zod'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parseParams } from '../../http/parse.ts'
 import { readClientCredentials } from '../../oauth/client-auth.ts'
 import { ENDPOINTS } from '../../oauth/discovery.ts'
@@ -8,7 +8,6 @@ import { OAuthError } from '../../oauth/errors.ts'
 import { exchangeAuthorizationCode } from '../../oauth/grants/authorization-code.ts'
 import { refreshTokens } from '../../oauth/grants/refresh-token.ts'
 import { formBody } from '../../http/forms.ts'
-import { hit } from '../../security/rate-limits.ts'
 
 const TokenRequest = z.discriminatedUnion('grant_type', [
   z.object({ grant_type: z.literal('authorization_code'), code: z.string().min(1, 'is required'), redirect_uri: z.string().min(1, 'is required'), code_verifier: z.string().optional() }),
@@ -16,14 +15,9 @@ const TokenRequest = z.discriminatedUnion('grant_type', [
 ])
 
 export default async function tokenRoute(app: FastifyInstance) {
-  // Failed token requests are counted per IP in the shared table; once an IP is over the limit,
+  // Failed token requests are counted per IP in the shared store; once an IP is over the limit,
   // this process refuses it from memory until the window ends — successes cost no round trip.
   const blocked = new Map<string, number>()
-  app.addHook('onError', async (request, _reply, error) => {
-    if (request.routeOptions.url !== ENDPOINTS.token || !(error instanceof OAuthError) || error.status >= 500) return
-    const { retryAfter } = await hit(app.db, app.limits.tokenFailuresPerIp, request.ip, new Date())
-    if (retryAfter !== null) blocked.set(request.ip, Date.now() + retryAfter * 1000)
-  })
 
   app.post(ENDPOINTS.token, async (request, reply) => {
     const until = blocked.get(request.ip)
@@ -33,20 +27,34 @@ export default async function tokenRoute(app: FastifyInstance) {
       }
       blocked.delete(request.ip)
     }
-    const body = requireForm(request.headers['content-type'], request.body)
-    const grantType = body.grant_type
-    if (grantType === undefined || grantType === '') throw new OAuthError('invalid_request', 'grant_type is required')
-    if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
-      throw new OAuthError(typeof grantType === 'string' ? 'unsupported_grant_type' : 'invalid_request', typeof grantType === 'string' ? `unsupported grant_type: ${grantType}` : 'grant_type was given more than once')
+    try {
+      return await issueTokens(app, request.headers, request.body, request.ip, reply)
+    } catch (error) {
+      // A refused request is counted before it is answered; a store that cannot count it turns
+      // the answer into 503 (fail closed), like a login.
+      if (error instanceof OAuthError && error.status < 500) {
+        const { retryAfter } = await app.rateLimits.hit(app.limits.tokenFailuresPerIp, request.ip, new Date())
+        if (retryAfter !== null) blocked.set(request.ip, Date.now() + retryAfter * 1000)
+      }
+      throw error
     }
-    const params = parseParams(TokenRequest, body)
-    const credentials = readClientCredentials(request.headers.authorization, body)
-    const now = new Date()
-    // Each grant authenticates the channel with the row it reads anyway (one round trip less).
-    const tokens =
-      params.grant_type === 'authorization_code' ? await exchangeAuthorizationCode(app.oauth, credentials, request.ip, params, now) : await refreshTokens(app.oauth, credentials, request.ip, params, now)
-    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokens)
   })
+}
+
+async function issueTokens(app: FastifyInstance, headers: FastifyRequest['headers'], rawBody: unknown, ip: string, reply: FastifyReply) {
+  const body = requireForm(headers['content-type'], rawBody)
+  const grantType = body.grant_type
+  if (grantType === undefined || grantType === '') throw new OAuthError('invalid_request', 'grant_type is required')
+  if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
+    throw new OAuthError(typeof grantType === 'string' ? 'unsupported_grant_type' : 'invalid_request', typeof grantType === 'string' ? `unsupported grant_type: ${grantType}` : 'grant_type was given more than once')
+  }
+  const params = parseParams(TokenRequest, body)
+  const credentials = readClientCredentials(headers.authorization, body)
+  const now = new Date()
+  // Each grant authenticates the channel with the row it reads anyway (one round trip less).
+  const tokens =
+    params.grant_type === 'authorization_code' ? await exchangeAuthorizationCode(app.oauth, credentials, ip, params, now) : await refreshTokens(app.oauth, credentials, ip, params, now)
+  return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokens)
 }
 
 /** Token-style endpoints take form bodies only (RFC 6749 §3.2). */
