@@ -14,8 +14,9 @@ export class StoreUnavailableError extends Error {
 // Socket errors of a connection that could not be made or was lost.
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
 // SQLSTATEs: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up or
-// shutting down), 53300 too_many_connections; and class 08, connection exceptions.
-const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300'])
+// shutting down), 53300 too_many_connections, 57014 query_canceled (our 10 s statement timeout: an
+// overloaded or locked database, worth a retry); and class 08, connection exceptions.
+const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014'])
 // node-postgres reports these without a code: a connection lost mid-query, the pool's wait for a
 // connection timing out (5 s), a client whose connection already failed. PGlite: closed under us.
 const MESSAGES = [/^Connection terminated/, /^timeout exceeded when trying to connect/, /is not queryable/, /^PGlite is closed/]
