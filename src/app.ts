@@ -100,7 +100,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   if (config.metrics) await app.register(metricsPlugin, { database: options.database })
   await app.register(healthRoutes)
   await app.register(accountRoutes, { config })
-  await app.register(accountPages)
+  await app.register(accountPages, { config })
   await app.register(myDataRoutes)
   await app.register(authorizeRoutes, { config })
   await app.register(interactionRoutes, { config })

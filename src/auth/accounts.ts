@@ -1,7 +1,11 @@
 // Creating accounts and checking passwords. Inputs arrive validated (see profile/rules.ts).
 import { randomUUID } from 'node:crypto'
+import type { Kysely } from 'kysely'
 import type { Executor } from '../storage/database.ts'
-import { emailLookupKey, findUserWithPasswordByEmail, insertUser, updatePasswordHash, type User } from '../storage/users.ts'
+import type { DB } from '../storage/schema.ts'
+import { emailLookupKey, findUserWithPasswordByEmail, insertUser, setUserDisabled, updatePasswordHash, type User } from '../storage/users.ts'
+import { appendAudit, type ActorKind } from '../storage/audit.ts'
+import { endUserAccess } from '../storage/user-data.ts'
 import type { RateLimitStore } from '../security/rate-limits.ts'
 import { hashPassword, needsRehash, verifyDummyPassword, verifyPassword } from './password.ts'
 
@@ -54,6 +58,51 @@ async function checkPassword(db: Executor, email: string, password: string): Pro
   const found = await findUserWithPasswordByEmail(db, email)
   if (!found) return verifyDummyPassword(password).then(() => ({ user: null, targetedUserId: null }))
   if (!(await verifyPassword(found.passwordHash, password))) return { user: null, targetedUserId: found.user.id }
+  // A disabled account fails like a wrong password, after the same verification: neither the
+  // answer nor its timing tells that the account exists and is disabled.
+  if (found.disabled) return { user: null, targetedUserId: found.user.id }
   if (needsRehash(found.passwordHash)) await updatePasswordHash(db, found.user.id, await hashPassword(password))
   return { user: found.user, targetedUserId: found.user.id }
+}
+
+/**
+ * A new password for the user (already checked against the current one and the policy): stored as
+ * argon2id, and everything that could act as the user ends in the same transaction — every browser
+ * session, codes, access and refresh tokens — so whoever knew the old password keeps nothing.
+ * `then` runs inside that transaction (the caller starts the user's fresh session there).
+ */
+export async function changePassword<T>(
+  db: Kysely<DB>,
+  userId: string,
+  newPassword: string,
+  context: { ip: string | null; now: Date },
+  then: (trx: Executor) => Promise<T>,
+): Promise<T> {
+  const passwordHash = await hashPassword(newPassword)
+  return db.transaction().execute(async (trx) => {
+    await updatePasswordHash(trx, userId, passwordHash)
+    const ended = await endUserAccess(trx, userId, context.now)
+    await appendAudit(trx, { actorId: userId, actorKind: 'user', action: 'account.password_changed', objectType: 'user', objectId: userId, ip: context.ip, details: { ...ended } })
+    return then(trx)
+  })
+}
+
+export interface AccountActor {
+  userId: string | null
+  kind: ActorKind
+  ip: string | null
+}
+
+/**
+ * Disables or enables an account. Disabling ends its sessions, codes and tokens in the same
+ * transaction, so every request path refuses them at once without checking a flag (the hot paths
+ * keep their round trips). Returns false when the account was so already (nothing audited).
+ */
+export async function setAccountDisabled(db: Kysely<DB>, actor: AccountActor, userId: string, disabled: boolean, now = new Date()): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    if (!(await setUserDisabled(trx, userId, disabled ? now : null))) return false
+    const ended = disabled ? await endUserAccess(trx, userId, now) : undefined
+    await appendAudit(trx, { actorId: actor.userId, actorKind: actor.kind, action: disabled ? 'account.disabled' : 'account.enabled', objectType: 'user', objectId: userId, ip: actor.ip, ...(ended ? { details: { ...ended } } : {}) })
+    return true
+  })
 }

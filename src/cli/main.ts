@@ -3,7 +3,7 @@
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
-import { registerAccount } from '../auth/accounts.ts'
+import { registerAccount, setAccountDisabled } from '../auth/accounts.ts'
 import { ConfigError, loadConfig } from '../config.ts'
 import { claimsToForm, PROFILE_ITEMS, validateProfileForm } from '../profile/profile.ts'
 import * as rules from '../profile/rules.ts'
@@ -54,6 +54,9 @@ Commands:
   user create --email E --password P --name N [--profile FILE]
                                                    create a user, optionally with Profile+ data
                                                    (FILE: JSON with the claims of plusid.md §4)
+  user disable EMAIL                               disable an account: it cannot log in, and its
+                                                   sessions and tokens end now
+  user enable EMAIL                                let a disabled account log in again
   channel create --name N --callback-url U [--callback-url U2 …] [--kind web|spa|native]
                  [--id-token-alg ES256|RS256|HS256] [--error-style rfc|line]
                  [--provider NAME] [--owner EMAIL] [--publish]
@@ -123,6 +126,8 @@ const COMMANDS: Record<string, Command> = {
     })
     return { json: { user_id: userId }, text: `User ${account.email} created (user id ${userId}).` }
   },
+  'user disable': async (context) => setDisabled(context, true),
+  'user enable': async (context) => setDisabled(context, false),
   'channel create': async ({ database, flags, masterKey }) => {
     const input = parse(NewChannelInput, {
       name: flags.name,
@@ -200,6 +205,19 @@ const COMMANDS: Record<string, Command> = {
   },
 }
 
+async function setDisabled({ database, args }: CommandContext, disabled: boolean) {
+  const [email, ...rest] = args
+  const verb = disabled ? 'disable' : 'enable'
+  if (!email || rest.length > 0) throw new CliError('invalid_argument', `Usage: plusid user ${verb} EMAIL`, 2)
+  const found = await findUserWithPasswordByEmail(database.db, email)
+  if (!found) throw new CliError('unknown_user', `No account has the email ${email}.`)
+  const changed = await setAccountDisabled(database.db, { userId: null, kind: 'cli', ip: null }, found.user.id, disabled)
+  return {
+    json: { user_id: found.user.id, disabled, changed },
+    text: changed ? `${email} is ${disabled ? 'disabled: its sessions and tokens have ended' : 'enabled'}.` : `${email} was ${disabled ? 'disabled' : 'enabled'} already.`,
+  }
+}
+
 /** Option names as the user typed them, for messages about the parsed fields. */
 const CHANNEL_FLAGS: Record<string, string> = {
   name: 'name',
@@ -268,7 +286,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       }
       // Emails and Profile+ values are sealed: every command but migrate needs the keyring.
       if (name !== 'migrate') await installKeyring(database.db, context.masterKey())
-      if (args.length > 0 && name !== 'channel permit' && name !== 'channel apply') throw new CliError('invalid_argument', `Unexpected argument "${args[0]}".\n\n${USAGE}`, 2)
+      if (args.length > 0 && !['channel permit', 'channel apply', 'user disable', 'user enable'].includes(name)) throw new CliError('invalid_argument', `Unexpected argument "${args[0]}".\n\n${USAGE}`, 2)
       const result = await command(context)
       io.stdout(json ? JSON.stringify(result.json) + '\n' : result.text + '\n')
       return 0

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { randomToken, sha256 } from '../crypto/tokens.ts'
 import type { Executor } from '../storage/database.ts'
-import { mayUseDevelopingChannel, findChannel, type Channel } from '../storage/channels.ts'
+import { mayUseDevelopingChannel, type Channel } from '../storage/channels.ts'
 import { findGrant } from '../storage/grants.ts'
 import { insertAuthorizationCode, type AuthorizationCode } from '../storage/oauth-tokens.ts'
 import type { AuthorizationRequest } from './authorize.ts'
@@ -28,7 +28,9 @@ export async function decideNextStep(
   loggedInNow: boolean,
   now: Date,
 ): Promise<NextStep> {
-  const hintMismatch = session !== null && request.idTokenHint !== undefined && (await hintedSubject(ctx, request.idTokenHint)) !== pairwiseSubject(channel.pairwiseSecret, session.userId)
+  // OIDC Core §3.1.2.2: a hint is checked whenever it is sent, logged in or not.
+  const hinted = request.idTokenHint !== undefined ? await hintedSubject(ctx, request.idTokenHint, channel) : undefined
+  const hintMismatch = session !== null && hinted !== undefined && hinted !== pairwiseSubject(channel.pairwiseSecret, session.userId)
   const [mayUseChannel, grant] = session
     ? await Promise.all([
         channel.status === 'published' || mayUseDevelopingChannel(ctx.db, channel, session.userId),
@@ -38,10 +40,13 @@ export async function decideNextStep(
   return nextStep({ request, channelIsPublic: channel.isPublic, session, loggedInNow, hintMismatch, mayUseChannel, grant, now })
 }
 
-/** The sub of an ID token this server issued (expired ones too: it only names a user). */
-async function hintedSubject(ctx: OAuthContext, idTokenHint: string): Promise<string> {
+/**
+ * The sub of an ID token this server issued to this channel (expired ones too: it only names a
+ * user). The channel is already read, so the check costs no round trip.
+ */
+async function hintedSubject(ctx: OAuthContext, idTokenHint: string, channel: Channel): Promise<string> {
   try {
-    const payload = await verifyIdToken(idTokenHint, { issuer: ctx.issuer, keys: ctx.keys, masterKey: ctx.masterKey, findChannel: (id) => findChannel(ctx.db, id), allowExpired: true })
+    const payload = await verifyIdToken(idTokenHint, { issuer: ctx.issuer, keys: ctx.keys, masterKey: ctx.masterKey, channel, allowExpired: true })
     return payload.sub
   } catch (error) {
     if (error instanceof IdTokenError) throw new OAuthError('invalid_request', 'id_token_hint is not a valid ID token of this server')

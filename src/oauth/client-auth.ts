@@ -34,9 +34,19 @@ export function readClientCredentials(authorization: string | undefined, body: R
       throw new OAuthError('invalid_client', 'malformed Basic credentials')
     }
   }
-  if (bodyId === undefined || bodyId === '') throw new OAuthError('invalid_client', 'invalid client_id')
+  if (bodyId === undefined || bodyId === '') throw new OAuthError('invalid_client', CLIENT_AUTHENTICATION_FAILED)
   return { clientId: bodyId, secret: bodySecret, method: bodySecret === undefined ? 'none' : 'client_secret_post' }
 }
+
+/**
+ * The one answer to every failed channel authentication: an unknown client_id, a wrong or
+ * missing secret, a secret sent for a public channel. A different text for each would let anyone
+ * list which channel ids exist (RFC 6749 §10.x, OWASP ASVS V6.3).
+ */
+export const CLIENT_AUTHENTICATION_FAILED = 'invalid client_id or client_secret'
+
+/** Compared against when there is no stored hash, so that a failure costs what a check costs. */
+const NO_SECRET_HASH = new Uint8Array(32)
 
 /**
  * The channel the credentials prove. A confidential (web) channel must present its secret; a
@@ -46,15 +56,21 @@ export async function authenticateChannel(db: Executor, credentials: ClientCrede
   return verifyChannelCredentials(await findChannel(db, credentials.clientId), credentials)
 }
 
-/** The same check on a channel the caller read itself (joined into a larger query). */
+/**
+ * The same check on a channel the caller read itself (joined into a larger query). Every path
+ * hashes the presented secret and compares it in constant time, known channel or not, so the
+ * response time does not tell an unknown client_id from a wrong secret either.
+ */
 export function verifyChannelCredentials(channel: Channel | undefined, credentials: ClientCredentials): Channel {
-  if (!channel || channel.id !== credentials.clientId) throw new OAuthError('invalid_client', 'invalid client_id')
+  const known = channel !== undefined && channel.id === credentials.clientId
+  const stored = known && !channel.isPublic && channel.secretHash ? channel.secretHash : NO_SECRET_HASH
+  const secretMatches = constantTimeEqual(sha256(credentials.secret ?? ''), stored) && stored !== NO_SECRET_HASH
+  if (!known) throw new OAuthError('invalid_client', CLIENT_AUTHENTICATION_FAILED)
   if (channel.isPublic) {
-    if (credentials.secret !== undefined && credentials.secret !== '') throw new OAuthError('invalid_client', 'this channel has no client_secret')
+    // A public channel has no secret: one sent is a client that thinks otherwise.
+    if (credentials.secret !== undefined && credentials.secret !== '') throw new OAuthError('invalid_client', CLIENT_AUTHENTICATION_FAILED)
     return channel
   }
-  if (credentials.secret === undefined || !channel.secretHash || !constantTimeEqual(sha256(credentials.secret), channel.secretHash)) {
-    throw new OAuthError('invalid_client', 'invalid client_secret')
-  }
+  if (credentials.secret === undefined || !secretMatches) throw new OAuthError('invalid_client', CLIENT_AUTHENTICATION_FAILED)
   return channel
 }

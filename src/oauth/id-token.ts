@@ -61,13 +61,32 @@ export class IdTokenError extends Error {
 }
 
 /**
- * Verifies an ID token this server issued: its signature (published key by kid, or the HS256
- * secret of the channel in `aud`), issuer and, unless `allowExpired`, expiry. Returns the payload.
+ * Header parameters that would let the token name its own key (RFC 7515 §4.1.2–4.1.6). plusid
+ * never issues them; a token that carries one was made elsewhere (RFC 8725 §3.10).
  */
-export async function verifyIdToken(
-  token: string,
-  options: { issuer: string; keys: KeyStore; masterKey: Buffer; findChannel: (id: string) => Promise<Channel | undefined>; allowExpired?: boolean; now?: Date },
-): Promise<JWTPayload & { sub: string; aud: string }> {
+const KEY_SOURCE_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'] as const
+
+export interface IdTokenCheck {
+  issuer: string
+  keys: KeyStore
+  masterKey: Buffer
+  /**
+   * The channel the token must be for: known to the caller (authorize), or looked up by the
+   * token's `aud` (verify, logout) — which is trusted only once that channel's key verified it.
+   */
+  channel: Channel | ((aud: string) => Promise<Channel | undefined>)
+  /** An expired token still identifies its user (id_token_hint, logout). */
+  allowExpired?: boolean
+  now?: Date
+}
+
+/**
+ * Verifies an ID token this server issued (RFC 8725 §3.1, OIDC Core §3.1.3.7): the algorithm is
+ * the channel's configured one and nothing the token says; the key is a published key (by kid)
+ * of that algorithm, or the channel's secret for HS256; then typ, iss, aud and exp. Returns the
+ * payload.
+ */
+export async function verifyIdToken(token: string, check: IdTokenCheck): Promise<JWTPayload & { sub: string; aud: string }> {
   let header: ReturnType<typeof decodeProtectedHeader>
   let unverified: JWTPayload
   try {
@@ -76,29 +95,52 @@ export async function verifyIdToken(
   } catch {
     throw new IdTokenError('malformed')
   }
-  let key: Parameters<typeof jwtVerify>[1]
-  if (header.alg === 'HS256') {
-    const channel = typeof unverified.aud === 'string' ? await options.findChannel(unverified.aud) : undefined
-    if (!channel || channel.idTokenAlg !== 'HS256' || !channel.secretEncrypted) throw new IdTokenError('signature')
-    key = channelSecretKey(options.masterKey, channel)
+  if (KEY_SOURCE_HEADERS.some((name) => name in header)) throw new IdTokenError('signature')
+  let channel: Channel | undefined
+  if (typeof check.channel === 'function') {
+    // plusid issues `aud` as one string (its channel id); any other shape is not one of ours.
+    if (typeof unverified.aud !== 'string') throw new IdTokenError('malformed')
+    channel = await check.channel(unverified.aud)
+    if (!channel) throw new IdTokenError('signature')
   } else {
-    const published = typeof header.kid === 'string' ? options.keys.publicKey(header.kid) : undefined
-    if (!published || published.alg !== header.alg) throw new IdTokenError('signature')
+    channel = check.channel
+  }
+  const alg = channel.idTokenAlg
+  let key: Parameters<typeof jwtVerify>[1]
+  if (alg === 'HS256') {
+    if (!channel.secretEncrypted) throw new IdTokenError('signature')
+    key = channelSecretKey(check.masterKey, channel)
+  } else {
+    const published = typeof header.kid === 'string' ? check.keys.publicKey(header.kid) : undefined
+    if (!published || published.alg !== alg) throw new IdTokenError('signature')
     key = published.key
   }
   let payload: JWTPayload
   try {
     ;({ payload } = await jwtVerify(token, key, {
-      algorithms: [header.alg as string],
-      currentDate: options.now,
-      // An expired token still identifies its user (id_token_hint, logout): checked below.
-      clockTolerance: options.allowExpired ? Number.MAX_SAFE_INTEGER : 0,
+      algorithms: [alg],
+      typ: 'JWT',
+      issuer: check.issuer,
+      audience: channel.id,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+      currentDate: check.now,
     }))
   } catch (error) {
-    if (error instanceof joseErrors.JWTExpired) throw new IdTokenError('expired')
-    throw new IdTokenError('signature')
+    // jose checks the signature before any claim, and exp after iss and aud: an expired token's
+    // payload is otherwise fully verified.
+    if (error instanceof joseErrors.JWTExpired && error.claim === 'exp') {
+      if (!check.allowExpired) throw new IdTokenError('expired')
+      payload = error.payload
+    } else if (error instanceof joseErrors.JWTClaimValidationFailed) {
+      throw new IdTokenError(error.claim === 'iss' && error.reason === 'check_failed' ? 'issuer' : error.claim === 'aud' && error.reason === 'check_failed' ? 'audience' : 'malformed')
+    } else if (error instanceof joseErrors.JWTInvalid) {
+      throw new IdTokenError('malformed')
+    } else if (error instanceof joseErrors.JOSEError) {
+      throw new IdTokenError('signature')
+    } else {
+      throw error
+    }
   }
-  if (payload.iss !== options.issuer) throw new IdTokenError('issuer')
   if (typeof payload.sub !== 'string' || typeof payload.aud !== 'string') throw new IdTokenError('malformed')
   return payload as JWTPayload & { sub: string; aud: string }
 }

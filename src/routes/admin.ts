@@ -11,7 +11,8 @@ import { findApplication, listApplications, listChannelApplications, type Applic
 import { listAudit, type AuditEntry, type AuditFilter } from '../storage/audit.ts'
 import { findChannel } from '../storage/channels.ts'
 import { listChannelOwners, searchChannels, searchUsers, type ChannelCursor, type UserCursor } from '../storage/console.ts'
-import type { User } from '../storage/users.ts'
+import { findUserById, type User } from '../storage/users.ts'
+import { setAccountDisabled } from '../auth/accounts.ts'
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../storage/unavailable.ts'
 
 const PAGE = 50
@@ -163,8 +164,26 @@ export default async function adminRoutes(app: FastifyInstance) {
       const q = typeof query.q === 'string' ? query.q.trim().slice(0, 254) : ''
       const users = await searchUsers(app.db, q, { after: decodeUserCursor(query.after), limit: PAGE })
       const last = users[users.length - 1]
-      return reply.page('admin-users', { title: 'Users', q, users, next: !q && users.length === PAGE && last ? userCursor(last) : null })
+      const done = query.done === 'disabled' ? 'The account was disabled: its sessions and tokens have ended.' : query.done === 'enabled' ? 'The account was enabled.' : null
+      return reply.page('admin-users', { title: 'Users', q, users, notice: done, next: !q && users.length === PAGE && last ? userCursor(last) : null })
     })
+
+    // Disabling ends the account's sessions and tokens at once (auth/accounts.ts); enabling lets it
+    // log in again. An administrator cannot disable themselves (nobody would be left to undo it).
+    const setDisabled = async (request: FastifyRequest, reply: FastifyReply, disabled: boolean) => {
+      const { userId } = request.params as { userId: string }
+      const back = { href: '/admin/users', label: 'Users' }
+      if (!z.string().uuid().safeParse(userId).success || !(await findUserById(app.db, userId))) {
+        return reply.code(404).page('error', { title: 'Not found', heading: 'No such user', message: 'There is no account with this id.', link: back })
+      }
+      if (disabled && userId === request.adminUser!.id) {
+        return reply.code(400).page('error', { title: 'Not allowed', heading: 'You cannot disable your own account', message: 'Ask another administrator.', link: back })
+      }
+      await setAccountDisabled(app.db, actorOf(request, 'admin'), userId, disabled)
+      return reply.redirect(`/admin/users?done=${disabled ? 'disabled' : 'enabled'}`, 303)
+    }
+    scope.post('/admin/users/:userId/disable', { preHandler: app.csrfProtection }, async (request, reply) => setDisabled(request, reply, true))
+    scope.post('/admin/users/:userId/enable', { preHandler: app.csrfProtection }, async (request, reply) => setDisabled(request, reply, false))
 
     scope.get('/admin/audit', async (request, reply) => {
       const parsed = AuditQuery.safeParse(emptyToUndefined(request.query as Record<string, unknown>))
@@ -296,7 +315,7 @@ export default async function adminRoutes(app: FastifyInstance) {
       const q = typeof query.q === 'string' ? query.q.trim() : ''
       const users = await searchUsers(app.db, q, { after: decodeUserCursor(query.cursor), limit: PAGE })
       const last = users[users.length - 1]
-      return reply.send({ items: users.map((u) => ({ id: u.id, email: u.email, name: u.displayName, is_admin: u.isAdmin, created_at: u.createdAt.toISOString() })), next: !q && users.length === PAGE && last ? userCursor(last) : null })
+      return reply.send({ items: users.map((u) => ({ id: u.id, email: u.email, name: u.displayName, is_admin: u.isAdmin, disabled: u.disabledAt !== null, created_at: u.createdAt.toISOString() })), next: !q && users.length === PAGE && last ? userCursor(last) : null })
     })
     scope.get('/channels', async (request, reply) => {
       const query = request.query as Record<string, unknown>

@@ -28,7 +28,7 @@ export default async function endSessionRoutes(app: FastifyInstance) {
     let clientId = logout.clientId
     if (logout.idTokenHint) {
       try {
-        const payload = await verifyIdToken(logout.idTokenHint, { issuer: app.oauth.issuer, keys: app.oauth.keys, masterKey: app.oauth.masterKey, findChannel: (id) => findChannel(app.db, id), allowExpired: true })
+        const payload = await verifyIdToken(logout.idTokenHint, { issuer: app.oauth.issuer, keys: app.oauth.keys, masterKey: app.oauth.masterKey, channel: (aud) => findChannel(app.db, aud), allowExpired: true })
         if (clientId && clientId !== payload.aud) return { error: 'The client_id does not match the id_token_hint.' }
         clientId = payload.aud
       } catch (error) {

@@ -133,8 +133,8 @@ export type ChannelCursor = { createdAt: Date; id: string } | { name: string; id
  * account with exactly this email: emails are sealed, so they are found by their lookup HMAC and
  * cannot be searched by prefix.
  */
-export async function searchUsers(db: Executor, query: string, page: { after?: UserCursor | undefined; limit: number }): Promise<User[]> {
-  let q = db.selectFrom('users').select(['id', 'email', 'display_name', 'picture_url', 'is_admin', 'created_at']).limit(page.limit)
+export async function searchUsers(db: Executor, query: string, page: { after?: UserCursor | undefined; limit: number }): Promise<(User & { disabledAt: Date | null })[]> {
+  let q = db.selectFrom('users').select(['id', 'email', 'display_name', 'picture_url', 'is_admin', 'created_at', 'disabled_at']).limit(page.limit)
   const after = page.after
   if (query) {
     q = q.where('email_hmac', '=', emailLookupKey(query))
@@ -142,7 +142,7 @@ export async function searchUsers(db: Executor, query: string, page: { after?: U
     q = q.orderBy('created_at', 'desc').orderBy('id', 'desc')
     if (after) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.createdAt, after.id)))
   }
-  return (await q.execute()).map(userFromRow)
+  return (await q.execute()).map((row) => ({ ...userFromRow(row), disabledAt: row.disabled_at }))
 }
 
 /** Channels newest first, or the one with that id, or those whose name starts with `query` (name order). */

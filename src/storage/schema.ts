@@ -15,6 +15,7 @@ export interface UsersTable {
   is_admin: Generated<boolean>
   created_at: Timestamp
   updated_at: Timestamp
+  disabled_at: Timestamp | null
 }
 
 export interface ProfilesTable {

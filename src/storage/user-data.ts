@@ -112,6 +112,26 @@ export async function endOtherSessions(db: Executor, userId: string, keep: strin
   return Number(result.numDeletedRows)
 }
 
+/**
+ * Ends everything that lets anyone act as the user without their password: every browser session,
+ * logins and consents in progress, unused authorization codes, and every access and refresh token
+ * (revoked, not deleted: the rows stay for the family checks until cleanup). One statement; the
+ * caller's transaction holds it together with the change that called for it. Grants stay: the
+ * user's consent to a channel is not a credential.
+ */
+export async function endUserAccess(db: Executor, userId: string, now: Date): Promise<{ sessions: number; accessTokens: number; refreshTokens: number }> {
+  const { rows } = await sql<{ sessions: number; access_tokens: number; refresh_tokens: number }>`
+    WITH s AS (DELETE FROM sessions WHERE user_id = ${userId} RETURNING 1),
+    i AS (DELETE FROM interactions WHERE user_id = ${userId} RETURNING 1),
+    c AS (DELETE FROM authorization_codes WHERE user_id = ${userId} AND consumed_at IS NULL RETURNING 1),
+    a AS (UPDATE access_tokens SET revoked_at = ${now} WHERE user_id = ${userId} AND revoked_at IS NULL RETURNING 1),
+    r AS (UPDATE refresh_tokens SET revoked_at = ${now} WHERE user_id = ${userId} AND revoked_at IS NULL RETURNING 1)
+    SELECT (SELECT count(*) FROM s)::int AS sessions, (SELECT count(*) FROM a)::int AS access_tokens, (SELECT count(*) FROM r)::int AS refresh_tokens,
+           (SELECT count(*) FROM i)::int AS interactions, (SELECT count(*) FROM c)::int AS codes`.execute(db)
+  const row = rows[0]!
+  return { sessions: row.sessions, accessTokens: row.access_tokens, refreshTokens: row.refresh_tokens }
+}
+
 /** Everything plusid holds about a user, for the export (values as stored; sessions without secrets). */
 export async function exportUserData(db: Executor, userId: string) {
   const [account, profile, apps, memberships, sessions] = await Promise.all([

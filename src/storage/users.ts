@@ -52,9 +52,23 @@ export async function insertUser(db: Executor, user: NewUser): Promise<User | un
   return row && userFromRow(row)
 }
 
-export async function findUserWithPasswordByEmail(db: Executor, email: string): Promise<{ user: User; passwordHash: string } | undefined> {
+export async function findUserWithPasswordByEmail(db: Executor, email: string): Promise<{ user: User; passwordHash: string; disabled: boolean } | undefined> {
   const row = await db.selectFrom('users').selectAll().where('email_hmac', '=', emailLookupKey(email)).executeTakeFirst()
-  return row && { user: userFromRow(row), passwordHash: row.password_hash }
+  return row && { user: userFromRow(row), passwordHash: row.password_hash, disabled: row.disabled_at !== null }
+}
+
+/**
+ * Disables (a date) or enables (null) an account. False when it was so already, so the caller
+ * audits only a change.
+ */
+export async function setUserDisabled(db: Executor, userId: string, disabledAt: Date | null): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ disabled_at: disabledAt, updated_at: new Date() })
+    .where('id', '=', userId)
+    .where('disabled_at', disabledAt === null ? 'is not' : 'is', null)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
 }
 
 export async function findUserById(db: Executor, id: string): Promise<User | undefined> {

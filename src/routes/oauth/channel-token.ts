@@ -2,7 +2,7 @@
 // (line-login-v2.1.md §1 #12), needed by /user/v1/deauthorize.
 import type { FastifyInstance } from 'fastify'
 import { randomToken, sha256 } from '../../crypto/tokens.ts'
-import { authenticateChannel, readClientCredentials } from '../../oauth/client-auth.ts'
+import { authenticateChannel, CLIENT_AUTHENTICATION_FAILED, readClientCredentials } from '../../oauth/client-auth.ts'
 import { ENDPOINTS } from '../../oauth/discovery.ts'
 import { OAuthError } from '../../oauth/errors.ts'
 import { insertChannelAccessToken } from '../../storage/oauth-tokens.ts'
@@ -18,7 +18,7 @@ export default async function channelTokenRoute(app: FastifyInstance) {
     }
     const credentials = readClientCredentials(request.headers.authorization, body)
     const channel = await authenticateChannel(app.db, credentials)
-    if (channel.isPublic) throw new OAuthError('unauthorized_client', 'channel access tokens need a channel secret')
+    if (channel.isPublic) throw new OAuthError('invalid_client', CLIENT_AUTHENTICATION_FAILED)
     const token = randomToken()
     await insertChannelAccessToken(app.db, sha256(token), channel.id, new Date(Date.now() + CHANNEL_TOKEN_TTL_SECONDS * 1000))
     return reply.header('cache-control', 'no-store').send({ token_type: 'Bearer', access_token: token, expires_in: CHANNEL_TOKEN_TTL_SECONDS })

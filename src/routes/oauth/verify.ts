@@ -54,7 +54,7 @@ export default async function verifyRoutes(app: FastifyInstance) {
         issuer: app.oauth.issuer,
         keys: app.oauth.keys,
         masterKey: app.oauth.masterKey,
-        findChannel: (id) => findChannel(app.db, id),
+        channel: (aud) => findChannel(app.db, aud),
       })
     } catch (error) {
       if (error instanceof IdTokenError) return replyJsonError(reply, new OAuthError('invalid_request', ID_TOKEN_PROBLEMS[error.problem]))
