@@ -1,6 +1,7 @@
 // Every text a person reads comes from a message catalogue, one per language (en.ts, ja.ts).
 // English is the reference: its keys are the MessageKey union, so tsc refuses an unknown key in
 // code and a catalogue that lacks (or adds) one. Templates are checked by test/unit/i18n.test.ts.
+import type { z } from 'zod'
 import { en, type MessageKey } from './en.ts'
 import { ja } from './ja.ts'
 
@@ -112,3 +113,17 @@ export function chooseLocale(input: {
 
 /** The name of each language in itself, for the switch. */
 export const LANGUAGE_NAMES: Record<Locale, string> = { ja: '日本語', en: 'English' }
+
+/**
+ * A zod issue as a message: schemas give message keys (src/i18n), with their limits from the
+ * issue (`max`, `min`) or its params; a message that is not a key (zod's own) reads "is not valid".
+ */
+export function issueMessage(issue: z.core.$ZodIssue): Message {
+  if (!isMessageKey(issue.message)) return { key: 'error.invalid' }
+  const params: MessageParams = {}
+  if (issue.code === 'too_big') params.max = Number(issue.maximum)
+  if (issue.code === 'too_small') params.min = Number(issue.minimum)
+  if (issue.code === 'custom' && issue.params) Object.assign(params, issue.params)
+  return { key: issue.message, params }
+}
+

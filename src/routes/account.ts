@@ -1,36 +1,41 @@
 // The signed-in user's pages: account home and the Profile+ editor.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { formBody } from '../http/forms.ts'
-import { describeItem, FIELD_PRESENTATION, ITEM_LABELS } from '../profile/labels.ts'
-import { ITEM_FIELDS, PROFILE_ITEMS, profileToForm, validateProfileForm, type FieldErrors, type ProfileForm } from '../profile/profile.ts'
+import { issueMessage, messageText } from '../i18n/index.ts'
+import { describeItem, FORM_FIELDS, genderOptions, itemLabel, profileField } from '../profile/labels.ts'
+import { ITEM_FIELDS, PROFILE_ITEMS, profileToForm, validateProfileForm, type ProfileErrors, type ProfileForm } from '../profile/profile.ts'
 import * as rules from '../profile/rules.ts'
 import { findProfile, saveProfile } from '../storage/profiles.ts'
 import { updateDisplayName } from '../storage/users.ts'
 import { appendAudit } from '../storage/audit.ts'
 
 /** The editor's view model: one fieldset per item, the display name first. */
-function editorGroups(form: ProfileForm & { name?: string }, errors: FieldErrors) {
-  const account = { legend: 'Account', fields: [{ name: 'name', label: 'Display name', value: form.name ?? '', error: errors.name, autocomplete: 'nickname' }] }
+function editorPage(request: FastifyRequest, form: ProfileForm & { name?: string }, errors: ProfileErrors, hasErrors: boolean) {
+  const locale = request.locale
+  const t = request.t.bind(request)
+  const error = (field: string) => (errors[field] ? messageText(t, errors[field]) : undefined)
+  const account = { legend: t('profile.account'), fields: [{ name: 'name', label: t('account.displayName'), value: form.name ?? '', error: error('name'), autocomplete: 'nickname' }] }
+  const country = form['address.country'] ?? ''
   const items = PROFILE_ITEMS.map((item) => ({
-    legend: ITEM_LABELS[item],
-    fields: ITEM_FIELDS[item].map((field) => ({ name: field, value: form[field] ?? '', error: errors[field], ...FIELD_PRESENTATION[field] })),
+    legend: itemLabel(locale, item),
+    fields: ITEM_FIELDS[item].map((field) => profileField(locale, field, form[field] ?? '', error(field), country)),
   }))
-  return [account, ...items]
+  return { title: t('profile.title'), groups: [account, ...items], genderOptions: genderOptions(locale), hasErrors }
 }
 
 export default async function accountPages(app: FastifyInstance) {
   app.get('/account', { preHandler: app.requireUser }, async (request, reply) => {
     const { user } = request.auth!
     const profile = await findProfile(app.db, user.id)
-    const items = PROFILE_ITEMS.map((item) => ({ label: ITEM_LABELS[item], value: describeItem(profile, item) }))
+    const items = PROFILE_ITEMS.map((item) => ({ label: itemLabel(request.locale, item), value: describeItem(request.locale, profile, item) }))
     const saved = (request.query as Record<string, unknown>).saved === '1'
-    return reply.page('account', { title: 'Your account', user, items, saved })
+    return reply.page('account', { title: request.t('account.title'), user, items, saved })
   })
 
   app.get('/account/profile', { preHandler: app.requireUser }, async (request, reply) => {
     const { user } = request.auth!
     const form = { ...profileToForm(await findProfile(app.db, user.id)), name: user.displayName }
-    return reply.page('profile', { title: 'Edit Profile+', groups: editorGroups(form, {}), hasErrors: false })
+    return reply.page('profile', editorPage(request, form, {}, false))
   })
 
   app.post('/account/profile', { preHandler: [app.csrfProtection, app.requireUser] }, async (request, reply) => {
@@ -38,15 +43,15 @@ export default async function accountPages(app: FastifyInstance) {
     const body = formBody(request.body)
     const result = validateProfileForm(body, PROFILE_ITEMS)
     const name = rules.displayName.safeParse(body.name)
-    const errors: FieldErrors = result.ok ? {} : { ...result.errors }
-    if (!name.success) errors.name = name.error.issues[0]?.message ?? 'is not valid'
+    const errors: ProfileErrors = result.ok ? {} : { ...result.errors }
+    if (!name.success) errors.name = name.error.issues[0] ? issueMessage(name.error.issues[0]) : { key: 'error.invalid' }
     if (!result.ok || !name.success) {
-      const form = { ...(result.ok ? {} : result.form), name: typeof body.name === 'string' ? body.name : '' }
+      const form: ProfileForm & { name?: string } = { ...(result.ok ? {} : result.form), name: typeof body.name === 'string' ? body.name : '' }
       // Every submitted value comes back, valid or not, so nothing typed is lost.
-      for (const field of Object.keys(FIELD_PRESENTATION) as (keyof ProfileForm)[]) {
+      for (const field of FORM_FIELDS) {
         if (typeof body[field] === 'string') form[field] = body[field] as string
       }
-      return reply.code(400).page('profile', { title: 'Edit Profile+', groups: editorGroups(form, errors), hasErrors: true })
+      return reply.code(400).page('profile', editorPage(request, form, errors, true))
     }
     await app.db.transaction().execute(async (trx) => {
       await saveProfile(trx, user.id, result.profile)

@@ -8,6 +8,7 @@ import { build } from '../helpers/app.ts'
 import { Browser, registerUser, uniqueEmail } from '../helpers/browser.ts'
 import { testDatabase } from '../helpers/database.ts'
 import { LOGIN_FAILED } from '../../src/routes/accounts.ts'
+import { translate } from '../../src/i18n/index.ts'
 
 const database = await testDatabase()
 
@@ -104,7 +105,7 @@ test('an unknown email and a wrong password get the same answer, in the same tim
   const unknown = await attempt(uniqueEmail('nobody'))
   for (const { response } of [wrong, unknown]) {
     assert.equal(response.statusCode, 401)
-    assert.ok(response.body.includes(LOGIN_FAILED))
+    assert.ok(response.body.includes(translate('en', LOGIN_FAILED)))
     assert.equal(response.body.match(/role="alert"/g)?.length, 1, 'one message for the form, none pinned on a field')
     assert.doesNotMatch(response.body, /aria-invalid/)
     assert.equal(response.cookies.find((c: { name: string }) => c.name === 'plusid_session'), undefined)
@@ -131,7 +132,7 @@ test('login failures with malformed input get the same generic answer', async (t
   for (const fields of [{ email: 'x'.repeat(400), password: 'p' }, { email: 'a@example.com' }, { email: ['a', 'b'], password: 'p' }]) {
     const response = await browser.post('/login', fields as Record<string, string>)
     assert.equal(response.statusCode, 401)
-    assert.ok(response.body.includes(LOGIN_FAILED))
+    assert.ok(response.body.includes(translate('en', LOGIN_FAILED)))
   }
 })
 
