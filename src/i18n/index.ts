@@ -123,7 +123,13 @@ export function issueMessage(issue: z.core.$ZodIssue): Message {
   const params: MessageParams = {}
   if (issue.code === 'too_big') params.max = Number(issue.maximum)
   if (issue.code === 'too_small') params.min = Number(issue.minimum)
+  if (issue.code === 'invalid_value') params.items = issue.values.map(String).join(', ')
   if (issue.code === 'custom' && issue.params) Object.assign(params, issue.params)
   return { key: issue.message, params }
 }
 
+
+/** A zod issue's message in English, for machine-facing answers (the admin API). */
+export function englishIssue(issue: z.core.$ZodIssue): string {
+  return messageText(english, issueMessage(issue))
+}
