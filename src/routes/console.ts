@@ -58,7 +58,8 @@ function parseChannelForm(body: Record<string, unknown>, t: Translate): { ok: tr
 const ProviderForm = z.object({ name: z.string().trim().min(1, 'error.required').max(100, 'error.tooLong') })
 const MemberForm = z.object({ email: z.string().trim().min(1, 'error.required'), role: z.enum(['owner', 'developer'], { message: 'error.role' }).default('developer') })
 
-const STATE_LABELS: Record<string, MessageKey> = {
+/** A permission's state as people read it (console and admin pages). */
+export const STATE_LABELS: Record<string, MessageKey> = {
   approved: 'console.state.approved',
   applied: 'console.state.applied',
   rejected: 'console.state.rejected',
