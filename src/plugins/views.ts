@@ -22,7 +22,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The language of the pages this request renders (see chooseLocale). */
     locale: Locale
-    /** A page to show for "this page" when the request itself cannot be repeated (a form post). */
+    /** The page the language switch returns to, when not the request's own URL (a form post, a refused authorization). */
     pagePath: string | null
     t(key: MessageKey, params?: MessageParams): string
     /** Inside an authorization: its ui_locales decide the language (see chooseLocale). */
@@ -62,7 +62,7 @@ export default fp<{ config: Config }>(
       const request = this.request
       const auth = request.auth
       // A page answering a form post links the switch to the form's page, not to the post.
-      const here = request.method === 'GET' ? request.url : (request.pagePath ?? request.url.split('?')[0]!)
+      const here = request.pagePath ?? (request.method === 'GET' ? request.url : request.url.split('?')[0]!)
       const html = renderPage(name, {
         csrfToken: this.generateCsrf(),
         user: auth ? { displayName: auth.user.displayName } : null,

@@ -44,6 +44,8 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
       if (!(error instanceof AuthorizationPageError)) throw error
       // RFC 6749 §4.1.2.1: never redirect to an unverified redirect_uri.
       const t = request.t.bind(request)
+      // The switch must not link back to a request naming an unverified redirect_uri.
+      request.pagePath = '/'
       return reply.code(400).page('error', { title: t('authorize.refusedTitle'), heading: t('authorize.refusedHeading'), message: t(error.key), link: { href: '/', label: t('common.goToPlusid') } })
     }
     try {
