@@ -2,7 +2,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { formBody } from '../http/forms.ts'
 import { issueMessage, messageText } from '../i18n/index.ts'
-import { describeItem, FORM_FIELDS, genderOptions, itemLabel, profileField } from '../profile/labels.ts'
+import { describeItem, FORM_FIELDS, genderOptions, inJapan, itemLabel, profileField } from '../profile/labels.ts'
+import { addressFromPostalCode } from '../profile/postal-lookup.ts'
 import { ITEM_FIELDS, PROFILE_ITEMS, profileToForm, validateProfileForm, type ProfileErrors, type ProfileForm } from '../profile/profile.ts'
 import * as rules from '../profile/rules.ts'
 import { findProfile, saveProfile } from '../storage/profiles.ts'
@@ -10,7 +11,7 @@ import { updateDisplayName } from '../storage/users.ts'
 import { appendAudit } from '../storage/audit.ts'
 
 /** The editor's view model: one fieldset per item, the display name first. */
-function editorPage(request: FastifyRequest, form: ProfileForm & { name?: string }, errors: ProfileErrors, hasErrors: boolean) {
+function editorPage(request: FastifyRequest, form: ProfileForm & { name?: string }, errors: ProfileErrors, hasErrors: boolean, notice: string | null = null) {
   const locale = request.locale
   const t = request.t.bind(request)
   const error = (field: string) => (errors[field] ? messageText(t, errors[field]) : undefined)
@@ -20,7 +21,27 @@ function editorPage(request: FastifyRequest, form: ProfileForm & { name?: string
     legend: itemLabel(locale, item),
     fields: ITEM_FIELDS[item].map((field) => profileField(locale, field, form[field] ?? '', error(field), country)),
   }))
-  return { title: t('profile.title'), groups: [account, ...items], genderOptions: genderOptions(locale), hasErrors }
+  return { title: t('profile.title'), groups: [account, ...items], genderOptions: genderOptions(locale), hasErrors, notice }
+}
+
+/** The form as typed, nothing saved. */
+function typedForm(body: Record<string, unknown>): ProfileForm & { name?: string } {
+  const form: ProfileForm & { name?: string } = { name: typeof body.name === 'string' ? body.name : '' }
+  for (const field of FORM_FIELDS) if (typeof body[field] === 'string') form[field] = body[field] as string
+  return form
+}
+
+/**
+ * The editor's "fill in from the postal code" button (no script needed): the same form comes
+ * back with the prefecture and city of a Japanese postal code filled in, not yet saved.
+ */
+function lookUpAddress(request: FastifyRequest, body: Record<string, unknown>) {
+  const form = typedForm(body)
+  const found = inJapan(form['address.country'] ?? '') ? addressFromPostalCode(form['address.postal_code'] ?? '') : null
+  if (!found) return editorPage(request, form, { 'address.postal_code': { key: 'error.postalUnknown' } }, false)
+  form['address.region'] = found.region
+  form['address.locality'] = found.locality
+  return editorPage(request, form, {}, false, request.t('profile.lookedUp'))
 }
 
 export default async function accountPages(app: FastifyInstance) {
@@ -41,16 +62,14 @@ export default async function accountPages(app: FastifyInstance) {
   app.post('/account/profile', { preHandler: [app.csrfProtection, app.requireUser] }, async (request, reply) => {
     const { user } = request.auth!
     const body = formBody(request.body)
+    if (body.lookup === 'address') return reply.page('profile', lookUpAddress(request, body))
     const result = validateProfileForm(body, PROFILE_ITEMS)
     const name = rules.displayName.safeParse(body.name)
     const errors: ProfileErrors = result.ok ? {} : { ...result.errors }
     if (!name.success) errors.name = name.error.issues[0] ? issueMessage(name.error.issues[0]) : { key: 'error.invalid' }
     if (!result.ok || !name.success) {
-      const form: ProfileForm & { name?: string } = { ...(result.ok ? {} : result.form), name: typeof body.name === 'string' ? body.name : '' }
       // Every submitted value comes back, valid or not, so nothing typed is lost.
-      for (const field of FORM_FIELDS) {
-        if (typeof body[field] === 'string') form[field] = body[field] as string
-      }
+      const form = { ...(result.ok ? {} : result.form), ...typedForm(body) }
       return reply.code(400).page('profile', editorPage(request, form, errors, true))
     }
     await app.db.transaction().execute(async (trx) => {

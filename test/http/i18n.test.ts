@@ -141,3 +141,18 @@ test('the stylesheet is served with a content hash in its URL and a one-year imm
   // No inline style or script anywhere the CSP would block.
   assert.doesNotMatch(page.body, /style=|<style|<script(?! src)/)
 })
+
+test('the editor fills in the prefecture and city from a Japanese postal code, without a script and without saving', async (t) => {
+  const app = await build(t)
+  const browser = browserWith(app, 'ja')
+  await registerUser(browser)
+  await browser.get('/account/profile')
+  const filled = await browser.post('/account/profile', { name: '花子', 'address.postal_code': '100-0001', 'address.country': 'JP', lookup: 'address' })
+  assert.equal(filled.statusCode, 200)
+  assert.match(filled.body, /<option selected>東京都<\/option>/)
+  assert.match(filled.body, /name="address\.locality" type="text" value="千代田区千代田"/)
+  assert.match(filled.body, /郵便番号から都道府県と市区町村を入力しました/)
+  assert.match((await browser.get('/account')).body, /<dt>住所<\/dt>\s*<dd><span class="hint">未登録<\/span>/, 'nothing was saved')
+  const unknown = await browser.post('/account/profile', { name: '花子', 'address.postal_code': '000-0000', lookup: 'address' })
+  assert.match(unknown.body, /id="field-address-postal_code-error" role="alert">郵便番号：見つからない郵便番号です/)
+})
