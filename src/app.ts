@@ -27,6 +27,7 @@ import rateLimitsPlugin from './plugins/rate-limits.ts'
 import { limitsFrom, postgresRateLimits } from './security/rate-limits.ts'
 import { redisRateLimits } from './security/redis-rate-limits.ts'
 import { isUnavailable, RETRY_AFTER_SECONDS } from './storage/unavailable.ts'
+import type { MessageKey } from './i18n/index.ts'
 
 export interface AppOptions {
   database: Database
@@ -69,7 +70,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     ? await redisRateLimits(config.redisUrl, { log: app.log, ...(options.redisKeyPrefix ? { keyPrefix: options.redisKeyPrefix } : {}) })
     : postgresRateLimits(options.database.db)
   await app.register(rateLimitsPlugin, { limits: limitsFrom(config), store: counters })
-  await app.register(viewsPlugin)
+  await app.register(viewsPlugin, { config })
   await app.register(oauthPlugin, {
     config,
     masterKey: options.masterKey,
@@ -91,11 +92,13 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     if (status === 500) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: error.code, status }, 'request refused')
     const { heading, message } = describeError(status, error.code)
-    return reply.code(status).page('error', { title: heading, heading, message, link: { href: '/', label: 'Back to plusid' } })
+    const t = request.t.bind(request)
+    return reply.code(status).page('error', { title: t(heading), heading: t(heading), message: t(message), link: { href: '/', label: t('common.backToPlusid') } })
   })
-  app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).page('error', { title: 'Not found', heading: 'Page not found', message: 'There is no page at this address.', link: { href: '/', label: 'Back to plusid' } }),
-  )
+  app.setNotFoundHandler((request, reply) => {
+    const t = request.t.bind(request)
+    return reply.code(404).page('error', { title: t('errors.notFoundTitle'), heading: t('errors.notFoundHeading'), message: t('errors.notFoundMessage'), link: { href: '/', label: t('common.backToPlusid') } })
+  })
 
   if (config.metrics) await app.register(metricsPlugin, { database: options.database })
   await app.register(healthRoutes)
@@ -111,15 +114,10 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   return app
 }
 
-function describeError(status: number, code: string | undefined): { heading: string; message: string } {
-  if (code === 'FST_CSRF_INVALID_TOKEN' || code === 'FST_CSRF_MISSING_SECRET') {
-    return {
-      heading: 'This form has expired',
-      message: 'The form was not sent from a plusid page open in this browser, or it was open too long. Go back, reload the page and try again.',
-    }
-  }
-  if (status === 413) return { heading: 'Too much data', message: 'The form sent more data than plusid accepts.' }
-  if (status === 415) return { heading: 'Unsupported form', message: 'plusid could not read the data sent with this request.' }
-  if (status < 500) return { heading: 'Bad request', message: 'plusid could not understand this request.' }
-  return { heading: 'Something went wrong', message: 'plusid could not complete this request. Please try again in a moment.' }
+function describeError(status: number, code: string | undefined): { heading: MessageKey; message: MessageKey } {
+  if (code === 'FST_CSRF_INVALID_TOKEN' || code === 'FST_CSRF_MISSING_SECRET') return { heading: 'errors.csrfHeading', message: 'errors.csrfMessage' }
+  if (status === 413) return { heading: 'errors.tooLargeHeading', message: 'errors.tooLargeMessage' }
+  if (status === 415) return { heading: 'errors.unsupportedHeading', message: 'errors.unsupportedMessage' }
+  if (status < 500) return { heading: 'errors.badRequestHeading', message: 'errors.badRequestMessage' }
+  return { heading: 'errors.serverHeading', message: 'errors.serverMessage' }
 }

@@ -1,5 +1,6 @@
 // The `plusid` command line (contract.md). Every command reads the same environment as the
 // server; `--json` prints one JSON object on stdout; errors go to stderr with a non-zero exit.
+import { english, englishIssue, isMessageKey, messageText } from '../i18n/index.ts'
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
@@ -234,7 +235,9 @@ function parse<T>(schema: z.ZodType<T, unknown>, input: unknown, names: Record<s
   const problems = result.error.issues.map((issue) => {
     const field = String(issue.path[0] ?? '')
     const name = names[field] ?? field
-    return name === 'ITEM' || /^\d+$/.test(field) ? `${issue.message}` : `--${name} ${issue.message}`
+    // Shared schemas give message keys (src/i18n): the command line speaks English.
+    const message = isMessageKey(issue.message) ? englishIssue(issue) : issue.message
+    return name === 'ITEM' || /^\d+$/.test(field) ? message : `--${name} ${message}`
   })
   throw new CliError('invalid_argument', [...new Set(problems)].join('; '), 2)
 }
@@ -253,7 +256,7 @@ function readProfileFile(file: string) {
   const result = validateProfileForm(form, PROFILE_ITEMS)
   const allErrors = { ...errors, ...(result.ok ? {} : result.errors) }
   if (!result.ok || Object.keys(allErrors).length > 0) {
-    const problems = Object.entries(allErrors).map(([field, message]) => `${field} ${message}`)
+    const problems = Object.entries(allErrors).map(([field, message]) => `${field} ${typeof message === 'string' ? message : message && messageText(english, message)}`)
     throw new CliError('invalid_profile', `The profile file ${file} is not valid: ${problems.join('; ')}`)
   }
   return result.profile

@@ -12,13 +12,16 @@ import { decideApplication, findApplication, insertApplication, listChannelAppli
 import { findChannel, setPermissions } from '../storage/channels.ts'
 import { findMembership, setChannelSuspension } from '../storage/console.ts'
 import { callbackUrlProblem } from '../oauth/callback-urls.ts'
+import { english, type MessageKey, type MessageParams } from '../i18n/index.ts'
 
+/** A refused review step: `message` is English (the API, the CLI); pages translate `key`. */
 export class ReviewError extends Error {
   constructor(
     readonly kind: 'forbidden' | 'not_found' | 'conflict' | 'invalid',
-    message: string,
+    readonly key: MessageKey,
+    readonly params: MessageParams = {},
   ) {
-    super(message)
+    super(english(key, params))
   }
 }
 
@@ -28,23 +31,23 @@ export interface Actor {
   ip: string | null
 }
 
-const policyUrl = z.string().trim().refine((url) => callbackUrlProblem(url, 'web') === null, { message: 'must be an https URL' })
+const policyUrl = z.string().trim().refine((url) => callbackUrlProblem(url, 'web') === null, { message: 'error.https' })
 
 export const ApplicationInput = z.object({
-  item: z.enum(DATA_ITEMS, { message: `must be one of ${DATA_ITEMS.join(', ')}` }),
-  purpose: z.string().trim().min(10, 'must say in at least 10 characters why the site needs this item').max(2000, 'must be at most 2000 characters'),
+  item: z.enum(DATA_ITEMS, { message: 'error.item' }),
+  purpose: z.string().trim().min(10, 'error.purpose').max(2000, 'error.tooLong'),
   policyUrl,
 })
 
-export const Reason = z.string().trim().min(1, 'is required').max(1000, 'must be at most 1000 characters')
+export const Reason = z.string().trim().min(1, 'error.required').max(1000, 'error.tooLong')
 
 export async function applyForPermission(db: Kysely<DB>, actor: Actor, channelId: string, input: z.output<typeof ApplicationInput>): Promise<string> {
   return db.transaction().execute(async (trx) => {
     const channel = await findChannel(trx, channelId)
-    if (!channel) throw new ReviewError('not_found', 'no such channel')
-    if (channel.approvedItems.includes(input.item)) throw new ReviewError('conflict', `${input.item} is already approved for this channel`)
+    if (!channel) throw new ReviewError('not_found', 'review.noChannel')
+    if (channel.approvedItems.includes(input.item)) throw new ReviewError('conflict', 'review.alreadyApproved', { item: input.item })
     const latest = (await listChannelApplications(trx, channelId)).find((application) => application.item === input.item)
-    if (latest?.state === 'applied') throw new ReviewError('conflict', `an application for ${input.item} is already waiting for review`)
+    if (latest?.state === 'applied') throw new ReviewError('conflict', 'review.alreadyWaiting', { item: input.item })
     const id = await insertApplication(trx, { channelId, item: input.item, purpose: input.purpose, policyUrl: input.policyUrl, applicantId: actor.userId })
     await setPermissions(trx, channelId, [input.item], 'applied')
     await appendAudit(trx, { actorId: actor.userId, actorKind: actor.kind, ip: actor.ip, action: 'application.submitted', objectType: 'channel', objectId: channelId, details: { item: input.item, application: id } })
@@ -55,20 +58,20 @@ export async function applyForPermission(db: Kysely<DB>, actor: Actor, channelId
 /** An administrator who belongs to the channel's provider may not review its applications. */
 async function assertNotOwnChannel(db: Executor, actor: Actor, providerId: string) {
   if (actor.userId && (await findMembership(db, providerId, actor.userId))) {
-    throw new ReviewError('forbidden', 'you are a member of this channel\u2019s provider: another administrator must review it')
+    throw new ReviewError('forbidden', 'review.ownProvider')
   }
 }
 
 export async function reviewApplication(db: Kysely<DB>, actor: Actor, applicationId: string, decision: { approve: true } | { approve: false; reason: string }): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const application = await findApplication(trx, applicationId)
-    if (!application) throw new ReviewError('not_found', 'no such application')
+    if (!application) throw new ReviewError('not_found', 'review.noApplication')
     await assertNotOwnChannel(trx, actor, application.providerId)
     const now = new Date()
     const state = decision.approve ? 'approved' : 'rejected'
     const reason = decision.approve ? null : decision.reason
     if (!(await decideApplication(trx, applicationId, { state, reviewerId: actor.userId, reason, now }))) {
-      throw new ReviewError('conflict', `the application was already ${application.state}`)
+      throw new ReviewError('conflict', 'review.alreadyDecided', { state: application.state })
     }
     await setPermissions(trx, application.channelId, [application.item], state)
     await appendAudit(trx, {
@@ -87,8 +90,8 @@ export async function reviewApplication(db: Kysely<DB>, actor: Actor, applicatio
 export async function suspendPermission(db: Kysely<DB>, actor: Actor, channelId: string, item: string, reason: string | null): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const channel = await findChannel(trx, channelId)
-    if (!channel) throw new ReviewError('not_found', 'no such channel')
-    if (!channel.approvedItems.includes(item)) throw new ReviewError('conflict', `${item} is not approved for this channel`)
+    if (!channel) throw new ReviewError('not_found', 'review.noChannel')
+    if (!channel.approvedItems.includes(item)) throw new ReviewError('conflict', 'review.notApproved', { item })
     await assertNotOwnChannel(trx, actor, channel.providerId)
     const now = new Date()
     await setPermissions(trx, channelId, [item], 'suspended')
@@ -100,7 +103,7 @@ export async function suspendPermission(db: Kysely<DB>, actor: Actor, channelId:
 export async function suspendChannel(db: Kysely<DB>, actor: Actor, channelId: string, suspend: { reason: string } | null): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const channel = await findChannel(trx, channelId)
-    if (!channel) throw new ReviewError('not_found', 'no such channel')
+    if (!channel) throw new ReviewError('not_found', 'review.noChannel')
     await assertNotOwnChannel(trx, actor, channel.providerId)
     await setChannelSuspension(trx, channelId, suspend ? { at: new Date(), reason: suspend.reason } : null)
     await appendAudit(trx, {

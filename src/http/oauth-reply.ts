@@ -43,7 +43,7 @@ export function replyToCallback(reply: FastifyReply, target: ResponseTarget, par
   reply.header('cache-control', 'no-store')
   if (target.responseMode === 'form_post') {
     const fields = Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined)
-    return reply.page('form-post', { title: 'Returning to the site', action: target.redirectUri, fields }, { formAction: [target.redirectUri], script: true })
+    return reply.page('form-post', { title: reply.request.t('formPost.title'), action: target.redirectUri, fields }, { formAction: [target.redirectUri], script: true })
   }
   return reply.redirect(callbackWith(target.redirectUri, params), 302)
 }

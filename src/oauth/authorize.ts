@@ -2,6 +2,7 @@
 // first the channel and callback URL — until both are verified no error may be redirected
 // (RFC 6749 §4.1.2.1), so their errors become an error page — then everything else, whose errors
 // are redirected to the verified callback URL.
+import { english, type MessageKey } from '../i18n/index.ts'
 import { z } from 'zod'
 import type { Channel } from '../storage/channels.ts'
 import { matchCallbackUrl } from './callback-urls.ts'
@@ -33,8 +34,12 @@ export interface AuthorizationRequest extends ResponseTarget {
 }
 
 /** An error that must not be redirected: shown as a page to the user (unknown channel, bad callback URL). */
+/** A request that cannot be answered by redirect: the user gets a page saying why (in their language). */
 export class AuthorizationPageError extends Error {
   override name = 'AuthorizationPageError'
+  constructor(readonly key: MessageKey) {
+    super(english(key))
+  }
 }
 
 const MAX_OPAQUE = 2048
@@ -49,12 +54,12 @@ function single(params: Record<string, unknown>, name: string): string | undefin
 
 export function resolveChannelAndCallback(params: Record<string, unknown>, channel: Channel | undefined): ResponseTarget & { channel: Channel } {
   const clientId = params.client_id
-  if (typeof clientId !== 'string' || clientId === '') throw new AuthorizationPageError('The request has no client_id: the site that sent you here did not say who it is.')
-  if (!channel) throw new AuthorizationPageError('The site that sent you here is not registered with plusid (unknown client_id).')
+  if (typeof clientId !== 'string' || clientId === '') throw new AuthorizationPageError('authorize.noClientId')
+  if (!channel) throw new AuthorizationPageError('authorize.unknownClient')
   const redirectUri = params.redirect_uri
-  if (typeof redirectUri !== 'string' || redirectUri === '') throw new AuthorizationPageError('The request has no redirect_uri, so plusid cannot send you back to the site.')
+  if (typeof redirectUri !== 'string' || redirectUri === '') throw new AuthorizationPageError('authorize.noRedirectUri')
   if (!matchCallbackUrl(redirectUri, channel.callbackUrls, channel.kind)) {
-    throw new AuthorizationPageError('The redirect_uri of this request is not a callback URL registered for this site, so plusid will not send you there.')
+    throw new AuthorizationPageError('authorize.unregisteredRedirectUri')
   }
   const mode = typeof params.response_mode === 'string' && params.response_mode === 'form_post' ? 'form_post' : 'query'
   const state = typeof params.state === 'string' ? params.state : undefined

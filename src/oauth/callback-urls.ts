@@ -1,25 +1,28 @@
 // Callback URL rules: registration (absolute, https except on loopback, no fragment, no
 // wildcard) and matching (exact string equality, RFC 9700 §4.1.3; the only exception is the
 // port of a loopback IP literal for native apps, RFC 8252 §7.3).
+import type { MessageKey } from '../i18n/index.ts'
+
+export type CallbackProblem = Extract<MessageKey, `callback.${string}`>
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
-/** Why a callback URL cannot be registered for this kind of channel, or null when it can. */
-export function callbackUrlProblem(value: string, kind: 'web' | 'spa' | 'native'): string | null {
-  if (value.includes('*')) return 'must not contain a wildcard'
+/** Why a callback URL cannot be registered for this kind of channel (a message key), or null when it can. */
+export function callbackUrlProblem(value: string, kind: 'web' | 'spa' | 'native'): CallbackProblem | null {
+  if (value.includes('*')) return 'callback.wildcard'
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    return 'must be an absolute URL'
+    return 'callback.notAbsolute'
   }
-  if (url.hash || value.includes('#')) return 'must not contain a fragment'
-  if (url.username || url.password) return 'must not contain a user name or password'
+  if (url.hash || value.includes('#')) return 'callback.fragment'
+  if (url.username || url.password) return 'callback.credentials'
   if (url.protocol === 'https:') return null
-  if (url.protocol === 'http:') return LOOPBACK_HOSTS.has(url.hostname) ? null : 'must use https (http is allowed only for localhost and 127.0.0.1)'
+  if (url.protocol === 'http:') return LOOPBACK_HOSTS.has(url.hostname) ? null : 'callback.httpOnlyLoopback'
   // Native apps may use a private-use scheme in reverse domain notation (RFC 8252 §7.1).
   if (kind === 'native' && /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(url.protocol)) return null
-  return 'must use https'
+  return 'callback.https'
 }
 
 export function matchCallbackUrl(requested: string, registered: readonly string[], kind: 'web' | 'spa' | 'native'): boolean {

@@ -7,6 +7,7 @@ import { sha256 } from '../crypto/tokens.ts'
 import type { Executor } from '../storage/database.ts'
 import { ensureProvider, insertChannel, setPermissions, addProviderMember, type ChannelKind, type IdTokenAlg } from '../storage/channels.ts'
 import { callbackUrlProblem } from './callback-urls.ts'
+import { english } from '../i18n/index.ts'
 import { DATA_ITEMS } from './scopes.ts'
 
 export const NewChannelInput = z
@@ -22,7 +23,7 @@ export const NewChannelInput = z
   .superRefine((input, ctx) => {
     input.callbackUrls.forEach((url, index) => {
       const problem = callbackUrlProblem(url, input.kind)
-      if (problem) ctx.addIssue({ code: 'custom', path: ['callbackUrls', index], message: `${url} ${problem}` })
+      if (problem) ctx.addIssue({ code: 'custom', path: ['callbackUrls', index], message: `${url} ${english(problem)}` })
     })
     if (input.idTokenAlg === 'HS256' && input.kind !== 'web') {
       ctx.addIssue({ code: 'custom', path: ['idTokenAlg'], message: 'HS256 needs a channel secret: only web channels have one' })

@@ -12,18 +12,31 @@ import type { Config } from '../config.ts'
  * redirects to a channel's callback allow that origin in form-action: browsers apply form-action
  * to the redirects that follow a form submission.
  */
-export function contentSecurityPolicy(options: { formAction?: readonly string[]; script?: boolean } = {}): string {
+export function contentSecurityPolicy(options: { formAction?: readonly string[]; script?: boolean; image?: string | null } = {}): string {
   const formAction = ["'self'", ...(options.formAction ?? []).map(formActionSource)]
+  // The consent page shows the channel's icon from its own https origin (and nothing else from there).
+  const imageOrigin = options.image ? httpsOrigin(options.image) : ''
+  const image = imageOrigin ? ` ${imageOrigin}` : ''
   return [
     "default-src 'none'",
     "object-src 'none'",
     `script-src ${options.script ? "'self'" : "'none'"}`,
     "style-src 'self'",
-    "img-src 'self' data:",
+    `img-src 'self' data:${image}`,
     `form-action ${[...new Set(formAction)].join(' ')}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join('; ')
+}
+
+/** The origin of an https URL, or '' when it is not one. */
+export function httpsOrigin(url: string): string {
+  try {
+    const parsed = new URL(url)
+    return parsed.protocol === 'https:' ? parsed.origin : ''
+  } catch {
+    return ''
+  }
 }
 
 function formActionSource(url: string): string {

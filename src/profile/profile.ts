@@ -1,6 +1,8 @@
 // Profile+ data: the items a user registers once and shares per channel with consent
 // (plusid.md §4), how they map to form fields and claim names, and the validation of a form.
 import type { z } from 'zod'
+import { issueMessage, type Message } from '../i18n/index.ts'
+import { isPrefecture } from './prefectures.ts'
 import * as rules from './rules.ts'
 
 /** The Profile+ scopes that carry data held in the profile (email lives on the account). */
@@ -52,11 +54,15 @@ export const PROFILE_FIELDS: readonly ProfileField[] = PROFILE_ITEMS.flatMap((it
 /** Raw text per field, as a form shows it. */
 export type ProfileForm = Partial<Record<ProfileField, string>>
 
+/** English text per field: the CLI's `--profile` file problems. */
 export type FieldErrors = Partial<Record<string, string>>
+
+/** A message per field, translated where the page's language is known. */
+export type ProfileErrors = Partial<Record<string, Message>>
 
 export type ProfileValidation =
   | { ok: true; profile: Partial<ProfilePlus> }
-  | { ok: false; errors: FieldErrors; form: ProfileForm }
+  | { ok: false; errors: ProfileErrors; form: ProfileForm }
 
 /**
  * Validates the fields of the given items. An item whose fields are all empty is cleared (null);
@@ -64,26 +70,27 @@ export type ProfileValidation =
  * every field is valid, so a caller can never save half of a form.
  */
 export function validateProfileForm(input: Record<string, unknown>, items: readonly ProfileItem[], now: () => Date = () => new Date()): ProfileValidation {
-  const errors: FieldErrors = {}
+  const errors: ProfileErrors = {}
   const form: ProfileForm = {}
   for (const item of items) {
     for (const field of ITEM_FIELDS[item]) {
       const value = input[field]
       if (value === undefined || value === null) continue
       if (typeof value === 'string') form[field] = value
-      else errors[field] = 'must be given once, as text'
+      else errors[field] = { key: 'error.once' }
     }
   }
   const filled = (field: ProfileField) => (form[field] ?? '').trim() !== ''
   const check = <T>(field: ProfileField, schema: z.ZodType<T, unknown>): T | undefined => {
     if (errors[field]) return undefined
     if (!filled(field)) {
-      errors[field] = 'is required'
+      errors[field] = { key: 'error.required' }
       return undefined
     }
     const result = schema.safeParse(form[field])
     if (result.success) return result.data
-    errors[field] = result.error.issues[0]?.message ?? 'is not valid'
+    const issue = result.error.issues[0]
+    errors[field] = issue ? issueMessage(issue) : { key: 'error.invalid' }
     return undefined
   }
 
@@ -125,6 +132,9 @@ export function validateProfileForm(input: Record<string, unknown>, items: reado
         const country = filled('address.country') ? check('address.country', rules.country) : 'JP'
         const postalCode = country ? check('address.postal_code', rules.postalCode(country)) : undefined
         const region = check('address.region', rules.text(128))
+        // The editor offers the prefectures while the country is JP (without a script it cannot
+        // switch as the country is typed): a prefecture with another country is that slip.
+        if (region && country && country !== 'JP' && isPrefecture(region)) errors['address.region'] = { key: 'error.regionAbroad' }
         const locality = check('address.locality', rules.text(128))
         const streetAddress = check('address.street_address', rules.text(128))
         if (country && postalCode && region && locality && streetAddress) {

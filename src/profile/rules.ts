@@ -1,13 +1,13 @@
 // The format of each Profile+ value (plusid.md §4) as zod schemas over user input. Each schema
 // takes what a person typed (or a CLI file holds) and yields the stored, normalised form, or
-// fails with a message meant to be shown next to the field.
+// fails with a message key (src/i18n) shown next to the field, with `max`/`min` as parameters.
 import { parsePhoneNumberWithError } from 'libphonenumber-js/max'
 import { z } from 'zod'
 import { ISO_3166_ALPHA2 } from './countries.ts'
 
 /** A string field; a missing one "is required", anything else that is not text "must be text". */
 export function requiredText() {
-  return z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be text') })
+  return z.string({ error: (issue) => (issue.input === undefined ? 'error.required' : 'error.text') })
 }
 
 // C0/C1 controls, format characters (bidi overrides, zero-width, BOM), lone surrogates, and
@@ -22,9 +22,9 @@ export function text(max: number) {
   return requiredText()
     .transform((value) => value.normalize('NFC').trim())
     .superRefine((value, ctx) => {
-      if (value.length === 0) ctx.addIssue({ code: 'custom', message: 'is required' })
-      else if (FORBIDDEN_CHARACTERS.test(value)) ctx.addIssue({ code: 'custom', message: 'must not contain control characters' })
-      else if (lengthOf(value) > max) ctx.addIssue({ code: 'custom', message: `must be at most ${max} characters` })
+      if (value.length === 0) ctx.addIssue({ code: 'custom', message: 'error.required' })
+      else if (FORBIDDEN_CHARACTERS.test(value)) ctx.addIssue({ code: 'custom', message: 'error.controlCharacters' })
+      else if (lengthOf(value) > max) ctx.addIssue({ code: 'custom', message: 'error.tooLong', params: { max } })
     })
 }
 
@@ -32,13 +32,14 @@ export function text(max: number) {
 const KATAKANA = /^[\u30A1-\u30FA\u30FC \u3000]+$/u
 
 export const pronunciation = text(64).refine((value) => KATAKANA.test(value), {
-  message: 'must be written in full-width katakana (カタカナ); ー and spaces are allowed',
+  message: 'error.katakana',
 })
 
-export const gender = text(32).transform((value) => {
-  const lower = value.toLowerCase()
-  return lower === 'male' || lower === 'female' ? lower : value
-})
+// The two listed genders in either language (the editor shows them translated) are stored as
+// `male`/`female`; anything else is the user's own words, kept as written.
+const GENDER_WORDS: Record<string, 'male' | 'female'> = { male: 'male', female: 'female', 男性: 'male', 女性: 'female' }
+
+export const gender = text(32).transform((value) => GENDER_WORDS[value.toLowerCase()] ?? value)
 
 /**
  * The latest calendar date anywhere on Earth (UTC+14): a person born "today" in Kiribati is not
@@ -53,14 +54,14 @@ export function birthdate(now: () => Date) {
     .transform((value) => value.trim())
     .superRefine((value, ctx) => {
       const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value)
-      if (!match) return void ctx.addIssue({ code: 'custom', message: 'must be a date written YYYY-MM-DD' })
+      if (!match) return void ctx.addIssue({ code: 'custom', message: 'error.dateFormat' })
       const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])]
       const date = new Date(Date.UTC(year, month - 1, day))
       if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
-        return void ctx.addIssue({ code: 'custom', message: 'is not a real date' })
+        return void ctx.addIssue({ code: 'custom', message: 'error.notRealDate' })
       }
-      if (year < 1900) return void ctx.addIssue({ code: 'custom', message: 'must be in 1900 or later' })
-      if (value > latestDateToday(now())) ctx.addIssue({ code: 'custom', message: 'must not be in the future' })
+      if (year < 1900) return void ctx.addIssue({ code: 'custom', message: 'error.before1900' })
+      if (value > latestDateToday(now())) ctx.addIssue({ code: 'custom', message: 'error.future' })
     })
 }
 
@@ -72,7 +73,7 @@ export const phoneNumber = requiredText()
   .transform((value, ctx) => {
     const input = value.normalize('NFKC').trim()
     const invalid = () => {
-      ctx.addIssue({ code: 'custom', message: 'must be a phone number such as +81 90 1234 5678 or 090-1234-5678' })
+      ctx.addIssue({ code: 'custom', message: 'error.phone' })
       return z.NEVER
     }
     if (input.length === 0 || input.length > 32 || !/^[+\d][\d\s().-]*$/.test(input)) return invalid()
@@ -87,7 +88,7 @@ export const phoneNumber = requiredText()
 
 export const country = requiredText()
   .transform((value) => value.normalize('NFKC').trim().toUpperCase())
-  .refine((value) => ISO_3166_ALPHA2.has(value), { message: 'must be a two-letter ISO 3166-1 country code such as JP' })
+  .refine((value) => ISO_3166_ALPHA2.has(value), { message: 'error.country' })
 
 /** Japanese postal codes are 7 digits (102-8282 accepted, 1028282 stored); others are checked loosely. */
 export function postalCode(countryCode: string) {
@@ -97,11 +98,11 @@ export function postalCode(countryCode: string) {
       if (countryCode === 'JP') {
         const match = /^〒?\s*(\d{3})-?(\d{4})$/.exec(value)
         if (match) return match[1]! + match[2]!
-        ctx.addIssue({ code: 'custom', message: 'must be 7 digits, such as 102-8282' })
+        ctx.addIssue({ code: 'custom', message: 'error.postalJp' })
         return z.NEVER
       }
       if (/^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$/.test(value)) return value.toUpperCase()
-      ctx.addIssue({ code: 'custom', message: 'must be 2 to 15 letters, digits, spaces or hyphens' })
+      ctx.addIssue({ code: 'custom', message: 'error.postalOther' })
       return z.NEVER
     })
 }
@@ -119,7 +120,7 @@ export const email = requiredText()
     const local = input.slice(0, at)
     const domain = input.slice(at + 1).toLowerCase()
     if (at < 1 || input.length > 254 || local.length > 64 || !LOCAL_PART.test(local) || !DOMAIN.test(domain)) {
-      ctx.addIssue({ code: 'custom', message: 'must be an email address such as hanako@example.com' })
+      ctx.addIssue({ code: 'custom', message: 'error.email' })
       return z.NEVER
     }
     return `${local}@${domain}`
@@ -130,5 +131,5 @@ export const displayName = text(64)
 export const PASSWORD_MIN = 8
 export const PASSWORD_MAX = 256
 export const newPassword = requiredText()
-  .refine((value) => lengthOf(value) >= PASSWORD_MIN, { message: `must be at least ${PASSWORD_MIN} characters` })
-  .refine((value) => lengthOf(value) <= PASSWORD_MAX, { message: `must be at most ${PASSWORD_MAX} characters` })
+  .refine((value) => lengthOf(value) >= PASSWORD_MIN, { message: 'error.tooShort', params: { min: PASSWORD_MIN } })
+  .refine((value) => lengthOf(value) <= PASSWORD_MAX, { message: 'error.tooLong', params: { max: PASSWORD_MAX } })

@@ -1,63 +1,87 @@
 // The signed-in user's pages: account home, the Profile+ editor and the password change.
 import { z } from 'zod'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
 import { authenticate, changePassword } from '../auth/accounts.ts'
 import { startSession } from '../auth/session.ts'
 import { fieldErrors } from '../http/forms.ts'
 import { formBody } from '../http/forms.ts'
-import { describeItem, FIELD_PRESENTATION, ITEM_LABELS } from '../profile/labels.ts'
-import { ITEM_FIELDS, PROFILE_ITEMS, profileToForm, validateProfileForm, type FieldErrors, type ProfileForm } from '../profile/profile.ts'
+import { issueMessage, messageText } from '../i18n/index.ts'
+import { describeItem, FORM_FIELDS, genderOptions, inJapan, itemLabel, profileField } from '../profile/labels.ts'
+import { addressFromPostalCode } from '../profile/postal-lookup.ts'
+import { ITEM_FIELDS, PROFILE_ITEMS, profileToForm, validateProfileForm, type ProfileErrors, type ProfileForm } from '../profile/profile.ts'
 import * as rules from '../profile/rules.ts'
 import { findProfile, saveProfile } from '../storage/profiles.ts'
 import { updateDisplayName } from '../storage/users.ts'
 import { appendAudit } from '../storage/audit.ts'
 
 /** The editor's view model: one fieldset per item, the display name first. */
-function editorGroups(form: ProfileForm & { name?: string }, errors: FieldErrors) {
-  const account = { legend: 'Account', fields: [{ name: 'name', label: 'Display name', value: form.name ?? '', error: errors.name, autocomplete: 'nickname' }] }
+function editorPage(request: FastifyRequest, form: ProfileForm & { name?: string }, errors: ProfileErrors, hasErrors: boolean, notice: string | null = null) {
+  const locale = request.locale
+  const t = request.t.bind(request)
+  const error = (field: string) => (errors[field] ? messageText(t, errors[field]) : undefined)
+  const account = { legend: t('profile.account'), fields: [{ name: 'name', label: t('account.displayName'), value: form.name ?? '', error: error('name'), autocomplete: 'nickname' }] }
+  const country = form['address.country'] ?? ''
   const items = PROFILE_ITEMS.map((item) => ({
-    legend: ITEM_LABELS[item],
-    fields: ITEM_FIELDS[item].map((field) => ({ name: field, value: form[field] ?? '', error: errors[field], ...FIELD_PRESENTATION[field] })),
+    legend: itemLabel(locale, item),
+    fields: ITEM_FIELDS[item].map((field) => profileField(locale, field, form[field] ?? '', error(field), country)),
   }))
-  return [account, ...items]
+  return { title: t('profile.title'), groups: [account, ...items], genderOptions: genderOptions(locale), hasErrors, notice }
+}
+
+/** The form as typed, nothing saved. */
+function typedForm(body: Record<string, unknown>): ProfileForm & { name?: string } {
+  const form: ProfileForm & { name?: string } = { name: typeof body.name === 'string' ? body.name : '' }
+  for (const field of FORM_FIELDS) if (typeof body[field] === 'string') form[field] = body[field] as string
+  return form
+}
+
+/**
+ * The editor's "fill in from the postal code" button (no script needed): the same form comes
+ * back with the prefecture and city of a Japanese postal code filled in, not yet saved.
+ */
+function lookUpAddress(request: FastifyRequest, body: Record<string, unknown>) {
+  const form = typedForm(body)
+  const found = inJapan(form['address.country'] ?? '') ? addressFromPostalCode(form['address.postal_code'] ?? '') : null
+  if (!found) return editorPage(request, form, { 'address.postal_code': { key: 'error.postalUnknown' } }, false)
+  form['address.region'] = found.region
+  form['address.locality'] = found.locality
+  return editorPage(request, form, {}, false, request.t('profile.lookedUp'))
 }
 
 // The current password is only compared, never stored: any string up to a bound that keeps argon2
 // cheap; the new one follows the registration policy (profile/rules.ts, the one place it lives).
 const PasswordChangeForm = z
-  .object({ current_password: z.string().min(1, 'is required').max(4096, 'is not your password'), new_password: rules.newPassword, new_password_again: z.string() })
-  .refine((form) => form.new_password === form.new_password_again, { path: ['new_password_again'], message: 'does not match the new password' })
+  .object({ current_password: z.string().min(1, 'error.required').max(4096, 'error.notYourPassword'), new_password: rules.newPassword, new_password_again: z.string() })
+  .refine((form) => form.new_password === form.new_password_again, { path: ['new_password_again'], message: 'error.passwordMismatch' })
 
 export default async function accountPages(app: FastifyInstance, { config }: { config: Config }) {
   app.get('/account', { preHandler: app.requireUser }, async (request, reply) => {
     const { user } = request.auth!
     const profile = await findProfile(app.db, user.id)
-    const items = PROFILE_ITEMS.map((item) => ({ label: ITEM_LABELS[item], value: describeItem(profile, item) }))
+    const items = PROFILE_ITEMS.map((item) => ({ label: itemLabel(request.locale, item), value: describeItem(request.locale, profile, item) }))
     const saved = (request.query as Record<string, unknown>).saved === '1'
-    return reply.page('account', { title: 'Your account', user, items, saved })
+    return reply.page('account', { title: request.t('account.title'), user, items, saved })
   })
 
   app.get('/account/profile', { preHandler: app.requireUser }, async (request, reply) => {
     const { user } = request.auth!
     const form = { ...profileToForm(await findProfile(app.db, user.id)), name: user.displayName }
-    return reply.page('profile', { title: 'Edit Profile+', groups: editorGroups(form, {}), hasErrors: false })
+    return reply.page('profile', editorPage(request, form, {}, false))
   })
 
   app.post('/account/profile', { preHandler: [app.csrfProtection, app.requireUser] }, async (request, reply) => {
     const { user } = request.auth!
     const body = formBody(request.body)
+    if (body.lookup === 'address') return reply.page('profile', lookUpAddress(request, body))
     const result = validateProfileForm(body, PROFILE_ITEMS)
     const name = rules.displayName.safeParse(body.name)
-    const errors: FieldErrors = result.ok ? {} : { ...result.errors }
-    if (!name.success) errors.name = name.error.issues[0]?.message ?? 'is not valid'
+    const errors: ProfileErrors = result.ok ? {} : { ...result.errors }
+    if (!name.success) errors.name = name.error.issues[0] ? issueMessage(name.error.issues[0]) : { key: 'error.invalid' }
     if (!result.ok || !name.success) {
-      const form = { ...(result.ok ? {} : result.form), name: typeof body.name === 'string' ? body.name : '' }
       // Every submitted value comes back, valid or not, so nothing typed is lost.
-      for (const field of Object.keys(FIELD_PRESENTATION) as (keyof ProfileForm)[]) {
-        if (typeof body[field] === 'string') form[field] = body[field] as string
-      }
-      return reply.code(400).page('profile', { title: 'Edit Profile+', groups: editorGroups(form, errors), hasErrors: true })
+      const form = { ...(result.ok ? {} : result.form), ...typedForm(body) }
+      return reply.code(400).page('profile', editorPage(request, form, errors, true))
     }
     await app.db.transaction().execute(async (trx) => {
       await saveProfile(trx, user.id, result.profile)
@@ -70,18 +94,18 @@ export default async function accountPages(app: FastifyInstance, { config }: { c
 
   app.get('/account/password', { preHandler: app.requireUser }, async (request, reply) => {
     const changed = (request.query as Record<string, unknown>).changed === '1'
-    return reply.page('password', { title: 'Change your password', errors: {}, notice: changed ? 'Your password was changed. Every other session has ended.' : null })
+    return reply.page('password', { title: request.t('password.title'), errors: {}, notice: changed ? request.t('password.changed') : null })
   })
 
   app.post('/account/password', { preHandler: [app.csrfProtection, app.requireUser] }, async (request, reply) => {
     const { user } = request.auth!
     const parsed = PasswordChangeForm.safeParse(formBody(request.body))
-    const again = (errors: Record<string, string>) => reply.code(400).page('password', { title: 'Change your password', errors, notice: null })
-    if (!parsed.success) return again(fieldErrors(parsed.error))
+    const again = (errors: Record<string, string>) => reply.code(400).page('password', { title: request.t('password.title'), errors, notice: null })
+    if (!parsed.success) return again(fieldErrors(parsed.error, request.t.bind(request)))
     // The current password, through the login check and its lockout: a session left open on a
     // shared computer must not be enough, nor a way to guess the password.
     const confirmed = await authenticate(app.db, app.rateLimits, user.email, parsed.data.current_password)
-    if (!confirmed || confirmed.id !== user.id) return again({ current_password: 'is not your password' })
+    if (!confirmed || confirmed.id !== user.id) return again({ current_password: request.t('error.notYourPassword') })
     const now = new Date()
     // This browser keeps a session, under a new id: the old cookie, wherever it was copied, is dead.
     const session = await changePassword(app.db, user.id, parsed.data.new_password, { ip: request.ip, now }, (trx) =>

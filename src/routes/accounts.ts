@@ -12,6 +12,7 @@ import { PASSWORD_MAX } from '../profile/rules.ts'
 import * as rules from '../profile/rules.ts'
 import { fieldErrors, formBody, textOf } from '../http/forms.ts'
 import { safeNextPath } from '../plugins/session.ts'
+import type { MessageKey } from '../i18n/index.ts'
 
 const RegistrationForm = z.object({ email: rules.email, password: rules.newPassword, name: rules.displayName })
 
@@ -23,7 +24,7 @@ const LoginForm = z.object({
 })
 
 /** One message for an unknown email and a wrong password: it must not tell which one it was. */
-export const LOGIN_FAILED = 'The email or password is incorrect.'
+export const LOGIN_FAILED = 'login.failed' satisfies MessageKey
 
 export default async function accountRoutes(app: FastifyInstance, { config }: { config: Config }) {
   const clock = () => ({ now: new Date(), ttlSeconds: config.sessionTtlSeconds })
@@ -38,7 +39,7 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
 
   app.get('/register', { preHandler: app.loadSession }, async (request, reply) => {
     const next = safeNextPath((request.query as Record<string, unknown>).next)
-    return reply.page('register', { title: 'Create account', values: {}, errors: {}, next, loginUrl: loginUrl(next) })
+    return reply.page('register', { title: request.t('register.title'), values: {}, errors: {}, next, loginUrl: loginUrl(next) })
   })
 
   app.post('/register', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
@@ -48,7 +49,7 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
     const values = { email: textOf(body, 'email'), name: textOf(body, 'name') }
     const parsed = RegistrationForm.safeParse(body)
     if (!parsed.success) {
-      return reply.code(400).page('register', { title: 'Create account', values, errors: fieldErrors(parsed.error), next, loginUrl: loginUrl(next) })
+      return reply.code(400).page('register', { title: request.t('register.title'), values, errors: fieldErrors(parsed.error, request.t.bind(request)), next, loginUrl: loginUrl(next) })
     }
     const { email, password, name } = parsed.data
     const registration = await app.db.transaction().execute(async (trx) => {
@@ -57,7 +58,7 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
       return result
     })
     if (!registration.ok) {
-      return reply.code(409).page('register', { title: 'Create account', values, errors: { email: 'is already registered' }, next, loginUrl: loginUrl(next) })
+      return reply.code(409).page('register', { title: request.t('register.title'), values, errors: { email: request.t('error.emailTaken') }, next, loginUrl: loginUrl(next) })
     }
     await endSession(app.db, request.auth?.token)
     const session = await startSession(app.db, registration.user.id, requestDetails(request), clock())
@@ -68,7 +69,7 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
   app.get('/login', { preHandler: app.loadSession }, async (request, reply) => {
     const next = safeNextPath((request.query as Record<string, unknown>).next)
     if (request.auth && next === undefined) return reply.redirect('/account', 303)
-    return reply.page('login', { title: 'Log in', next, email: '', registerUrl: next ? `/register?next=${encodeURIComponent(next)}` : '/register' })
+    return reply.page('login', { title: request.t('login.title'), next, email: '', registerUrl: next ? `/register?next=${encodeURIComponent(next)}` : '/register' })
   })
 
   app.post('/login', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
@@ -80,7 +81,7 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
     await auditLogin(app.db, request.ip, user, targetedUserId)
     if (!user) {
       request.log.info('login failed')
-      return reply.code(401).page('login', { title: 'Log in', next, email: textOf(body, 'email'), error: LOGIN_FAILED })
+      return reply.code(401).page('login', { title: request.t('login.title'), next, email: textOf(body, 'email'), error: request.t(LOGIN_FAILED) })
     }
     // A new session id at every login: a session id planted before login is worth nothing after.
     await endSession(app.db, request.auth?.token)
@@ -91,7 +92,7 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
 
   app.get('/logout', { preHandler: app.loadSession }, async (request, reply) => {
     if (!request.auth) return reply.redirect('/login', 303)
-    return reply.page('logout', { title: 'Log out' })
+    return reply.page('logout', { title: request.t('logout.title') })
   })
 
   app.post('/logout', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
@@ -113,7 +114,7 @@ export async function tooManyFromIp(counters: RateLimitStore, request: FastifyRe
   reply
     .code(429)
     .header('retry-after', String(retryAfter))
-    .page('error', { title: 'Too many attempts', heading: 'Too many attempts', message: `Too many attempts from your network. Try again in ${retryAfter} seconds.` })
+    .page('error', { title: request.t('rateLimit.title'), heading: request.t('rateLimit.title'), message: request.t('rateLimit.message', { seconds: retryAfter }) })
   return true
 }
 

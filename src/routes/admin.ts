@@ -14,6 +14,8 @@ import { listChannelOwners, searchChannels, searchUsers, type ChannelCursor, typ
 import { findUserById, type User } from '../storage/users.ts'
 import { setAccountDisabled } from '../auth/accounts.ts'
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../storage/unavailable.ts'
+import { englishIssue, issueMessage, messageText } from '../i18n/index.ts'
+import { STATE_LABELS } from './console.ts'
 
 const PAGE = 50
 
@@ -45,10 +47,10 @@ const channelCursor = (q: string, last: { id: string; created_at: Date; name_key
 
 const AuditQuery = z.object({
   action: z.string().max(100).optional(),
-  actor: z.string().uuid('must be a user id').optional(),
+  actor: z.string().uuid('error.userId').optional(),
   object: z.string().max(100).optional(),
-  cursor: z.string().regex(/^\d{1,19}$/, 'must be a cursor from a previous page').optional(),
-  before: z.string().regex(/^\d{1,19}$/, 'must be a cursor from a previous page').optional(),
+  cursor: z.string().regex(/^\d{1,19}$/, 'error.cursor').optional(),
+  before: z.string().regex(/^\d{1,19}$/, 'error.cursor').optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(PAGE),
 })
 
@@ -84,7 +86,8 @@ export default async function adminRoutes(app: FastifyInstance) {
     scope.addHook('preHandler', app.requireUser)
     scope.addHook('preHandler', async (request, reply) => {
       if (!request.auth!.user.isAdmin) {
-        return reply.code(403).page('error', { title: 'Not allowed', heading: 'Administrators only', message: 'This page is for plusid administrators.', link: { href: '/account', label: 'Your account' } })
+        const t = request.t.bind(request)
+        return reply.code(403).page('error', { title: t('errors.forbiddenTitle'), heading: t('admin.only'), message: t('admin.onlyMessage'), link: { href: '/account', label: t('admin.yourAccount') } })
       }
       request.adminUser = request.auth!.user
     })
@@ -94,7 +97,7 @@ export default async function adminRoutes(app: FastifyInstance) {
       const applications = await listApplications(app.db, 'applied', { after, limit: PAGE })
       const withOwners = await Promise.all(applications.map(async (a) => ({ ...a, owners: await listChannelOwners(app.db, a.providerId) })))
       const last = applications[applications.length - 1]
-      return reply.page('admin-queue', { title: 'Review queue', applications: withOwners, next: applications.length === PAGE && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null, ...extra })
+      return reply.page('admin-queue', { title: request.t('admin.queue'), applications: withOwners, next: applications.length === PAGE && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null, ...extra })
     }
 
     const review = async (request: FastifyRequest, reply: FastifyReply, decision: { approve: true } | { approve: false; reason: string }) => {
@@ -103,7 +106,7 @@ export default async function adminRoutes(app: FastifyInstance) {
         await reviewApplication(app.db, actorOf(request, 'admin'), id, decision)
       } catch (error) {
         if (!(error instanceof ReviewError)) throw error
-        return queuePage(request, reply.code(REVIEW_STATUS[error.kind]), { problem: error.message })
+        return queuePage(request, reply.code(REVIEW_STATUS[error.kind]), { problem: request.t(error.key, error.params) })
       }
       return reply.redirect('/admin', 303)
     }
@@ -113,7 +116,7 @@ export default async function adminRoutes(app: FastifyInstance) {
     scope.post('/admin/applications/:id/reject', { preHandler: app.csrfProtection }, async (request, reply) => {
       const reason = Reason.safeParse(formBody(request.body).reason)
       const { id } = request.params as { id: string }
-      if (!reason.success) return queuePage(request, reply.code(400), { rejectErrors: { [id]: reason.error.issues[0]!.message }, problem: 'A rejection needs a reason.' })
+      if (!reason.success) return queuePage(request, reply.code(400), { rejectErrors: { [id]: messageText(request.t.bind(request), issueMessage(reason.error.issues[0]!)) }, problem: request.t('admin.rejectNeedsReason') })
       return review(request, reply, { approve: false, reason: reason.data })
     })
 
@@ -122,15 +125,18 @@ export default async function adminRoutes(app: FastifyInstance) {
       const q = typeof query.q === 'string' ? query.q.trim().slice(0, 100) : ''
       const channels = await searchChannels(app.db, q, { after: decodeChannelCursor(query.after), limit: PAGE })
       const last = channels[channels.length - 1]
-      return reply.page('admin-channels', { title: 'Channels', q, channels, next: channels.length === PAGE && last ? channelCursor(q, last) : null })
+      return reply.page('admin-channels', { title: request.t('admin.channels'), q, channels, next: channels.length === PAGE && last ? channelCursor(q, last) : null })
     })
 
     const channelPage = async (request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}) => {
       const { channelId } = request.params as { channelId: string }
       const channel = await findChannel(app.db, channelId)
-      if (!channel) return reply.code(404).page('error', { title: 'Not found', heading: 'No such channel', message: channelId })
+      if (!channel) return reply.code(404).page('error', { title: request.t('errors.notFoundTitle'), heading: request.t('admin.noSuchChannel'), message: channelId })
       const applications = await listChannelApplications(app.db, channel.id)
-      const permissions = DATA_ITEMS.map((item) => ({ item, state: channel.approvedItems.includes(item) ? 'approved' : (applications.find((a) => a.item === item)?.state ?? 'not applied') }))
+      const permissions = DATA_ITEMS.map((item) => {
+        const state = channel.approvedItems.includes(item) ? 'approved' : (applications.find((a) => a.item === item)?.state ?? 'not applied')
+        return { item, state, stateLabel: request.t(STATE_LABELS[state] ?? 'console.state.notApplied') }
+      })
       const provider = await app.db.selectFrom('providers').select('name').where('id', '=', channel.providerId).executeTakeFirstOrThrow()
       return reply.page('admin-channel', { title: channel.name, channel, permissions, providerName: provider.name, owners: await listChannelOwners(app.db, channel.providerId), ...extra })
     }
@@ -139,7 +145,7 @@ export default async function adminRoutes(app: FastifyInstance) {
         await action()
       } catch (error) {
         if (!(error instanceof ReviewError)) throw error
-        return channelPage(request, reply.code(REVIEW_STATUS[error.kind]), { problem: error.message })
+        return channelPage(request, reply.code(REVIEW_STATUS[error.kind]), { problem: request.t(error.key, error.params) })
       }
       return reply.redirect(`/admin/channels/${(request.params as { channelId: string }).channelId}`, 303)
     }
@@ -147,7 +153,7 @@ export default async function adminRoutes(app: FastifyInstance) {
     scope.get('/admin/channels/:channelId', async (request, reply) => channelPage(request, reply))
     scope.post('/admin/channels/:channelId/suspend', { preHandler: app.csrfProtection }, async (request, reply) => {
       const reason = Reason.safeParse(formBody(request.body).reason)
-      if (!reason.success) return channelPage(request, reply.code(400), { problem: 'A suspension needs a reason.' })
+      if (!reason.success) return channelPage(request, reply.code(400), { problem: request.t('admin.suspendNeedsReason') })
       return channelAction(request, reply, () => suspendChannel(app.db, actorOf(request, 'admin'), (request.params as { channelId: string }).channelId, { reason: reason.data }))
     })
     scope.post('/admin/channels/:channelId/unsuspend', { preHandler: app.csrfProtection }, async (request, reply) =>
@@ -164,20 +170,20 @@ export default async function adminRoutes(app: FastifyInstance) {
       const q = typeof query.q === 'string' ? query.q.trim().slice(0, 254) : ''
       const users = await searchUsers(app.db, q, { after: decodeUserCursor(query.after), limit: PAGE })
       const last = users[users.length - 1]
-      const done = query.done === 'disabled' ? 'The account was disabled: its sessions and tokens have ended.' : query.done === 'enabled' ? 'The account was enabled.' : null
-      return reply.page('admin-users', { title: 'Users', q, users, notice: done, next: !q && users.length === PAGE && last ? userCursor(last) : null })
+      const done = query.done === 'disabled' ? request.t('admin.userDisabled') : query.done === 'enabled' ? request.t('admin.userEnabled') : null
+      return reply.page('admin-users', { title: request.t('admin.users'), q, users, notice: done, next: !q && users.length === PAGE && last ? userCursor(last) : null })
     })
 
     // Disabling ends the account's sessions and tokens at once (auth/accounts.ts); enabling lets it
     // log in again. An administrator cannot disable themselves (nobody would be left to undo it).
     const setDisabled = async (request: FastifyRequest, reply: FastifyReply, disabled: boolean) => {
       const { userId } = request.params as { userId: string }
-      const back = { href: '/admin/users', label: 'Users' }
+      const back = { href: '/admin/users', label: request.t('admin.users') }
       if (!z.string().uuid().safeParse(userId).success || !(await findUserById(app.db, userId))) {
-        return reply.code(404).page('error', { title: 'Not found', heading: 'No such user', message: 'There is no account with this id.', link: back })
+        return reply.code(404).page('error', { title: request.t('admin.noSuchUserTitle'), heading: request.t('admin.noSuchUserHeading'), message: request.t('admin.noSuchUserMessage'), link: back })
       }
       if (disabled && userId === request.adminUser!.id) {
-        return reply.code(400).page('error', { title: 'Not allowed', heading: 'You cannot disable your own account', message: 'Ask another administrator.', link: back })
+        return reply.code(400).page('error', { title: request.t('admin.notAllowedTitle'), heading: request.t('admin.cannotDisableSelf'), message: request.t('admin.askAnother'), link: back })
       }
       await setAccountDisabled(app.db, actorOf(request, 'admin'), userId, disabled)
       return reply.redirect(`/admin/users?done=${disabled ? 'disabled' : 'enabled'}`, 303)
@@ -187,13 +193,13 @@ export default async function adminRoutes(app: FastifyInstance) {
 
     scope.get('/admin/audit', async (request, reply) => {
       const parsed = AuditQuery.safeParse(emptyToUndefined(request.query as Record<string, unknown>))
-      if (!parsed.success) return reply.code(400).page('error', { title: 'Bad filter', heading: 'This filter cannot be used', message: `${String(parsed.error.issues[0]!.path[0])} ${parsed.error.issues[0]!.message}` })
+      if (!parsed.success) return reply.code(400).page('error', { title: request.t('admin.badFilterTitle'), heading: request.t('admin.badFilterHeading'), message: `${String(parsed.error.issues[0]!.path[0])} ${messageText(request.t.bind(request), issueMessage(parsed.error.issues[0]!))}` })
       const q = parsed.data
       const filter: AuditFilter = { action: q.action, actorId: q.actor, objectId: q.object }
       const { items, next } = await listAudit(app.db, filter, { before: q.before ?? q.cursor, limit: q.limit })
       const params = new URLSearchParams(Object.entries({ action: q.action, actor: q.actor, object: q.object }).filter((e): e is [string, string] => e[1] !== undefined))
       return reply.page('admin-audit', {
-        title: 'Audit log',
+        title: request.t('admin.audit'),
         filter,
         entries: items,
         next,
@@ -205,7 +211,7 @@ export default async function adminRoutes(app: FastifyInstance) {
     // The whole (filtered) log as JSON lines, newest first, read page by page.
     scope.get('/admin/audit.jsonl', async (request, reply) => {
       const parsed = AuditQuery.safeParse(emptyToUndefined(request.query as Record<string, unknown>))
-      if (!parsed.success) return reply.code(400).send({ error: 'invalid_request', message: `${String(parsed.error.issues[0]!.path[0])} ${parsed.error.issues[0]!.message}` })
+      if (!parsed.success) return reply.code(400).send({ error: 'invalid_request', message: `${String(parsed.error.issues[0]!.path[0])} ${englishIssue(parsed.error.issues[0]!)}` })
       const filter: AuditFilter = { action: parsed.data.action, actorId: parsed.data.actor, objectId: parsed.data.object }
       const lines: string[] = []
       let before: string | undefined
@@ -287,7 +293,7 @@ export default async function adminRoutes(app: FastifyInstance) {
     )
     scope.post('/applications/:id/reject', async (request, reply) => {
       const reason = Reason.safeParse(body(request).reason)
-      if (!reason.success) return apiError(reply, 400, 'invalid_request', `reason ${reason.error.issues[0]!.message}`)
+      if (!reason.success) return apiError(reply, 400, 'invalid_request', `reason ${englishIssue(reason.error.issues[0]!)}`)
       return run(reply, () => reviewApplication(app.db, apiActor(request), (request.params as { id: string }).id, { approve: false, reason: reason.data }))
     })
     scope.post('/channels/:channelId/permissions/:item/suspend', async (request, reply) => {
@@ -297,7 +303,7 @@ export default async function adminRoutes(app: FastifyInstance) {
     })
     scope.post('/channels/:channelId/suspend', async (request, reply) => {
       const reason = Reason.safeParse(body(request).reason)
-      if (!reason.success) return apiError(reply, 400, 'invalid_request', `reason ${reason.error.issues[0]!.message}`)
+      if (!reason.success) return apiError(reply, 400, 'invalid_request', `reason ${englishIssue(reason.error.issues[0]!)}`)
       return run(reply, () => suspendChannel(app.db, apiActor(request), (request.params as { channelId: string }).channelId, { reason: reason.data }))
     })
     scope.post('/channels/:channelId/unsuspend', async (request, reply) =>
@@ -305,7 +311,7 @@ export default async function adminRoutes(app: FastifyInstance) {
     )
     scope.get('/audit', async (request, reply) => {
       const parsed = AuditQuery.safeParse(emptyToUndefined(request.query as Record<string, unknown>))
-      if (!parsed.success) return apiError(reply, 400, 'invalid_request', `${String(parsed.error.issues[0]!.path[0])} ${parsed.error.issues[0]!.message}`)
+      if (!parsed.success) return apiError(reply, 400, 'invalid_request', `${String(parsed.error.issues[0]!.path[0])} ${englishIssue(parsed.error.issues[0]!)}`)
       const q = parsed.data
       const { items, next } = await listAudit(app.db, { action: q.action, actorId: q.actor, objectId: q.object }, { before: q.cursor ?? q.before, limit: q.limit })
       return reply.header('cache-control', 'no-store').send({ items: items.map(auditJson), next })

@@ -46,7 +46,10 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
     } catch (error) {
       if (!(error instanceof AuthorizationPageError)) throw error
       // RFC 6749 §4.1.2.1: never redirect to an unverified redirect_uri.
-      return reply.code(400).page('error', { title: 'Login request refused', heading: 'This login request cannot be completed', message: error.message, link: { href: '/', label: 'Go to plusid' } })
+      const t = request.t.bind(request)
+      // The switch must not link back to a request naming an unverified redirect_uri.
+      request.pagePath = '/'
+      return reply.code(400).page('error', { title: t('authorize.refusedTitle'), heading: t('authorize.refusedHeading'), message: t(error.key), link: { href: '/', label: t('common.goToPlusid') } })
     }
     try {
       const authorization = validateAuthorizationRequest(params, target)

@@ -18,44 +18,54 @@ import {
   updateChannelSettings, type Role,
 } from '../storage/console.ts'
 import { findUserWithPasswordByEmail } from '../storage/users.ts'
+import type { MessageKey, Translate } from '../i18n/index.ts'
 
 const optionalHttpsUrl = z
   .string()
   .trim()
   .transform((value) => (value === '' ? null : value))
-  .refine((value) => value === null || callbackUrlProblem(value, 'web') === null, { message: 'must be an https URL' })
+  .refine((value) => value === null || callbackUrlProblem(value, 'web') === null, { message: 'error.https' })
 
 const ChannelFields = z
   .object({
-    name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
-    description: z.string().trim().max(500, 'must be at most 500 characters').default(''),
+    name: z.string().trim().min(1, 'error.required').max(100, 'error.tooLong'),
+    description: z.string().trim().max(500, 'error.tooLong').default(''),
     icon_url: optionalHttpsUrl.default(''),
     privacy_policy_url: optionalHttpsUrl.default(''),
-    kind: z.enum(['web', 'spa', 'native'], { message: 'must be web, spa or native' }).default('web'),
+    kind: z.enum(['web', 'spa', 'native'], { message: 'error.kind' }).default('web'),
     callback_urls: z.string().default(''),
-    id_token_alg: z.enum(['ES256', 'RS256', 'HS256'], { message: 'must be ES256, RS256 or HS256' }).default('ES256'),
+    id_token_alg: z.enum(['ES256', 'RS256', 'HS256'], { message: 'error.idTokenAlg' }).default('ES256'),
   })
 
 /**
  * The channel form: every field checked at once (the callback URLs too, even when another field
  * is wrong), so each message appears next to its field in one round.
  */
-function parseChannelForm(body: Record<string, unknown>): { ok: true; form: z.output<typeof ChannelFields> & { callbackUrls: string[] } } | { ok: false; errors: Record<string, string> } {
+function parseChannelForm(body: Record<string, unknown>, t: Translate): { ok: true; form: z.output<typeof ChannelFields> & { callbackUrls: string[] } } | { ok: false; errors: Record<string, string> } {
   const parsed = ChannelFields.safeParse(body)
-  const errors: Record<string, string> = parsed.success ? {} : fieldErrors(parsed.error)
+  const errors: Record<string, string> = parsed.success ? {} : fieldErrors(parsed.error, t)
   const kind = body.kind === 'spa' || body.kind === 'native' ? body.kind : 'web'
   const text = typeof body.callback_urls === 'string' ? body.callback_urls : ''
   const urls = [...new Set(text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean))]
   const problems = urls.map((url) => [url, callbackUrlProblem(url, kind)] as const).filter(([, problem]) => problem)
-  if (urls.length === 0) errors.callback_urls = 'at least one callback URL is required'
-  else if (problems.length > 0) errors.callback_urls = problems.map(([url, problem]) => `${url} ${problem}`).join('; ')
-  if (body.id_token_alg === 'HS256' && kind !== 'web') errors.id_token_alg = 'HS256 needs a channel secret: only web channels have one'
+  if (urls.length === 0) errors.callback_urls = t('error.callbackRequired')
+  else if (problems.length > 0) errors.callback_urls = problems.map(([url, problem]) => `${url} ${t(problem!)}`).join('; ')
+  if (body.id_token_alg === 'HS256' && kind !== 'web') errors.id_token_alg = t('error.hs256NeedsSecret')
   if (!parsed.success || Object.keys(errors).length > 0) return { ok: false, errors }
   return { ok: true, form: { ...parsed.data, callbackUrls: urls } }
 }
 
-const ProviderForm = z.object({ name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters') })
-const MemberForm = z.object({ email: z.string().trim().min(1, 'is required'), role: z.enum(['owner', 'developer'], { message: 'must be owner or developer' }).default('developer') })
+const ProviderForm = z.object({ name: z.string().trim().min(1, 'error.required').max(100, 'error.tooLong') })
+const MemberForm = z.object({ email: z.string().trim().min(1, 'error.required'), role: z.enum(['owner', 'developer'], { message: 'error.role' }).default('developer') })
+
+/** A permission's state as people read it (console and admin pages). */
+export const STATE_LABELS: Record<string, MessageKey> = {
+  approved: 'console.state.approved',
+  applied: 'console.state.applied',
+  rejected: 'console.state.rejected',
+  suspended: 'console.state.suspended',
+  'not applied': 'console.state.notApplied',
+}
 
 const textValues = (body: Record<string, unknown>, names: string[]) => Object.fromEntries(names.map((name) => [name, textOf(body, name)]))
 
@@ -63,10 +73,15 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
   const actorOf = (request: FastifyRequest): Actor => ({ userId: request.auth!.user.id, kind: 'user', ip: request.ip })
   const audit = (request: FastifyRequest, action: string, objectType: string, objectId: string, details: Record<string, unknown> = {}) =>
     appendAudit(app.db, { actorId: request.auth!.user.id, actorKind: 'user', ip: request.ip, action, objectType, objectId, details })
-  const notFound = (reply: FastifyReply) =>
-    reply.code(404).page('error', { title: 'Not found', heading: 'Page not found', message: 'There is no page at this address.', link: { href: '/console', label: 'Developer console' } })
-  const forbidden = (reply: FastifyReply, message: string) =>
-    reply.code(403).page('error', { title: 'Not allowed', heading: 'Not allowed', message, link: { href: '/console', label: 'Developer console' } })
+  const tOf = (reply: FastifyReply) => reply.request.t.bind(reply.request)
+  const notFound = (reply: FastifyReply) => {
+    const t = tOf(reply)
+    return reply.code(404).page('error', { title: t('errors.notFoundTitle'), heading: t('errors.notFoundHeading'), message: t('errors.notFoundMessage'), link: { href: '/console', label: t('console.title') } })
+  }
+  const forbidden = (reply: FastifyReply, message: MessageKey) => {
+    const t = tOf(reply)
+    return reply.code(403).page('error', { title: t('errors.forbiddenTitle'), heading: t('errors.forbiddenTitle'), message: t(message), link: { href: '/console', label: t('console.title') } })
+  }
 
   /** The channel of the URL and the user's role in its provider; a non-member gets the 404 page. */
   const channelFor = async (request: FastifyRequest, reply: FastifyReply): Promise<{ channel: Channel; role: Role; providerName: string } | undefined> => {
@@ -85,7 +100,8 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
     const [applications, refusals, testers] = await Promise.all([listChannelApplications(app.db, channel.id), listRefusals(app.db, channel.id), listTesters(app.db, channel.id)])
     const permissions = DATA_ITEMS.map((item) => {
       const latest = applications.find((application) => application.item === item)
-      return { item, state: channel.approvedItems.includes(item) ? 'approved' : (latest?.state ?? 'not applied'), reason: latest?.reason ?? null }
+      const state = channel.approvedItems.includes(item) ? 'approved' : (latest?.state ?? 'not applied')
+      return { item, state, stateLabel: reply.request.t(STATE_LABELS[state] ?? 'console.state.notApplied'), reason: latest?.reason ?? null }
     })
     const unresolvedRefusals = refusals.filter((refusal) => !channel.approvedItems.includes(refusal.item))
     return reply.page('console-channel', {
@@ -134,7 +150,7 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
     scope.addHook('preHandler', app.requireUser)
 
     scope.get('/console', async (request, reply) =>
-      reply.page('console', { title: 'Developer console', providers: await listUserProviders(app.db, request.auth!.user.id), values: {}, errors: {} }),
+      reply.page('console', { title: request.t('console.title'), providers: await listUserProviders(app.db, request.auth!.user.id), values: {}, errors: {} }),
     )
 
     scope.post('/console/providers', { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -142,14 +158,14 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const parsed = ProviderForm.safeParse(body)
       const userId = request.auth!.user.id
       const rerender = (errors: Record<string, string>) =>
-        listUserProviders(app.db, userId).then((providers) => reply.code(400).page('console', { title: 'Developer console', providers, values: textValues(body, ['name']), errors }))
-      if (!parsed.success) return rerender(fieldErrors(parsed.error))
+        listUserProviders(app.db, userId).then((providers) => reply.code(400).page('console', { title: request.t('console.title'), providers, values: textValues(body, ['name']), errors }))
+      if (!parsed.success) return rerender(fieldErrors(parsed.error, request.t.bind(request)))
       const providerId = await app.db.transaction().execute(async (trx) => {
         const id = await createProvider(trx, parsed.data.name, userId)
         if (id) await appendAudit(trx, { actorId: userId, actorKind: 'user', ip: request.ip, action: 'provider.created', objectType: 'provider', objectId: id })
         return id
       })
-      if (!providerId) return rerender({ name: 'is already taken by another provider' })
+      if (!providerId) return rerender({ name: request.t('error.providerTaken') })
       return reply.redirect(`/console/providers/${providerId}`, 303)
     })
 
@@ -164,12 +180,12 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const { providerId } = request.params as { providerId: string }
       const membership = await findMembership(app.db, providerId, request.auth!.user.id)
       if (!membership) return notFound(reply)
-      if (membership.role !== 'owner') return forbidden(reply, 'Only owners of the provider can add members.')
+      if (membership.role !== 'owner') return forbidden(reply, 'console.onlyOwnersMembers')
       const body = formBody(request.body)
       const parsed = MemberForm.safeParse(body)
       const found = parsed.success ? await findUserWithPasswordByEmail(app.db, parsed.data.email) : undefined
       if (!parsed.success || !found) {
-        const memberErrors = parsed.success ? { email: 'has no plusid account: ask them to register first' } : fieldErrors(parsed.error)
+        const memberErrors = parsed.success ? { email: request.t('error.noAccountAskThem') } : fieldErrors(parsed.error, request.t.bind(request))
         return providerPage(reply.code(400), providerId, membership, { memberValues: textValues(body, ['email']), memberErrors })
       }
       await app.db.transaction().execute(async (trx) => {
@@ -184,7 +200,7 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const membership = await findMembership(app.db, providerId, request.auth!.user.id)
       if (!membership) return notFound(reply)
       const body = formBody(request.body)
-      const parsed = parseChannelForm(body)
+      const parsed = parseChannelForm(body, request.t.bind(request))
       if (!parsed.ok) {
         const channelValues = textValues(body, ['name', 'description', 'icon_url', 'privacy_policy_url', 'kind', 'callback_urls', 'id_token_alg'])
         return providerPage(reply.code(400), providerId, membership, { channelValues, channelErrors: parsed.errors })
@@ -197,7 +213,7 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
         return result
       })
       if (!created.channelSecret) return reply.redirect(`/console/channels/${created.channelId}`, 303)
-      return reply.page('console-secret', { title: 'Channel secret', channelId: created.channelId, secret: created.channelSecret })
+      return reply.page('console-secret', { title: request.t('console.secretTitle'), channelId: created.channelId, secret: created.channelSecret })
     })
 
     scope.get('/console/channels/:channelId', async (request, reply) => {
@@ -210,7 +226,7 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       if (!found) return reply
       const { channel } = found
       const body = formBody(request.body)
-      const parsed = parseChannelForm({ ...body, kind: channel.kind })
+      const parsed = parseChannelForm({ ...body, kind: channel.kind }, request.t.bind(request))
       if (!parsed.ok) {
         return channelPage(reply.code(400), found, { settingsValues: textValues(body, ['name', 'description', 'icon_url', 'privacy_policy_url', 'callback_urls', 'id_token_alg']), settingsErrors: parsed.errors })
       }
@@ -222,27 +238,27 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
         if (newSecret) await replaceChannelSecret(trx, channel.id, sha256(newSecret), seal(masterKey, newSecret, `channel-secret:${channel.id}`))
         await appendAudit(trx, { actorId: request.auth!.user.id, actorKind: 'user', ip: request.ip, action: 'channel.updated', objectType: 'channel', objectId: channel.id, details: newSecret ? { secretReissued: true } : {} })
       })
-      if (newSecret) return reply.page('console-secret', { title: 'Channel secret', channelId: channel.id, secret: newSecret })
+      if (newSecret) return reply.page('console-secret', { title: request.t('console.secretTitle'), channelId: channel.id, secret: newSecret })
       return reply.redirect(`/console/channels/${channel.id}`, 303)
     })
 
     scope.post('/console/channels/:channelId/secret', { preHandler: app.csrfProtection }, async (request, reply) => {
       const found = await channelFor(request, reply)
       if (!found) return reply
-      if (found.role !== 'owner') return forbidden(reply, 'Only owners of the provider can reissue the secret.')
-      if (found.channel.isPublic) return reply.code(400).page('error', { title: 'No secret', heading: 'This channel has no secret', message: 'spa and native channels are public: they use PKCE instead of a secret.' })
+      if (found.role !== 'owner') return forbidden(reply, 'console.onlyOwnersSecret')
+      if (found.channel.isPublic) return reply.code(400).page('error', { title: request.t('console.noSecretTitle'), heading: request.t('console.noSecretHeading'), message: request.t('console.noSecretMessage') })
       const secret = newChannelSecret()
       await app.db.transaction().execute(async (trx) => {
         await replaceChannelSecret(trx, found.channel.id, sha256(secret), found.channel.idTokenAlg === 'HS256' ? seal(masterKey, secret, `channel-secret:${found.channel.id}`) : null)
         await appendAudit(trx, { actorId: request.auth!.user.id, actorKind: 'user', ip: request.ip, action: 'channel.secret_reissued', objectType: 'channel', objectId: found.channel.id })
       })
-      return reply.page('console-secret', { title: 'Channel secret', channelId: found.channel.id, secret })
+      return reply.page('console-secret', { title: request.t('console.secretTitle'), channelId: found.channel.id, secret })
     })
 
     scope.post('/console/channels/:channelId/publish', { preHandler: app.csrfProtection }, async (request, reply) => {
       const found = await channelFor(request, reply)
       if (!found) return reply
-      if (found.role !== 'owner') return forbidden(reply, 'Only owners of the provider can publish a channel.')
+      if (found.role !== 'owner') return forbidden(reply, 'console.onlyOwnersPublish')
       await publishChannel(app.db, found.channel.id)
       await audit(request, 'channel.published', 'channel', found.channel.id)
       return reply.redirect(`/console/channels/${found.channel.id}`, 303)
@@ -254,7 +270,7 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const body = formBody(request.body)
       const email = textOf(body, 'email').trim()
       const user = email ? await findUserWithPasswordByEmail(app.db, email) : undefined
-      if (!user) return channelPage(reply.code(400), found, { testerValues: { email }, testerErrors: { email: email ? 'has no plusid account' : 'is required' } })
+      if (!user) return channelPage(reply.code(400), found, { testerValues: { email }, testerErrors: { email: request.t(email ? 'error.noAccount' : 'error.required') } })
       await addChannelTester(app.db, found.channel.id, user.user.id)
       await audit(request, 'channel.tester_added', 'channel', found.channel.id, { user: user.user.id })
       return reply.redirect(`/console/channels/${found.channel.id}`, 303)
@@ -267,14 +283,14 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const applyValues = textValues(body, ['item', 'purpose', 'policy_url'])
       const parsed = ApplicationInput.safeParse({ item: body.item, purpose: body.purpose ?? '', policyUrl: body.policy_url ?? '' })
       if (!parsed.success) {
-        const errors = fieldErrors(parsed.error)
+        const errors = fieldErrors(parsed.error, request.t.bind(request))
         return channelPage(reply.code(400), found, { applyValues, applyErrors: { item: errors.item, purpose: errors.purpose, policy_url: errors.policyUrl } })
       }
       try {
         await applyForPermission(app.db, actorOf(request), found.channel.id, parsed.data)
       } catch (error) {
         if (!(error instanceof ReviewError)) throw error
-        return channelPage(reply.code(409), found, { applyValues, problem: error.message })
+        return channelPage(reply.code(409), found, { applyValues, problem: request.t(error.key, error.params) })
       }
       return reply.redirect(`/console/channels/${found.channel.id}`, 303)
     })

@@ -9,6 +9,7 @@ import { matchCallbackUrl } from '../oauth/callback-urls.ts'
 import { ENDPOINTS } from '../oauth/discovery.ts'
 import { IdTokenError, verifyIdToken } from '../oauth/id-token.ts'
 import { findChannel } from '../storage/channels.ts'
+import type { MessageKey } from '../i18n/index.ts'
 
 interface LogoutRequest {
   idTokenHint?: string
@@ -23,40 +24,47 @@ function read(params: Record<string, unknown>): LogoutRequest {
 }
 
 export default async function endSessionRoutes(app: FastifyInstance) {
-  /** Where to send the browser afterwards, or an error message for a page. */
-  const resolveReturn = async (logout: LogoutRequest): Promise<{ returnTo?: string; error?: string }> => {
+  /** Where to send the browser afterwards, or the message of the refusal page. */
+  const resolveReturn = async (logout: LogoutRequest): Promise<{ returnTo?: string; error?: MessageKey }> => {
     let clientId = logout.clientId
     if (logout.idTokenHint) {
       try {
         const payload = await verifyIdToken(logout.idTokenHint, { issuer: app.oauth.issuer, keys: app.oauth.keys, masterKey: app.oauth.masterKey, channel: (aud) => findChannel(app.db, aud), allowExpired: true })
-        if (clientId && clientId !== payload.aud) return { error: 'The client_id does not match the id_token_hint.' }
+        if (clientId && clientId !== payload.aud) return { error: 'endSession.clientMismatch' }
         clientId = payload.aud
       } catch (error) {
-        if (error instanceof IdTokenError) return { error: 'The id_token_hint is not a valid ID token of this server.' }
+        if (error instanceof IdTokenError) return { error: 'endSession.badHint' }
         throw error
       }
     }
     if (!logout.postLogoutRedirectUri) return {}
     const channel = clientId ? await findChannel(app.db, clientId) : undefined
     if (!channel || !matchCallbackUrl(logout.postLogoutRedirectUri, channel.callbackUrls, channel.kind)) {
-      return { error: 'The post_logout_redirect_uri is not registered for this site, so plusid will not send you there.' }
+      return { error: 'endSession.unregistered' }
     }
     return { returnTo: callbackWith(logout.postLogoutRedirectUri, { state: logout.state }) }
   }
 
-  const loggedOutPage = (reply: FastifyReply) =>
-    reply.page('error', { title: 'Logged out', heading: 'You are logged out of plusid', message: 'You can close this page.', link: { href: '/login', label: 'Log in again' } })
+  const loggedOutPage = (reply: FastifyReply) => {
+    const t = reply.request.t.bind(reply.request)
+    return reply.page('error', { title: t('endSession.doneTitle'), heading: t('endSession.doneHeading'), message: t('endSession.doneMessage'), link: { href: '/login', label: t('endSession.loginAgain') } })
+  }
+
+  const refusedPage = (reply: FastifyReply, error: MessageKey) => {
+    const t = reply.request.t.bind(reply.request)
+    return reply.code(400).page('error', { title: t('endSession.refusedTitle'), heading: t('endSession.refusedHeading'), message: t(error), link: { href: '/', label: t('common.goToPlusid') } })
+  }
 
   const confirm = async (request: FastifyRequest, reply: FastifyReply, params: Record<string, unknown>) => {
     const logout = read(params)
     const { returnTo, error } = await resolveReturn(logout)
-    if (error) return reply.code(400).page('error', { title: 'Logout request refused', heading: 'This logout request cannot be completed', message: error, link: { href: '/', label: 'Go to plusid' } })
+    if (error) return refusedPage(reply, error)
     await app.loadSession(request, reply)
     if (!request.auth) return returnTo ? reply.redirect(returnTo, 303) : loggedOutPage(reply)
     const hidden = Object.entries({ id_token_hint: logout.idTokenHint, post_logout_redirect_uri: logout.postLogoutRedirectUri, state: logout.state, client_id: logout.clientId }).filter(
       (entry): entry is [string, string] => entry[1] !== undefined,
     )
-    return reply.page('end-session', { title: 'Log out', hidden }, returnTo ? { formAction: [returnTo] } : {})
+    return reply.page('end-session', { title: request.t('endSession.title'), hidden }, returnTo ? { formAction: [returnTo] } : {})
   }
 
   app.get(ENDPOINTS.endSession, (request, reply) => confirm(request, reply, request.query as Record<string, unknown>))
@@ -66,7 +74,7 @@ export default async function endSessionRoutes(app: FastifyInstance) {
     // The confirmation form says which button was pressed; anything else is a first request.
     if (body.logout === undefined && body.stay === undefined) return confirm(request, reply, body)
     const { returnTo, error } = await resolveReturn(read(body))
-    if (error) return reply.code(400).page('error', { title: 'Logout request refused', heading: 'This logout request cannot be completed', message: error, link: { href: '/', label: 'Go to plusid' } })
+    if (error) return refusedPage(reply, error)
     if (body.logout !== undefined) {
       await app.loadSession(request, reply)
       await endSession(app.db, request.auth?.token)

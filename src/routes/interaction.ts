@@ -13,15 +13,17 @@ import { decideNextStep, newAuthorizationCode } from '../oauth/authorization-flo
 import { OAuthError } from '../oauth/errors.ts'
 import { grantedScopes, type Grant } from '../oauth/interaction.ts'
 import { isDataItem, type DataItem } from '../oauth/scopes.ts'
-import { cookieName } from '../plugins/security.ts'
-import { describeItem, FIELD_PRESENTATION, ITEM_LABELS } from '../profile/labels.ts'
-import { ITEM_FIELDS, validateProfileForm, type FieldErrors, type ProfileItem, type ProfilePlus } from '../profile/profile.ts'
+import { cookieName, httpsOrigin } from '../plugins/security.ts'
+import { messageText } from '../i18n/index.ts'
+import { describeItem, genderOptions, itemLabel, profileField } from '../profile/labels.ts'
+import { ITEM_FIELDS, validateProfileForm, type ProfileErrors, type ProfileItem, type ProfilePlus } from '../profile/profile.ts'
 import type { Channel } from '../storage/channels.ts'
 import { mergeDecision } from '../storage/grants.ts'
 import { completeInteraction, finishInteraction, recordInteractionLogin, type InteractionRecord } from '../storage/interactions.ts'
 import { findInteractionContext } from '../storage/contexts.ts'
 import { saveProfile } from '../storage/profiles.ts'
 import { auditLogin, LOGIN_FAILED, tooManyFromIp } from './accounts.ts'
+import { INTERACTION_TTL_SECONDS } from './authorize.ts'
 
 interface Loaded {
   interaction: InteractionRecord
@@ -29,9 +31,10 @@ interface Loaded {
   channel: Channel
   /** The session user's Profile+ data (read with the interaction). */
   profile: ProfilePlus
+  /** The channel's provider, and the privacy policy its approved application names. */
+  providerName: string
+  privacyPolicyUrl: string | null
 }
-
-const REQUIRED_LABELS: Record<string, string> = { openid: 'Your plusid ID for this site', profile: 'Display name and picture' }
 
 export default async function interactionRoutes(app: FastifyInstance, { config }: { config: Config }) {
   const browserCookie = cookieName(config, 'plusid_browser')
@@ -46,33 +49,37 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     const sessionToken = app.sessionToken(request)
     const context = /^[A-Za-z0-9_-]{22}$/.test(id) ? await findInteractionContext(app.db, id, sessionToken?.id ?? null) : undefined
     const key = request.cookies[browserCookie]
+    const t = request.t.bind(request)
     if (!context || !key || !constantTimeEqual(sha256(key), context.interaction.browserHash)) {
       reply.code(404).page('error', {
-        title: 'Login not found',
-        heading: 'This login is no longer open',
-        message: 'It was completed or cancelled already, or it was started in another browser. Go back to the site and log in again.',
-        link: { href: '/', label: 'Go to plusid' },
+        title: t('interaction.notFoundTitle'),
+        heading: t('interaction.notFoundHeading'),
+        message: t('interaction.notFoundMessage'),
+        link: { href: '/', label: t('common.goToPlusid') },
       })
       return undefined
     }
     await app.adoptSession(request, reply, sessionToken, context.session)
     const { interaction, channel } = context
     const authorization = interaction.request as unknown as AuthorizationRequest
+    // The pages of this authorization speak the language its ui_locales asked for.
+    request.useAuthorizationLocale(authorization.uiLocales, new Date(interaction.expiresAt.getTime() - INTERACTION_TTL_SECONDS * 1000))
+    request.pagePath = `/interaction/${interaction.id}`
     if (interaction.expiresAt.getTime() <= Date.now()) {
       const back = callbackWith(authorization.redirectUri, authorizationErrorParams(new OAuthError('access_denied', 'the login page expired'), authorization, issuer))
       reply.code(410).page(
         'error',
         {
-          title: 'Login expired',
-          heading: 'This login page has expired',
-          message: `It was open for more than 30 minutes. Go back to ${channel.name} and start the login again.`,
-          link: { href: back, label: `Return to ${channel.name}` },
+          title: t('interaction.expiredTitle'),
+          heading: t('interaction.expiredHeading'),
+          message: t('interaction.expiredMessage', { channel: channel.name }),
+          link: { href: back, label: t('interaction.returnTo', { channel: channel.name }) },
         },
         { formAction: [authorization.redirectUri] },
       )
       return undefined
     }
-    return { interaction, request: authorization, channel, profile: context.profile }
+    return { interaction, request: authorization, channel, profile: context.profile, providerName: context.providerName, privacyPolicyUrl: context.privacyPolicyUrl }
   }
 
   /** Sends the error to the channel and closes the interaction. */
@@ -92,7 +99,7 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     reply.page(
       'login',
       {
-        title: 'Log in',
+        title: reply.request.t('login.title'),
         action: `/interaction/${loaded.interaction.id}/login`,
         channelName: loaded.channel.name,
         cancelable: true,
@@ -115,36 +122,41 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     user: { email: string; displayName: string },
     profile: ProfilePlus,
     items: DataItem[],
-    submitted?: { checked: Set<string>; body: Record<string, unknown>; errors: FieldErrors },
+    submitted?: { checked: Set<string>; body: Record<string, unknown>; errors: ProfileErrors },
   ) => {
+    const { locale } = reply.request
+    const t = reply.request.t.bind(reply.request)
     const required = loaded.request.scopes
       .filter((scope) => !isDataItem(scope))
-      .map((scope) => ({ label: REQUIRED_LABELS[scope] ?? scope, value: scope === 'profile' ? user.displayName : null }))
+      .map((scope) => ({ label: itemLabel(locale, scope), value: scope === 'profile' ? user.displayName : null }))
+    const country = submitted ? textOf(submitted.body, 'address.country') : 'JP'
     const optional = items.map((scope) => {
-      const value = scope === 'email' ? user.email : describeItem(profile, scope)
+      const value = scope === 'email' ? user.email : describeItem(locale, profile, scope)
       const fields =
         value === null && scope !== 'email'
-          ? ITEM_FIELDS[scope as ProfileItem].map((field) => ({
-              name: field,
-              value: submitted ? textOf(submitted.body, field) : field === 'address.country' ? 'JP' : '',
-              error: submitted?.errors[field],
-              ...FIELD_PRESENTATION[field],
-            }))
+          ? ITEM_FIELDS[scope as ProfileItem].map((field) => {
+              const error = submitted?.errors[field]
+              const typed = submitted ? textOf(submitted.body, field) : field === 'address.country' ? 'JP' : ''
+              return profileField(locale, field, typed, error && messageText(t, error), country)
+            })
           : []
-      return { scope, label: ITEM_LABELS[scope], value, checked: submitted ? submitted.checked.has(scope) : true, fields }
+      return { scope, label: itemLabel(locale, scope), value, checked: submitted ? submitted.checked.has(scope) : true, fields }
     })
     return reply.code(submitted ? 400 : 200).page(
       'consent',
       {
-        title: `Share with ${loaded.channel.name}?`,
+        title: t('consent.title', { channel: loaded.channel.name }),
         channelName: loaded.channel.name,
-        privacyPolicyUrl: loaded.channel.privacyPolicyUrl,
+        providerName: loaded.providerName,
+        iconUrl: loaded.channel.iconUrl && httpsOrigin(loaded.channel.iconUrl) ? loaded.channel.iconUrl : null,
+        genderOptions: genderOptions(locale),
+        privacyPolicyUrl: loaded.privacyPolicyUrl ?? loaded.channel.privacyPolicyUrl,
         action: `/interaction/${loaded.interaction.id}/consent`,
         requiredItems: required,
         optionalItems: optional,
         hasErrors: submitted !== undefined,
       },
-      pageOptions(loaded),
+      { ...pageOptions(loaded), image: loaded.channel.iconUrl },
     )
   }
 
@@ -183,7 +195,10 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
           return true
         })
       : await completeInteraction(app.db, completion)
-    if (!completed) return reply.code(409).page('error', { title: 'Already done', heading: 'This login was already completed', message: 'Go back to the site.', link: { href: '/', label: 'Go to plusid' } })
+    if (!completed) {
+      const t = reply.request.t.bind(reply.request)
+      return reply.code(409).page('error', { title: t('interaction.doneTitle'), heading: t('interaction.doneHeading'), message: t('interaction.doneMessage'), link: { href: '/', label: t('common.goToPlusid') } })
+    }
     return replyToCallback(reply, loaded.request, { code, state: loaded.request.state, iss: issuer })
   }
 
@@ -214,7 +229,7 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     await auditLogin(app.db, request.ip, user, targetedUserId)
     if (!user) {
       request.log.info('login failed')
-      return loginPage(reply.code(401), loaded, { email, error: LOGIN_FAILED })
+      return loginPage(reply.code(401), loaded, { email, error: request.t(LOGIN_FAILED) })
     }
     const now = new Date()
     await endSession(app.db, request.auth?.token)
@@ -238,13 +253,13 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       const checked = new Set([body.items ?? []].flat().filter((item): item is string => typeof item === 'string' && (shown as string[]).includes(item)))
 
       // Checked items the user has not registered are filled in on this page, validated as in the editor.
-      const toFill = shown.filter((item): item is ProfileItem => item !== 'email' && checked.has(item) && describeItem(profile, item) === null)
+      const toFill = shown.filter((item): item is ProfileItem => item !== 'email' && checked.has(item) && describeItem(request.locale, profile, item) === null)
       const filled = validateProfileForm(body, toFill)
-      const errors: FieldErrors = filled.ok ? {} : { ...filled.errors }
+      const errors: ProfileErrors = filled.ok ? {} : { ...filled.errors }
       if (filled.ok) {
         for (const item of toFill) {
           const key = { real_name: 'realName', gender: 'gender', birthdate: 'birthdate', phone: 'phoneNumber', address: 'address' }[item] as keyof ProfilePlus
-          if (filled.profile[key] === null) errors[ITEM_FIELDS[item][0]] = 'is required to share this item (or uncheck it)'
+          if (filled.profile[key] === null) errors[ITEM_FIELDS[item][0]] = { key: 'error.requiredToShare' }
         }
       }
       if (Object.keys(errors).length > 0) return consentPage(reply, loaded, auth.user, profile, shown, { checked, body, errors })

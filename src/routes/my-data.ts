@@ -8,9 +8,7 @@ import { formBody } from '../http/forms.ts'
 import { profileFromRow } from '../storage/profiles.ts'
 import { openEmail } from '../storage/users.ts'
 import { profileToClaims } from '../profile/profile.ts'
-import { ITEM_LABELS } from '../profile/labels.ts'
-
-const label = (item: string) => ITEM_LABELS[item as keyof typeof ITEM_LABELS] ?? item
+import { itemLabel } from '../profile/labels.ts'
 
 export default async function myDataRoutes(app: FastifyInstance) {
   app.register(async (scope) => {
@@ -18,9 +16,10 @@ export default async function myDataRoutes(app: FastifyInstance) {
 
     scope.get('/account/apps', async (request, reply) => {
       const apps = await listAuthorizedApps(app.db, request.auth!.user.id)
-      const notice = (request.query as Record<string, unknown>).unlinked === '1' ? 'The app was unlinked: it can no longer use your data.' : null
+      const notice = (request.query as Record<string, unknown>).unlinked === '1' ? request.t('apps.unlinked') : null
+      const label = (item: string) => itemLabel(request.locale, item)
       return reply.page('apps', {
-        title: 'Authorized apps',
+        title: request.t('apps.title'),
         notice,
         apps: apps.map((a) => ({
           ...a,
@@ -38,28 +37,32 @@ export default async function myDataRoutes(app: FastifyInstance) {
         if (done) await appendAudit(trx, { actorId: userId, actorKind: 'user', ip: request.ip, action: 'grant.revoked', objectType: 'channel', objectId: channelId })
         return done
       })
-      if (!unlinked) return reply.code(404).page('error', { title: 'Not found', heading: 'No such app', message: 'This app is not linked to your account.', link: { href: '/account/apps', label: 'Authorized apps' } })
+      if (!unlinked) {
+        const t = request.t.bind(request)
+        return reply.code(404).page('error', { title: t('errors.notFoundTitle'), heading: t('apps.notFoundHeading'), message: t('apps.notFoundMessage'), link: { href: '/account/apps', label: t('apps.title') } })
+      }
       return reply.redirect('/account/apps?unlinked=1', 303)
     })
 
     scope.get('/account/history', async (request, reply) => {
       const before = (request.query as Record<string, unknown>).before
       const page = await listReleases(app.db, request.auth!.user.id, { before: typeof before === 'string' && /^\d{1,19}$/.test(before) ? before : undefined, limit: 50 })
-      return reply.page('history', { title: 'Sharing history', releases: page.items.map((r) => ({ ...r, items: r.items.map(label) })), next: page.next })
+      return reply.page('history', { title: request.t('history.title'), releases: page.items.map((r) => ({ ...r, items: r.items.map((item) => itemLabel(request.locale, item)) })), next: page.next })
     })
 
     scope.get('/account/sessions', async (request, reply) => {
       const current = request.auth!.session.id
       const sessions = await listSessions(app.db, request.auth!.user.id, new Date())
-      const notice = (request.query as Record<string, unknown>).ended ? 'The session was ended.' : null
-      return reply.page('sessions', { title: 'Sessions', notice, sessions: sessions.map((s) => ({ ...s, current: s.id === current })) })
+      const notice = (request.query as Record<string, unknown>).ended ? request.t('sessions.ended') : null
+      return reply.page('sessions', { title: request.t('sessions.title'), notice, sessions: sessions.map((s) => ({ ...s, current: s.id === current })) })
     })
 
     scope.post('/account/sessions/:sessionId/end', { preHandler: app.csrfProtection }, async (request, reply) => {
       const { sessionId } = request.params as { sessionId: string }
       const userId = request.auth!.user.id
       if (!(await endUserSession(app.db, userId, sessionId))) {
-        return reply.code(404).page('error', { title: 'Not found', heading: 'No such session', message: 'It has ended already.', link: { href: '/account/sessions', label: 'Sessions' } })
+        const t = request.t.bind(request)
+        return reply.code(404).page('error', { title: t('errors.notFoundTitle'), heading: t('sessions.notFoundHeading'), message: t('sessions.notFoundMessage'), link: { href: '/account/sessions', label: t('sessions.title') } })
       }
       await appendAudit(app.db, { actorId: userId, actorKind: 'user', ip: request.ip, action: 'session.ended', objectType: 'user', objectId: userId })
       return reply.redirect('/account/sessions?ended=1', 303)
@@ -85,7 +88,7 @@ export default async function myDataRoutes(app: FastifyInstance) {
         .send(JSON.stringify(document, null, 2))
     })
 
-    scope.get('/account/delete', async (_request, reply) => reply.page('delete-account', { title: 'Delete your account' }))
+    scope.get('/account/delete', async (request, reply) => reply.page('delete-account', { title: request.t('delete.title') }))
 
     scope.post('/account/delete', { preHandler: app.csrfProtection }, async (request, reply) => {
       const { user } = request.auth!
@@ -93,7 +96,7 @@ export default async function myDataRoutes(app: FastifyInstance) {
       // The password again: a session left open on a shared computer must not be enough.
       const confirmed = typeof password === 'string' && password.length <= 1024 ? await authenticate(app.db, app.rateLimits, user.email, password) : null
       if (!confirmed || confirmed.id !== user.id) {
-        return reply.code(400).page('delete-account', { title: 'Delete your account', passwordError: 'is not your password' })
+        return reply.code(400).page('delete-account', { title: request.t('delete.title'), passwordError: request.t('error.notYourPassword') })
       }
       // One transaction: the audit entry (the user's id only, a pseudonym from now on) and the
       // account with everything that references it — all of it, or none.
@@ -102,7 +105,8 @@ export default async function myDataRoutes(app: FastifyInstance) {
         await deleteUser(trx, user.id)
       })
       request.auth = null
-      return reply.clearSessionCookie().page('error', { title: 'Account deleted', heading: 'Your account was deleted', message: 'Your Profile+ data is erased and every site has lost access.', link: { href: '/register', label: 'Create a new account' } })
+      const t = request.t.bind(request)
+      return reply.clearSessionCookie().page('error', { title: t('delete.doneTitle'), heading: t('delete.doneHeading'), message: t('delete.doneMessage'), link: { href: '/register', label: t('delete.createNew') } })
     })
 
     scope.post('/account/sessions/end-others', { preHandler: app.csrfProtection }, async (request, reply) => {

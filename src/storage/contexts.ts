@@ -72,6 +72,9 @@ export interface InteractionContext {
   session: SessionContext | undefined
   /** The session user's Profile+ data (empty items when there is no session). */
   profile: ProfilePlus
+  providerName: string
+  /** The privacy policy of the channel's latest approved permission application, if any. */
+  privacyPolicyUrl: string | null
 }
 
 /** An interaction with its channel, the browser's session, the user's grant and profile. */
@@ -80,7 +83,10 @@ export async function findInteractionContext(db: Executor, interactionId: string
     SELECT ${CHANNEL}, ${SESSION},
       i.id AS i_id, i.browser_hash AS i_browser_hash, i.request AS i_request, i.user_id AS i_user_id, i.auth_time AS i_auth_time, i.expires_at AS i_expires_at,
       p.family_name, p.given_name, p.middle_name, p.family_name_pronunciation, p.given_name_pronunciation, p.gender, p.birthdate,
-      p.phone_number, p.postal_code, p.region, p.locality, p.street_address, p.country
+      p.phone_number, p.postal_code, p.region, p.locality, p.street_address, p.country,
+      pr.name AS provider_name,
+      (SELECT a.policy_url FROM permission_applications a WHERE a.channel_id = c.id AND a.state = 'approved'
+        ORDER BY a.decided_at DESC NULLS LAST LIMIT 1) AS approved_policy_url
     FROM interactions i
     JOIN channels c ON c.id = i.channel_id
     JOIN providers pr ON pr.id = c.provider_id
@@ -104,5 +110,7 @@ export async function findInteractionContext(db: Executor, interactionId: string
     channel: channelFromRow(row),
     session: sessionContext(row),
     profile: row.u_id ? profileFromRow(row, row.u_id) : profileFromRow({} as ProfileColumns, ''),
+    providerName: row.provider_name as string,
+    privacyPolicyUrl: (row.approved_policy_url as string | null) ?? null,
   }
 }

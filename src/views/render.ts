@@ -5,10 +5,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Eta } from 'eta'
+import { formatDate, formatDateTime } from '../i18n/format.ts'
+import { LANGUAGE_NAMES, LOCALES, translator, type Locale, type Translate } from '../i18n/index.ts'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 
-const eta = new Eta({ views: path.join(HERE, 'pages'), cache: true, autoEscape: true })
+export const VIEWS_DIR = path.join(HERE, 'pages')
+
+const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true })
 
 const css = fs.readFileSync(path.join(HERE, 'static', 'plusid.css'))
 
@@ -29,8 +33,23 @@ export interface LayoutData {
   title: string
   csrfToken: string
   user: { displayName: string } | null
+  locale: Locale
+  /** The path of this page, for the language switch to come back to. */
+  here: string
+}
+
+/** What every template gets besides its own data: the translator and the page's language. */
+function i18nData(locale: Locale, here: string) {
+  const t: Translate = translator(locale)
+  return {
+    t,
+    locale,
+    date: (isoDate: string) => formatDate(locale, isoDate),
+    dateTime: (moment: Date) => formatDateTime(locale, moment),
+    languages: LOCALES.map((code) => ({ code, name: LANGUAGE_NAMES[code], current: code === locale, href: `/language?${new URLSearchParams({ lang: code, next: here })}` })),
+  }
 }
 
 export function renderPage(name: string, data: LayoutData & Record<string, unknown>): string {
-  return eta.render(`./${name}`, { ...data, stylesheetUrl: stylesheet.url, formPostScriptUrl: scripts.formPost.url })
+  return eta.render(`./${name}`, { ...data, ...i18nData(data.locale, data.here), stylesheetUrl: stylesheet.url, formPostScriptUrl: scripts.formPost.url })
 }

@@ -83,7 +83,7 @@ test('apply → refused until approved → approve phone, reject address → con
   assert.equal(callback.origin + callback.pathname, CALLBACK)
   assert.equal(callback.searchParams.get('error'), 'invalid_scope')
   // The console tells the owner which item was refused, and why.
-  assert.match((await owner.get(channelPath)).body, /Requests asked for <strong>phone<\/strong>, which this channel is not permitted to receive/)
+  assert.match((await owner.get(channelPath)).body, /Requests asked for phone, which this channel is not permitted to receive/)
 
   // The administrator: phone approved, address rejected with a reason.
   const admin = new Browser(app)

@@ -1,7 +1,7 @@
 // build(t): a plusid app on this file's test database, closed when the test ends.
 import { randomBytes } from 'node:crypto'
 import type { TestContext } from 'node:test'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp, type AppOptions } from '../../src/app.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
 import { KeyStore } from '../../src/oauth/keys.ts'
@@ -37,5 +37,19 @@ export async function build(t: TestContext, env: Record<string, string> = {}, ex
   const app = await buildApp(testConfig(env), await buildOptions(extra))
   t.after(() => app.close())
   await app.ready()
+  englishByDefault(app)
   return app
+}
+
+/**
+ * Requests ask for English pages unless they send their own Accept-Language (an empty one gets
+ * plusid's default, Japanese): the assertions of most tests quote English texts.
+ */
+export function englishByDefault(app: FastifyInstance): void {
+  const inject = app.inject.bind(app) as (options: InjectOptions) => Promise<LightMyRequestResponse>
+  const withEnglish = (options: InjectOptions) => {
+    const headers = (options.headers ?? {}) as Record<string, string>
+    return inject({ ...options, headers: Object.keys(headers).some((name) => name.toLowerCase() === 'accept-language') ? headers : { ...headers, 'accept-language': 'en' } })
+  }
+  app.inject = withEnglish as unknown as FastifyInstance['inject']
 }

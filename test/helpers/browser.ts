@@ -7,10 +7,15 @@ export class Browser {
   readonly cookies = new Map<string, string>()
   lastPage = ''
 
+  readonly headers: Record<string, string>
+
+  /** Pages come in English unless the test asks otherwise (their assertions quote English texts). */
   constructor(
     readonly app: FastifyInstance,
-    readonly headers: Record<string, string> = {},
-  ) {}
+    headers: Record<string, string> = {},
+  ) {
+    this.headers = { 'accept-language': 'en', ...headers }
+  }
 
   async get(url: string): Promise<LightMyRequestResponse> {
     const response = await this.app.inject({ method: 'GET', url, headers: { ...this.headers, cookie: this.cookieHeader() } })

@@ -102,7 +102,7 @@ export class WebBrowser {
   lastPage = ''
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } })
+    const response = await fetch(url, { ...init, redirect: 'manual', headers: { 'accept-language': 'en', ...(init.headers as Record<string, string>), cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } })
     for (const cookie of response.headers.getSetCookie()) {
       const [pair, ...attributes] = cookie.split(';')
       const eq = pair!.indexOf('=')

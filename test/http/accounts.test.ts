@@ -8,6 +8,7 @@ import { build } from '../helpers/app.ts'
 import { Browser, registerUser, uniqueEmail } from '../helpers/browser.ts'
 import { testDatabase } from '../helpers/database.ts'
 import { LOGIN_FAILED } from '../../src/routes/accounts.ts'
+import { translate } from '../../src/i18n/index.ts'
 
 const database = await testDatabase()
 
@@ -97,7 +98,7 @@ test('login failures with malformed input get the same generic answer', async (t
   for (const fields of [{ email: 'x'.repeat(400), password: 'p' }, { email: 'a@example.com' }, { email: ['a', 'b'], password: 'p' }]) {
     const response = await browser.post('/login', fields as Record<string, string>)
     assert.equal(response.statusCode, 401)
-    assert.ok(response.body.includes(LOGIN_FAILED))
+    assert.ok(response.body.includes(translate('en', LOGIN_FAILED)))
   }
 })
 
