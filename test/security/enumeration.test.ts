@@ -11,6 +11,7 @@ import { Browser, registerUser, uniqueEmail } from '../helpers/browser.ts'
 import { testDatabase } from '../helpers/database.ts'
 import { createTestChannel } from '../helpers/oidc.ts'
 import { LOGIN_FAILED } from '../../src/routes/accounts.ts'
+import { translate } from '../../src/i18n/index.ts'
 
 const database = await testDatabase()
 const UNKNOWN_CHANNEL = '1999999999'
@@ -112,7 +113,7 @@ test('an unknown email and a wrong password get the same answer, in the same tim
   const unknown = await attempt(uniqueEmail('nobody'))
   for (const { response } of [wrong, unknown]) {
     assert.equal(response.statusCode, 401)
-    assert.ok(response.body.includes(LOGIN_FAILED))
+    assert.ok(response.body.includes(translate('en', LOGIN_FAILED)))
     assert.equal(response.body.match(/role="alert"/g)?.length, 1, 'one message for the form, none pinned on a field')
     assert.doesNotMatch(response.body, /aria-invalid/)
     assert.equal(response.cookies.find((c: { name: string }) => c.name === 'plusid_session'), undefined)

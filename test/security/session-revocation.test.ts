@@ -8,6 +8,7 @@ import { test } from 'node:test'
 import * as client from 'openid-client'
 import { runCli } from '../../src/cli/main.ts'
 import { LOGIN_FAILED } from '../../src/routes/accounts.ts'
+import { translate } from '../../src/i18n/index.ts'
 import { setAdministrator } from '../../src/storage/users.ts'
 import { TEST_MASTER_KEY } from '../helpers/app.ts'
 import { testDatabase } from '../helpers/database.ts'
@@ -170,7 +171,7 @@ test('an administrator disables a user: login fails generically, every session, 
   // The right password gets exactly the wrong password's answer.
   const rightPassword = await logIn(issuer, user.email, user.password)
   assert.equal(rightPassword.status, 401)
-  assert.ok(rightPassword.page.includes(LOGIN_FAILED))
+  assert.ok(rightPassword.page.includes(translate('en', LOGIN_FAILED)))
   const strip = (html: string) => html.replace(/value="[^"]*"/g, '')
   assert.equal(strip(rightPassword.page), strip(wrongPasswordAnswer.page), 'the same page as a wrong password')
   // Nor can a new authorization start for them.
