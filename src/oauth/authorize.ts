@@ -37,6 +37,7 @@ export class AuthorizationPageError extends Error {
   override name = 'AuthorizationPageError'
 }
 
+/** state and nonce: opaque strings of up to 2,048 characters (plusid.md §3). */
 const MAX_OPAQUE = 2048
 
 /** Every parameter is text given at most once (RFC 6749 §3.1: "MUST NOT be included more than once"). */
@@ -49,9 +50,11 @@ function single(params: Record<string, unknown>, name: string): string | undefin
 
 export function resolveChannelAndCallback(params: Record<string, unknown>, channel: Channel | undefined): ResponseTarget & { channel: Channel } {
   const clientId = params.client_id
+  if (Array.isArray(clientId)) throw new AuthorizationPageError('The request gives client_id more than once, so plusid cannot tell which site sent you here.')
   if (typeof clientId !== 'string' || clientId === '') throw new AuthorizationPageError('The request has no client_id: the site that sent you here did not say who it is.')
   if (!channel) throw new AuthorizationPageError('The site that sent you here is not registered with plusid (unknown client_id).')
   const redirectUri = params.redirect_uri
+  if (Array.isArray(redirectUri)) throw new AuthorizationPageError('The request gives redirect_uri more than once, so plusid will not send you back to the site.')
   if (typeof redirectUri !== 'string' || redirectUri === '') throw new AuthorizationPageError('The request has no redirect_uri, so plusid cannot send you back to the site.')
   if (!matchCallbackUrl(redirectUri, channel.callbackUrls, channel.kind)) {
     throw new AuthorizationPageError('The redirect_uri of this request is not a callback URL registered for this site, so plusid will not send you there.')

@@ -4,6 +4,7 @@ import csrf from '@fastify/csrf-protection'
 import formbody from '@fastify/formbody'
 import helmet from '@fastify/helmet'
 import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.ts'
 
 /**
@@ -32,16 +33,38 @@ function formActionSource(url: string): string {
   return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.origin : parsed.protocol
 }
 
+/**
+ * The largest request body plusid reads, form or JSON: every form and API body fits in a few KiB.
+ * Larger ones are answered 413 before they are parsed (RFC 9110 §15.5.14).
+ */
+export const BODY_LIMIT_BYTES = 64 * 1024
+
+/**
+ * The largest request line plus headers (Node's default, stated so it cannot drift): a request
+ * over it gets 431 from the HTTP server itself (RFC 6585 §5), before any route runs. It also
+ * bounds every query string, so a GET authorization request is at most this long.
+ */
+export const HEADER_LIMIT_BYTES = 16 * 1024
+
 /** `__Host-` cookies must be Secure, Path=/ and have no Domain: the browser then refuses any other. */
 export function cookieName(config: Config, name: string): string {
   return config.secureCookies ? `__Host-${name}` : name
 }
 
+/** Lets a scope read JSON bodies (with Fastify's own parser: prototype poisoning is an error). */
+export function jsonBodies(scope: FastifyInstance): void {
+  scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, scope.getDefaultJsonParser('error', 'error'))
+}
+
 export default fp<{ config: Config }>(
   async (app, { config }) => {
     await app.register(cookie)
+    // Pages and the protocol read form bodies only: JSON (and text/plain) parsers are dropped here,
+    // so any other content type gets 415 before a route runs. The two JSON APIs (/admin/api/,
+    // /user/v1/deauthorize) add a JSON parser in their own scope (jsonBodies below).
+    app.removeAllContentTypeParsers()
     // HTML forms post application/x-www-form-urlencoded; a repeated field arrives as an array.
-    await app.register(formbody, { bodyLimit: 64 * 1024 })
+    await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES })
     // Double-submit CSRF tokens: an HttpOnly cookie holds the secret, each form a token made from it.
     await app.register(csrf, {
       sessionPlugin: '@fastify/cookie',

@@ -126,9 +126,3 @@ export const email = requiredText()
   })
 
 export const displayName = text(64)
-
-export const PASSWORD_MIN = 8
-export const PASSWORD_MAX = 256
-export const newPassword = requiredText()
-  .refine((value) => lengthOf(value) >= PASSWORD_MIN, { message: `must be at least ${PASSWORD_MIN} characters` })
-  .refine((value) => lengthOf(value) <= PASSWORD_MAX, { message: `must be at most ${PASSWORD_MAX} characters` })

@@ -9,6 +9,7 @@ import { fieldErrors, formBody, textOf } from '../http/forms.ts'
 import { callbackUrlProblem } from '../oauth/callback-urls.ts'
 import { createChannel, newChannelSecret } from '../oauth/channels.ts'
 import { DATA_ITEMS } from '../oauth/scopes.ts'
+import { text } from '../profile/rules.ts'
 import { applyForPermission, ApplicationInput, ReviewError, type Actor } from '../console/review.ts'
 import { appendAudit } from '../storage/audit.ts'
 import { listChannelApplications, listRefusals } from '../storage/applications.ts'
@@ -27,7 +28,7 @@ const optionalHttpsUrl = z
 
 const ChannelFields = z
   .object({
-    name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
+    name: text(100),
     description: z.string().trim().max(500, 'must be at most 500 characters').default(''),
     icon_url: optionalHttpsUrl.default(''),
     privacy_policy_url: optionalHttpsUrl.default(''),
@@ -54,7 +55,8 @@ function parseChannelForm(body: Record<string, unknown>): { ok: true; form: z.ou
   return { ok: true, form: { ...parsed.data, callbackUrls: urls } }
 }
 
-const ProviderForm = z.object({ name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters') })
+// Names are shown to users on the consent page: NFC, no control or bidi characters (plusid.md §4's text rule).
+const ProviderForm = z.object({ name: text(100) })
 const MemberForm = z.object({ email: z.string().trim().min(1, 'is required'), role: z.enum(['owner', 'developer'], { message: 'must be owner or developer' }).default('developer') })
 
 const textValues = (body: Record<string, unknown>, names: string[]) => Object.fromEntries(names.map((name) => [name, textOf(body, name)]))

@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { OAuthError } from '../../oauth/errors.ts'
 import { replyJsonError } from '../../http/oauth-reply.ts'
+import { BODY_LIMIT_BYTES } from '../../plugins/security.ts'
 import discovery from './discovery.ts'
 import token from './token.ts'
 import userinfo from './userinfo.ts'
@@ -17,6 +18,10 @@ export default async function oauthRoutes(app: FastifyInstance) {
     // RFC 6749 §5.2: a client that tried Basic authentication gets a Basic challenge with invalid_client.
     if (error instanceof OAuthError) return replyJsonError(reply, error, { basicAuthUsed: /^basic /i.test(request.headers.authorization ?? '') })
     const status = error.statusCode ?? 500
+    // A body over the limit keeps its 413 (RFC 9110 §15.5.14) with an OAuth error body; every other
+    // unreadable request — JSON or any other content type included — is RFC 6749 §5.2's
+    // invalid_request with 400, the answer an OAuth client expects to parse.
+    if (status === 413) return replyJsonError(reply, new OAuthError('invalid_request', `the request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB`), { status: 413 })
     if (status >= 400 && status < 500) {
       return replyJsonError(reply, new OAuthError('invalid_request', status === 415 ? 'Content-Type must be application/x-www-form-urlencoded' : 'the request body could not be read'))
     }
