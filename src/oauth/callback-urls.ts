@@ -7,15 +7,15 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 /** Why a callback URL cannot be registered for this kind of channel, or null when it can. */
 export function callbackUrlProblem(value: string, kind: 'web' | 'spa' | 'native'): string | null {
   if (value.includes('*')) return 'must not contain a wildcard'
-  // Matched byte for byte and shown in the console: nothing invisible or that reorders text.
-  if (/[\p{Cc}\p{Cf}\p{Cs}\p{Z}]/u.test(value)) return 'must not contain spaces or control characters'
-  if (value.length > 2000) return 'must be at most 2000 characters'
   let url: URL
   try {
     url = new URL(value)
   } catch {
     return 'must be an absolute URL'
   }
+  // Matched byte for byte and shown in the console: nothing invisible or that reorders text.
+  if (/[\p{Cc}\p{Cf}\p{Cs}\p{Z}]/u.test(value)) return 'must not contain spaces or control characters'
+  if (value.length > 2000) return 'must be at most 2000 characters'
   if (url.hash || value.includes('#')) return 'must not contain a fragment'
   if (url.username || url.password) return 'must not contain a user name or password'
   if (url.protocol === 'https:') return null
