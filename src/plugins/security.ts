@@ -51,6 +51,26 @@ export function cookieName(config: Config, name: string): string {
   return config.secureCookies ? `__Host-${name}` : name
 }
 
+/**
+ * U+0000 anywhere in a request's path parameters, query or body is refused with 400 before any
+ * route runs: PostgreSQL text cannot hold it (the query would fail with a 500), and no plusid
+ * value — name, address, identifier, token — contains it.
+ */
+export class NulCharacterError extends Error {
+  readonly statusCode = 400
+  readonly code = 'PLUSID_NUL_CHARACTER'
+  constructor() {
+    super('the request contains a NUL character (U+0000)')
+  }
+}
+
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000')
+  // Values nested deeper than any plusid input are never read, so they need no check.
+  if (typeof value !== 'object' || value === null || depth > 16) return false
+  return Object.entries(value).some(([key, inner]) => key.includes('\u0000') || containsNul(inner, depth + 1))
+}
+
 /** Lets a scope read JSON bodies (with Fastify's own parser: prototype poisoning is an error). */
 export function jsonBodies(scope: FastifyInstance): void {
   scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, scope.getDefaultJsonParser('error', 'error'))
@@ -74,6 +94,9 @@ export default fp<{ config: Config }>(
         const body = request.body as Record<string, unknown> | undefined
         return typeof body?.csrf_token === 'string' ? body.csrf_token : undefined
       },
+    })
+    app.addHook('preValidation', async (request) => {
+      if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body)) throw new NulCharacterError()
     })
     const defaultPolicy = contentSecurityPolicy()
     app.addHook('onRequest', async (_request, reply) => {

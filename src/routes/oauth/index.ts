@@ -2,7 +2,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { OAuthError } from '../../oauth/errors.ts'
 import { replyJsonError } from '../../http/oauth-reply.ts'
-import { BODY_LIMIT_BYTES } from '../../plugins/security.ts'
+import { BODY_LIMIT_BYTES, NulCharacterError } from '../../plugins/security.ts'
 import discovery from './discovery.ts'
 import token from './token.ts'
 import userinfo from './userinfo.ts'
@@ -23,7 +23,8 @@ export default async function oauthRoutes(app: FastifyInstance) {
     // invalid_request with 400, the answer an OAuth client expects to parse.
     if (status === 413) return replyJsonError(reply, new OAuthError('invalid_request', `the request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB`), { status: 413 })
     if (status >= 400 && status < 500) {
-      return replyJsonError(reply, new OAuthError('invalid_request', status === 415 ? 'Content-Type must be application/x-www-form-urlencoded' : 'the request body could not be read'))
+      const description = status === 415 ? 'Content-Type must be application/x-www-form-urlencoded' : error instanceof NulCharacterError ? error.message : 'the request body could not be read'
+      return replyJsonError(reply, new OAuthError('invalid_request', description))
     }
     request.log.error({ err: error }, 'protocol request failed')
     return replyJsonError(reply, new OAuthError('server_error', 'the server could not complete the request'))
