@@ -8,7 +8,7 @@
 // token so they reach the validators) and every endpoint. Each answer must be below 500 and free
 // of stack traces and database error text, and a refused form must have saved nothing.
 //
-// Runs are bounded (NUM_RUNS per property, 40 by default) and reproducible: a failure prints
+// Runs are bounded (NUM_RUNS per property, 30 by default; FC_RUNS=n for more) and reproducible: a failure prints
 // fast-check's seed and path; `FC_SEED=<seed> npm test -- test/security/hostile-input` replays it.
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
@@ -27,7 +27,7 @@ const db = database.db
 // One app for the whole file, closed when the file ends.
 const app = await buildApp(testConfig(), await buildOptions())
 after(() => app.close())
-const NUM_RUNS = Number(process.env.FC_RUNS ?? 40)
+const NUM_RUNS = Number(process.env.FC_RUNS ?? 30)
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined
 
 // ---------------------------------------------------------------- hostile values
