@@ -4,7 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import type { Config } from './config.ts'
 import { loggerOptions } from './logger.ts'
 import databasePlugin from './plugins/database.ts'
-import securityPlugin from './plugins/security.ts'
+import securityPlugin, { BODY_LIMIT_BYTES, HEADER_LIMIT_BYTES } from './plugins/security.ts'
 import sessionPlugin from './plugins/session.ts'
 import viewsPlugin from './plugins/views.ts'
 import accountPages from './routes/account.ts'
@@ -49,8 +49,9 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config) }),
     trustProxy: config.trustProxy,
-    // Fastify answers 400 to a body that is not what its content type says; keep bodies small.
-    bodyLimit: 256 * 1024,
+    // Fastify answers 400 to a body that is not what its content type says, 413 to one too large.
+    bodyLimit: BODY_LIMIT_BYTES,
+    http: { maxHeaderSize: HEADER_LIMIT_BYTES },
     // Requests already running finish on close; idle keep-alive connections are closed at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,

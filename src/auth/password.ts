@@ -33,14 +33,15 @@ async function limited<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+// NFC first: the same password typed as composed or decomposed characters must match (password-policy.ts).
 export function hashPassword(password: string): Promise<string> {
-  return limited(() => hash(password, PASSWORD_HASH_OPTIONS))
+  return limited(() => hash(password.normalize('NFC'), PASSWORD_HASH_OPTIONS))
 }
 
 /** False for a wrong password and for a hash that cannot be read (never throws on bad data). */
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
   try {
-    return await limited(() => verify(passwordHash, password))
+    return await limited(() => verify(passwordHash, password.normalize('NFC')))
   } catch {
     return false
   }

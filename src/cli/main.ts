@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import { registerAccount, setAccountDisabled } from '../auth/accounts.ts'
+import { newPassword } from '../auth/password-policy.ts'
 import { ConfigError, loadConfig } from '../config.ts'
 import { claimsToForm, PROFILE_ITEMS, validateProfileForm } from '../profile/profile.ts'
 import * as rules from '../profile/rules.ts'
@@ -106,7 +107,7 @@ const COMMANDS: Record<string, Command> = {
     return { json: { applied }, text: applied.length ? `Applied ${applied.join(', ')}` : 'The database is up to date.' }
   },
   'admin create': async ({ database, flags }) => {
-    const account = parse(z.object({ email: rules.email, password: rules.newPassword, name: rules.displayName }), {
+    const account = parse(z.object({ email: rules.email, password: newPassword, name: rules.displayName }), {
       email: flags.email,
       password: flags.password,
       name: flags.name ?? 'Administrator',
@@ -116,7 +117,7 @@ const COMMANDS: Record<string, Command> = {
     return { json: { user_id: registration.user.id }, text: `Administrator ${account.email} created (user id ${registration.user.id}).` }
   },
   'user create': async ({ database, flags }) => {
-    const account = parse(z.object({ email: rules.email, password: rules.newPassword, name: rules.displayName }), flags)
+    const account = parse(z.object({ email: rules.email, password: newPassword, name: rules.displayName }), flags)
     const profile = flags.profile === undefined ? undefined : readProfileFile(flags.profile)
     // The account and its profile are written together or not at all.
     const userId = await database.db.transaction().execute(async (trx) => {

@@ -5,10 +5,10 @@ import { callbackWith } from '../oauth/authorize.ts'
 import { safeDescription, type OAuthError } from '../oauth/errors.ts'
 
 /** Token, verify, revoke, introspect: JSON `{error, error_description}`, never cached (RFC 6749 §5.2). */
-export function replyJsonError(reply: FastifyReply, error: OAuthError, options: { basicAuthUsed?: boolean } = {}): FastifyReply {
+export function replyJsonError(reply: FastifyReply, error: OAuthError, options: { basicAuthUsed?: boolean; status?: number } = {}): FastifyReply {
   if (error.code === 'invalid_client' && options.basicAuthUsed) reply.header('www-authenticate', 'Basic realm="plusid"')
   return reply
-    .code(error.status)
+    .code(options.status ?? error.status)
     .header('cache-control', 'no-store')
     .header('pragma', 'no-cache')
     .send({ error: error.code, error_description: safeDescription(error.description) })
@@ -38,12 +38,16 @@ export function authorizationErrorParams(error: OAuthError, target: ResponseTarg
   }
 }
 
-/** Sends the browser back to the verified callback: a 302 with a query, or an auto-posting form. */
+/**
+ * Sends the browser back to the verified callback: a redirect with a query, or an auto-posting
+ * form. The redirect is 303 when it answers a form post (the consent or login form, POST
+ * authorize), so no browser repeats the POST at the callback (RFC 9700 §4.12); 302 otherwise.
+ */
 export function replyToCallback(reply: FastifyReply, target: ResponseTarget, params: Record<string, string | undefined>): FastifyReply {
   reply.header('cache-control', 'no-store')
   if (target.responseMode === 'form_post') {
     const fields = Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined)
     return reply.page('form-post', { title: reply.request.t('formPost.title'), action: target.redirectUri, fields }, { formAction: [target.redirectUri], script: true })
   }
-  return reply.redirect(callbackWith(target.redirectUri, params), 302)
+  return reply.redirect(callbackWith(target.redirectUri, params), reply.request.method === 'POST' ? 303 : 302)
 }

@@ -100,7 +100,7 @@ export const en = {
   'register.heading': 'Create your plusid account',
   'register.email': 'Email',
   'register.password': 'Password',
-  'register.passwordHint': 'At least 8 characters.',
+  'register.passwordHint': 'At least 8 bytes: 8 letters or digits, or 3 Japanese characters.',
   'register.name': 'Display name',
   'register.submit': 'Create account',
   'register.already': 'Already registered?',
@@ -408,6 +408,14 @@ export const en = {
   'admin.notAllowedTitle': 'Not allowed',
   'admin.cannotDisableSelf': 'You cannot disable your own account',
   'admin.askAnother': 'Ask another administrator.',
+  // Request limits and the password policy
+  'authorize.repeatedClientId': 'The request gives client_id more than once, so plusid cannot tell which site sent you here.',
+  'authorize.repeatedRedirectUri': 'The request gives redirect_uri more than once, so plusid will not send you back to the site.',
+  'callback.invisible': 'must not contain spaces or control characters',
+  'callback.tooLong': 'must be at most 2000 characters',
+  'error.notUnicode': 'contains characters that are not valid Unicode',
+  'error.passwordTooShort': 'must be at least {min} bytes: {min} letters or digits, or 3 Japanese characters',
+  'error.passwordTooLong': 'must be at most {max} bytes (UTF-8)',
 } as const satisfies Record<string, string>
 
 export type MessageKey = keyof typeof en

@@ -97,7 +97,7 @@ export const ja: Record<MessageKey, string> = {
   'register.heading': 'plusid アカウントを作成',
   'register.email': 'メールアドレス',
   'register.password': 'パスワード',
-  'register.passwordHint': '8文字以上',
+  'register.passwordHint': '8バイト以上(英数字なら8文字、日本語なら3文字)',
   'register.name': '表示名',
   'register.submit': 'アカウントを作成',
   'register.already': '登録済みの方は',
@@ -399,4 +399,12 @@ export const ja: Record<MessageKey, string> = {
   'admin.notAllowedTitle': 'できません',
   'admin.cannotDisableSelf': '自分のアカウントは無効にできません',
   'admin.askAnother': 'ほかの管理者に依頼してください。',
+  // Request limits and the password policy
+  'authorize.repeatedClientId': '要求に client_id が複数あるため、どのサイトから来たのか判断できません。',
+  'authorize.repeatedRedirectUri': '要求に redirect_uri が複数あるため、サイトへは戻しません。',
+  'callback.invisible': '空白や制御文字は使えません',
+  'callback.tooLong': '2000文字以内にしてください',
+  'error.notUnicode': 'Unicode として正しくない文字が含まれています',
+  'error.passwordTooShort': '{min}バイト以上にしてください(英数字なら{min}文字、日本語なら3文字)',
+  'error.passwordTooLong': '{max}バイト (UTF-8) 以内にしてください',
 }

@@ -42,6 +42,7 @@ export class AuthorizationPageError extends Error {
   }
 }
 
+/** state and nonce: opaque strings of up to 2,048 characters (plusid.md §3). */
 const MAX_OPAQUE = 2048
 
 /** Every parameter is text given at most once (RFC 6749 §3.1: "MUST NOT be included more than once"). */
@@ -54,9 +55,11 @@ function single(params: Record<string, unknown>, name: string): string | undefin
 
 export function resolveChannelAndCallback(params: Record<string, unknown>, channel: Channel | undefined): ResponseTarget & { channel: Channel } {
   const clientId = params.client_id
+  if (Array.isArray(clientId)) throw new AuthorizationPageError('authorize.repeatedClientId')
   if (typeof clientId !== 'string' || clientId === '') throw new AuthorizationPageError('authorize.noClientId')
   if (!channel) throw new AuthorizationPageError('authorize.unknownClient')
   const redirectUri = params.redirect_uri
+  if (Array.isArray(redirectUri)) throw new AuthorizationPageError('authorize.repeatedRedirectUri')
   if (typeof redirectUri !== 'string' || redirectUri === '') throw new AuthorizationPageError('authorize.noRedirectUri')
   if (!matchCallbackUrl(redirectUri, channel.callbackUrls, channel.kind)) {
     throw new AuthorizationPageError('authorize.unregisteredRedirectUri')

@@ -16,6 +16,9 @@ export function callbackUrlProblem(value: string, kind: 'web' | 'spa' | 'native'
   } catch {
     return 'callback.notAbsolute'
   }
+  // Matched byte for byte and shown in the console: nothing invisible or that reorders text.
+  if (/[\p{Cc}\p{Cf}\p{Cs}\p{Z}]/u.test(value)) return 'callback.invisible'
+  if (value.length > 2000) return 'callback.tooLong'
   if (url.hash || value.includes('#')) return 'callback.fragment'
   if (url.username || url.password) return 'callback.credentials'
   if (url.protocol === 'https:') return null

@@ -9,15 +9,17 @@ import { ensureProvider, insertChannel, setPermissions, addProviderMember, type 
 import { callbackUrlProblem } from './callback-urls.ts'
 import { english } from '../i18n/index.ts'
 import { DATA_ITEMS } from './scopes.ts'
+import { text } from '../profile/rules.ts'
 
 export const NewChannelInput = z
   .object({
-    name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
+    // Shown on the consent page: NFC, and no control or bidi characters that could disguise it.
+    name: text(100),
     callbackUrls: z.array(z.string()).min(1, 'at least one callback URL is required'),
     kind: z.enum(['web', 'spa', 'native'], { message: 'must be web, spa or native' }).default('web'),
     idTokenAlg: z.enum(['ES256', 'RS256', 'HS256'], { message: 'must be ES256, RS256 or HS256' }).default('ES256'),
     errorStyle: z.enum(['rfc', 'line'], { message: 'must be rfc or line' }).default('rfc'),
-    providerName: z.string().trim().min(1).max(100).default('default'),
+    providerName: text(100).default('default'),
     publish: z.boolean().default(false),
   })
   .superRefine((input, ctx) => {

@@ -18,13 +18,20 @@ export function isDataItem(scope: string): scope is DataItem {
   return (DATA_ITEMS as readonly string[]).includes(scope)
 }
 
+// plusid knows 9 scope values: a scope text longer than this is no mistake worth reading through.
+export const MAX_SCOPE_LENGTH = 1024
+export const MAX_SCOPE_VALUES = 32
+
 /**
  * The requested scopes, in request order without duplicates. Refused with invalid_scope: an
  * unknown scope, neither `openid` nor `profile`, or a data item without `openid` (email and
  * Profile+ data travel in the ID token, LINE's rule).
  */
 export function parseScope(scope: string): Scope[] {
-  const requested = [...new Set(scope.split(' ').filter((s) => s !== ''))].filter((s) => !IGNORED_SCOPES.has(s))
+  if (scope.length > MAX_SCOPE_LENGTH) throw new OAuthError('invalid_scope', `scope must be at most ${MAX_SCOPE_LENGTH} characters`)
+  const values = scope.split(' ').filter((s) => s !== '')
+  if (values.length > MAX_SCOPE_VALUES) throw new OAuthError('invalid_scope', `scope must name at most ${MAX_SCOPE_VALUES} values`)
+  const requested = [...new Set(values)].filter((s) => !IGNORED_SCOPES.has(s))
   const unknown = requested.filter((s) => !(SUPPORTED_SCOPES as readonly string[]).includes(s))
   if (unknown.length > 0) throw new OAuthError('invalid_scope', `unsupported scope: ${unknown.join(' ')}`)
   const scopes = requested as Scope[]

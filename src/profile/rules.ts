@@ -127,9 +127,3 @@ export const email = requiredText()
   })
 
 export const displayName = text(64)
-
-export const PASSWORD_MIN = 8
-export const PASSWORD_MAX = 256
-export const newPassword = requiredText()
-  .refine((value) => lengthOf(value) >= PASSWORD_MIN, { message: 'error.tooShort', params: { min: PASSWORD_MIN } })
-  .refine((value) => lengthOf(value) <= PASSWORD_MAX, { message: 'error.tooLong', params: { max: PASSWORD_MAX } })

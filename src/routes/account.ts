@@ -5,6 +5,7 @@ import type { Config } from '../config.ts'
 import { authenticate, changePassword } from '../auth/accounts.ts'
 import { startSession } from '../auth/session.ts'
 import { fieldErrors } from '../http/forms.ts'
+import { newPassword, withinPasswordLimit } from '../auth/password-policy.ts'
 import { formBody } from '../http/forms.ts'
 import { issueMessage, messageText } from '../i18n/index.ts'
 import { describeItem, FORM_FIELDS, genderOptions, inJapan, itemLabel, profileField } from '../profile/labels.ts'
@@ -50,9 +51,9 @@ function lookUpAddress(request: FastifyRequest, body: Record<string, unknown>) {
 }
 
 // The current password is only compared, never stored: any string up to a bound that keeps argon2
-// cheap; the new one follows the registration policy (profile/rules.ts, the one place it lives).
+// cheap; the new one follows the registration policy (auth/password-policy.ts, the one place it lives).
 const PasswordChangeForm = z
-  .object({ current_password: z.string().min(1, 'error.required').max(4096, 'error.notYourPassword'), new_password: rules.newPassword, new_password_again: z.string() })
+  .object({ current_password: z.string().min(1, 'error.required').refine(withinPasswordLimit, 'error.notYourPassword'), new_password: newPassword, new_password_again: z.string() })
   .refine((form) => form.new_password === form.new_password_again, { path: ['new_password_again'], message: 'error.passwordMismatch' })
 
 export default async function accountPages(app: FastifyInstance, { config }: { config: Config }) {

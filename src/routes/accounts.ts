@@ -8,18 +8,18 @@ import { appendAudit } from '../storage/audit.ts'
 import type { Executor } from '../storage/database.ts'
 import type { User } from '../storage/users.ts'
 import { endSession, startSession } from '../auth/session.ts'
-import { PASSWORD_MAX } from '../profile/rules.ts'
+import { newPassword, withinPasswordLimit } from '../auth/password-policy.ts'
 import * as rules from '../profile/rules.ts'
 import { fieldErrors, formBody, textOf } from '../http/forms.ts'
 import { safeNextPath } from '../plugins/session.ts'
 import type { MessageKey } from '../i18n/index.ts'
 
-const RegistrationForm = z.object({ email: rules.email, password: rules.newPassword, name: rules.displayName })
+const RegistrationForm = z.object({ email: rules.email, password: newPassword, name: rules.displayName })
 
 // Login checks no format: any string is looked up, and a mismatch gets the one generic answer.
 const LoginForm = z.object({
   email: z.string().max(320),
-  password: z.string().max(PASSWORD_MAX * 4),
+  password: z.string().refine(withinPasswordLimit),
   next: z.string().optional(),
 })
 

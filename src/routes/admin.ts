@@ -4,6 +4,7 @@
 import { z } from 'zod'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { formBody } from '../http/forms.ts'
+import { jsonBodies } from '../plugins/security.ts'
 import { Reason, reviewApplication, ReviewError, suspendChannel, suspendPermission, type Actor } from '../console/review.ts'
 import { DATA_ITEMS } from '../oauth/scopes.ts'
 import { findAdminByToken } from '../storage/admin-tokens.ts'
@@ -230,6 +231,7 @@ export default async function adminRoutes(app: FastifyInstance) {
 
   // ---------- JSON API: an administrator's API token, or session (JSON bodies only) ----------
   app.register(async (scope) => {
+    jsonBodies(scope)
     const apiError = (reply: FastifyReply, status: number, error: string, message: string) => reply.code(status).header('cache-control', 'no-store').send({ error, message })
     scope.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
       if (isUnavailable(error)) {

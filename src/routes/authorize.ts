@@ -11,7 +11,7 @@ import { decideNextStep, issueAuthorizationCode } from '../oauth/authorization-f
 import { ENDPOINTS } from '../oauth/discovery.ts'
 import { OAuthError, PermissionMissing } from '../oauth/errors.ts'
 import { recordRefusal } from '../storage/applications.ts'
-import { cookieName } from '../plugins/security.ts'
+import { cookieName, HEADER_LIMIT_BYTES } from '../plugins/security.ts'
 import { findAuthorizeContext } from '../storage/contexts.ts'
 import { insertInteraction } from '../storage/interactions.ts'
 import { isUnavailable } from '../storage/unavailable.ts'
@@ -88,7 +88,12 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
     if (!request.cookies[app.sessionCookieName] && !request.cookies[browserCookie]) {
       const query = new URLSearchParams()
       for (const [name, value] of Object.entries(body)) for (const v of [value].flat()) query.append(name, String(v))
-      return reply.redirect(`${ENDPOINTS.authorization}?${query}`, 303)
+      const location = `${ENDPOINTS.authorization}?${query}`
+      // The browser would be refused the GET (431): say so here instead of sending it there.
+      if (location.length > HEADER_LIMIT_BYTES / 2) {
+        return reply.code(413).page('error', { title: 'Login request refused', heading: 'This login request cannot be completed', message: 'The request is too large. Go back to the site and try again.', link: { href: '/', label: 'Go to plusid' } })
+      }
+      return reply.redirect(location, 303)
     }
     return authorize(request, reply, body)
   })

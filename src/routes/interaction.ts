@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
 import { authenticateForAudit } from '../auth/accounts.ts'
+import { withinPasswordLimit } from '../auth/password-policy.ts'
 import { endSession, startSession } from '../auth/session.ts'
 import { constantTimeEqual, sha256 } from '../crypto/tokens.ts'
 import { formBody, textOf } from '../http/forms.ts'
@@ -225,7 +226,7 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     if (await tooManyFromIp(app.rateLimits, request, reply, app.limits.loginPerIp)) return reply
     const email = textOf(body, 'email')
     const password = textOf(body, 'password')
-    const { user, targetedUserId } = email.length <= 320 && password.length <= 1024 ? await authenticateForAudit(app.db, app.rateLimits, email.trim(), password) : { user: null, targetedUserId: null }
+    const { user, targetedUserId } = email.length <= 320 && withinPasswordLimit(password) ? await authenticateForAudit(app.db, app.rateLimits, email.trim(), password) : { user: null, targetedUserId: null }
     await auditLogin(app.db, request.ip, user, targetedUserId)
     if (!user) {
       request.log.info('login failed')

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { appendAudit } from '../storage/audit.ts'
 import { deleteUser, endOtherSessions, endUserSession, exportUserData, listAuthorizedApps, listReleases, listSessions, unlinkChannel } from '../storage/user-data.ts'
 import { authenticate } from '../auth/accounts.ts'
+import { withinPasswordLimit } from '../auth/password-policy.ts'
 import { formBody } from '../http/forms.ts'
 import { profileFromRow } from '../storage/profiles.ts'
 import { openEmail } from '../storage/users.ts'
@@ -94,7 +95,7 @@ export default async function myDataRoutes(app: FastifyInstance) {
       const { user } = request.auth!
       const password = formBody(request.body).password
       // The password again: a session left open on a shared computer must not be enough.
-      const confirmed = typeof password === 'string' && password.length <= 1024 ? await authenticate(app.db, app.rateLimits, user.email, password) : null
+      const confirmed = typeof password === 'string' && withinPasswordLimit(password) ? await authenticate(app.db, app.rateLimits, user.email, password) : null
       if (!confirmed || confirmed.id !== user.id) {
         return reply.code(400).page('delete-account', { title: request.t('delete.title'), passwordError: request.t('error.notYourPassword') })
       }

@@ -119,7 +119,7 @@ test('apply → refused until approved → approve phone, reject address → con
   assert.match(consentPage.body, /\+819022223333/)
   const consentAction = /action="(\/interaction\/[^"]+\/consent)"/.exec(consentPage.body)![1]!
   response = await user.post(consentAction, { items: 'phone', decision: 'allow' })
-  assert.equal(response.statusCode, 302)
+  assert.equal(response.statusCode, 303)
   callback = new URL(String(response.headers.location))
   response = await token(app, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: CALLBACK, client_id: channelId, client_secret: secret })
   assert.equal(response.statusCode, 200, response.body)

@@ -146,7 +146,8 @@ test('a foreign address keeps its own postal code format', async (t) => {
 const REJECTED: [string, string, RegExp][] = [
   ['family_name', 'あ'.repeat(65), /must be at most 64 characters/],
   ['family_name', 'x'.repeat(5000), /must be at most 64 characters/],
-  ['family_name', 'a\u0000b', /must not contain control characters/],
+  // U+0000 itself is refused before any form is read (test/security/request-limits.test.ts).
+  ['family_name', 'a\u0001b', /must not contain control characters/],
   ['family_name', 'a\u0007b', /must not contain control characters/],
   ['family_name', 'a\tb', /must not contain control characters/],
   ['family_name', 'line\nbreak', /must not contain control characters/],
@@ -160,7 +161,7 @@ const REJECTED: [string, string, RegExp][] = [
   ['family_name_pronunciation', '<b>ヤマダ</b>', /full-width katakana/],
   ['given_name_pronunciation', 'ア'.repeat(65), /must be at most 64 characters/],
   ['gender', 'x'.repeat(33), /must be at most 32 characters/],
-  ['gender', 'fe\u0000male', /must not contain control characters/],
+  ['gender', 'fe\u0001male', /must not contain control characters/],
   ['birthdate', '2023-02-29', /is not a real date/],
   ['birthdate', '1990-13-01', /is not a real date/],
   ['birthdate', '1990-04-31', /is not a real date/],
@@ -186,7 +187,7 @@ const REJECTED: [string, string, RegExp][] = [
   ['address.country', 'Japan', /ISO 3166-1/],
   ['address.region', 'あ'.repeat(129), /must be at most 128 characters/],
   ['address.locality', '', /is required/],
-  ['address.street_address', '1番\u00003号', /must not contain control characters/],
+  ['address.street_address', '1番\u00013号', /must not contain control characters/],
   ['name', '', /is required/],
   ['name', 'x'.repeat(65), /must be at most 64 characters/],
 ]

@@ -85,7 +85,7 @@ test('the consent flow (authorize → consent page → consent → token → use
   const page = await step('consent page', () => browser.get(new URL(start.headers.get('location')!, issuer).href))
   assert.equal(page.status, 200)
   const consent = await step('consent', () => browser.post(new URL(browser.formAction(), issuer).href, { items: ['email', 'phone'], decision: 'allow' }))
-  assert.equal(consent.status, 302)
+  assert.equal(consent.status, 303)
   const tokens = await step('token', () => client.authorizationCodeGrant(rp, new URL(consent.headers.get('location')!), { expectedState: 's', expectedNonce: 'n' }))
   await step('userinfo', () => client.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub))
   await step('refresh', () => client.refreshTokenGrant(rp, tokens.refresh_token!))

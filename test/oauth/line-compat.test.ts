@@ -557,7 +557,7 @@ test('12. the authorization request as a form POST completes', async (t) => {
   // The same browser again, now logged in and consented: the POST itself answers with the code.
   const second = authorizeParams(channel)
   const direct = await post(second)
-  assert.equal(direct.status, 302, (await direct.text()).slice(0, 500))
+  assert.equal(direct.status, 303, (await direct.text()).slice(0, 500))
   const location = new URL(direct.headers.get('location')!)
   assert.equal(location.origin + location.pathname, channel.redirectUri, location.href)
   assert.equal(location.searchParams.get('state'), second.state)

@@ -7,10 +7,12 @@ import { sha256, TOKEN_FORMAT } from '../../crypto/tokens.ts'
 import { appendAudit } from '../../storage/audit.ts'
 import { findAccessToken, findChannelAccessToken } from '../../storage/oauth-tokens.ts'
 import { unlinkChannel } from '../../storage/user-data.ts'
+import { jsonBodies } from '../../plugins/security.ts'
 
 const Body = z.object({ userAccessToken: z.string() })
 
 export default async function deauthorizeRoute(app: FastifyInstance) {
+  jsonBodies(app)
   app.post('/user/v1/deauthorize', async (request, reply) => {
     reply.header('cache-control', 'no-store')
     const authorization = request.headers.authorization

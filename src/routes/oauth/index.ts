@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import { OAuthError } from '../../oauth/errors.ts'
 import { replyJsonError } from '../../http/oauth-reply.ts'
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../../storage/unavailable.ts'
+import { BODY_LIMIT_BYTES, NulCharacterError } from '../../plugins/security.ts'
 import discovery from './discovery.ts'
 import token from './token.ts'
 import userinfo from './userinfo.ts'
@@ -23,8 +24,13 @@ export default async function oauthRoutes(app: FastifyInstance) {
       return replyJsonError(reply.header('retry-after', String(RETRY_AFTER_SECONDS)), new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable: try again shortly'))
     }
     const status = error.statusCode ?? 500
+    // A body over the limit keeps its 413 (RFC 9110 §15.5.14) with an OAuth error body; every other
+    // unreadable request — JSON or any other content type included — is RFC 6749 §5.2's
+    // invalid_request with 400, the answer an OAuth client expects to parse.
+    if (status === 413) return replyJsonError(reply, new OAuthError('invalid_request', `the request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB`), { status: 413 })
     if (status >= 400 && status < 500) {
-      return replyJsonError(reply, new OAuthError('invalid_request', status === 415 ? 'Content-Type must be application/x-www-form-urlencoded' : 'the request body could not be read'))
+      const description = status === 415 ? 'Content-Type must be application/x-www-form-urlencoded' : error instanceof NulCharacterError ? error.message : 'the request body could not be read'
+      return replyJsonError(reply, new OAuthError('invalid_request', description))
     }
     request.log.error({ err: error }, 'protocol request failed')
     return replyJsonError(reply, new OAuthError('server_error', 'the server could not complete the request'))

@@ -57,10 +57,17 @@ async function issueTokens(app: FastifyInstance, headers: FastifyRequest['header
   return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokens)
 }
 
-/** Token-style endpoints take form bodies only (RFC 6749 §3.2). */
+/**
+ * Token-style endpoints take form bodies only (RFC 6749 §3.2), with each parameter at most once
+ * (§3.1: "Request and response parameters MUST NOT be included more than once").
+ */
 export function requireForm(contentType: string | undefined, body: unknown): Record<string, unknown> {
   if (!contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
     throw new OAuthError('invalid_request', 'Content-Type must be application/x-www-form-urlencoded')
   }
-  return formBody(body)
+  const form = formBody(body)
+  for (const [name, value] of Object.entries(form)) {
+    if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} was given more than once`)
+  }
+  return form
 }
