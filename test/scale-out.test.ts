@@ -79,7 +79,7 @@ test('three processes share sessions, codes, refresh tokens and key rotations', 
   assert.equal(response.status, 303)
   response = await browser.get(new URL(response.headers.get('location')!, b).href)
   response = await browser.post(new URL(browser.formAction(), b).href, { items: 'email', decision: 'allow' })
-  assert.equal(response.status, 302)
+  assert.equal(response.status, 303, 'the consent form post answers 303')
   response = await browser.get(authorize(c, web.channelId))
   assert.equal(response.status, 302, 'the grant made on B lets C answer at once')
   const code = new URL(response.headers.get('location')!).searchParams.get('code')!

@@ -115,7 +115,7 @@ test('bad arguments exit with 2 and say what is wrong', async () => {
   assert.equal(invalid.code, 2)
   const { message } = JSON.parse(invalid.stderr)
   assert.match(message, /--email must be an email address/)
-  assert.match(message, /--password must be at least 8 characters/)
+  assert.match(message, /--password must be at least 8 bytes/)
   assert.match(message, /--name is required/)
   assert.equal((await cli('frobnicate')).code, 2)
   assert.match((await cli('frobnicate')).stderr, /Unknown command "frobnicate"/)

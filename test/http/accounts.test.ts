@@ -34,7 +34,7 @@ test('registration validates every field and keeps what was typed', async (t) =>
   const response = await browser.submit('/register', '/register', { email: 'not-an-email', password: 'short', name: '' })
   assert.equal(response.statusCode, 400)
   assert.match(response.body, /Email must be an email address/)
-  assert.match(response.body, /Password must be at least 8 characters/)
+  assert.match(response.body, /Password must be at least 8 bytes/)
   assert.match(response.body, /Display name is required/)
   assert.match(response.body, /value="not-an-email"/)
   assert.ok(!response.body.includes('value="short"'), 'the password is never sent back')

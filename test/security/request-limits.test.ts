@@ -270,7 +270,7 @@ test('passwords: 8 to 1,024 bytes of UTF-8, any Unicode; lone surrogates refused
   assert.equal((await register('あいう')).response.statusCode, 303, '3 characters, 9 bytes')
   const short = await register('1234567')
   assert.equal(short.response.statusCode, 400)
-  assert.match(short.response.body, /Password must be at least 8 characters/)
+  assert.match(short.response.body, /Password must be at least 8 bytes/)
   const longest = 'あ'.repeat(341) + 'a' // 1,024 bytes
   const accepted = await register(longest)
   assert.equal(accepted.response.statusCode, 303, '1,024 bytes')
