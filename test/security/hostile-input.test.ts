@@ -235,15 +235,16 @@ const AUTHORIZE_FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope',
 
 // ---------------------------------------------------------------- forms
 
-test('account forms: register, login, logout, Profile+ editor, delete, sessions, unlink', async () => {
+test('account forms: register, login, logout, Profile+ editor, password change, delete, sessions, unlink', async () => {
   const { app, anonymous, user } = await cast()
   await property('POST /register', hostileForm(['email', 'password', 'name', 'next']), (form) => postForm(app, '/register', anonymous, form))
   await property('POST /login', hostileForm(['email', 'password', 'next']), (form) => postForm(app, '/login', anonymous, form))
   await property('POST /account/profile', hostileForm(PROFILE_FIELDS), (form) => postForm(app, '/account/profile', user, form))
   await property('POST /account/delete', hostileForm(['password']), (form) => postForm(app, '/account/delete', user, form))
+  await property('POST /account/password', hostileForm(['current_password', 'new_password', 'new_password_again']), (form) => postForm(app, '/account/password', user, form))
   await property('POST /account/sessions/:id/end', fc.tuple(pathSegment, hostileForm([])), ([id, form]) => postForm(app, `/account/sessions/${id}/end`, user, form))
   await property('POST /account/apps/:id/unlink', fc.tuple(pathSegment, hostileForm([])), ([id, form]) => postForm(app, `/account/apps/${id}/unlink`, user, form))
-  await property('GET account pages with hostile queries', fc.tuple(fc.constantFrom('/account', '/account/history', '/account/apps', '/account/sessions', '/login', '/register'), hostileForm(['next', 'before', 'saved'])), ([page, form]) =>
+  await property('GET account pages with hostile queries', fc.tuple(fc.constantFrom('/account', '/account/history', '/account/apps', '/account/sessions', '/account/password', '/login', '/register'), hostileForm(['next', 'before', 'saved'])), ([page, form]) =>
     app.inject({ method: 'GET', url: `${page}?${query(form)}`, headers: { cookie: user.cookie } }),
   )
   await property('POST /logout', hostileForm([]), (form) => postForm(app, '/logout', anonymous, form))
@@ -302,6 +303,7 @@ test('console and administration forms', async () => {
   await property('POST /admin/channels/:id/permissions/:item/suspend', fc.tuple(fc.oneof(pathSegment, fc.constant(devChannelId)), pathSegment, hostileForm(['reason'])), ([id, item, form]) =>
     postForm(app, `/admin/channels/${id}/permissions/${item}/suspend`, admin, form),
   )
+  await property('POST /admin/users/:id/disable and enable', fc.tuple(pathSegment, fc.constantFrom('disable', 'enable'), hostileForm([])), ([id, action, form]) => postForm(app, `/admin/users/${id}/${action}`, admin, form))
   await property('GET admin pages with hostile queries', fc.tuple(fc.constantFrom('/admin', '/admin/channels', '/admin/users', '/admin/audit', '/admin/audit.jsonl'), hostileForm(['q', 'after', 'action', 'actor', 'object', 'cursor', 'before', 'limit'])), ([page, form]) =>
     app.inject({ method: 'GET', url: `${page}?${query(form)}`, headers: { cookie: admin.cookie } }),
   )
