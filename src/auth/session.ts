@@ -29,16 +29,17 @@ function hashSecret(secret: string): Buffer {
   return createHash('sha256').update(secret).digest()
 }
 
+/** A new session for the user, or null when the account is disabled (then nobody may log in). */
 export async function startSession(
   db: Executor,
   userId: string,
   details: { ip: string | null; userAgent: string | null; authTime?: Date },
   clock: SessionClock,
-): Promise<{ token: string; expiresAt: Date }> {
+): Promise<{ token: string; expiresAt: Date } | null> {
   const id = randomBytes(16).toString('base64url')
   const secret = randomBytes(32).toString('base64url')
   const expiresAt = new Date(clock.now.getTime() + clock.ttlSeconds * 1000)
-  await insertSession(db, {
+  const inserted = await insertSession(db, {
     id,
     secretHash: hashSecret(secret),
     userId,
@@ -47,7 +48,8 @@ export async function startSession(
     ip: details.ip,
     userAgent: details.userAgent?.slice(0, 512) ?? null,
   })
-  return { token: `${id}.${secret}`, expiresAt }
+  // Not inserted: the account was disabled after its password was checked (see insertSession).
+  return inserted ? { token: `${id}.${secret}`, expiresAt } : null
 }
 
 export interface SessionToken {

@@ -113,6 +113,8 @@ export default async function accountPages(app: FastifyInstance, { config }: { c
       startSession(trx, user.id, { ip: request.ip, userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null }, { now, ttlSeconds: config.sessionTtlSeconds }),
     )
     request.log.info({ userId: user.id }, 'password changed')
+    // Disabled meanwhile: every session has ended, this one too.
+    if (!session) return reply.redirect('/login', 303)
     return reply.setSessionCookie(session.token, session.expiresAt).redirect('/account/password?changed=1', 303)
   })
 }

@@ -62,6 +62,7 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
     }
     await endSession(app.db, request.auth?.token)
     const session = await startSession(app.db, registration.user.id, requestDetails(request), clock())
+    if (!session) throw new Error('a new account cannot be disabled yet')
     request.log.info({ userId: registration.user.id }, 'account registered')
     return reply.setSessionCookie(session.token, session.expiresAt).redirect(next ?? '/account', 303)
   })
@@ -86,6 +87,8 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
     // A new session id at every login: a session id planted before login is worth nothing after.
     await endSession(app.db, request.auth?.token)
     const session = await startSession(app.db, user.id, requestDetails(request), clock())
+    // Disabled between the password check and now: the same failure as a wrong password.
+    if (!session) return reply.code(401).page('login', { title: request.t('login.title'), next, email: textOf(body, 'email'), error: request.t(LOGIN_FAILED) })
     request.log.info({ userId: user.id }, 'login succeeded')
     return reply.setSessionCookie(session.token, session.expiresAt).redirect(next ?? '/account', 303)
   })

@@ -1,4 +1,5 @@
 // Browser sessions, stored by id with a hash of the secret half of the cookie.
+import { sql } from 'kysely'
 import { userFromRow, type User } from './users.ts'
 import type { Executor } from './database.ts'
 
@@ -22,22 +23,20 @@ export interface NewSession {
   userAgent: string | null
 }
 
-export async function insertSession(db: Executor, session: NewSession): Promise<void> {
-  await db
-    .insertInto('sessions')
-    .values({
-      id: session.id,
-      secret_hash: session.secretHash,
-      user_id: session.userId,
-      auth_time: session.authTime,
-      expires_at: session.expiresAt,
-      ip: session.ip,
-      user_agent: session.userAgent,
-    })
-    .execute()
+/**
+ * Inserts the session unless its user is disabled; false when it was not inserted. The user's row
+ * is read FOR SHARE, so a disable committing at the same moment either waits for this insert (and
+ * then deletes the session with the others) or is seen by it: no session outlives a disable.
+ */
+export async function insertSession(db: Executor, session: NewSession): Promise<boolean> {
+  const result = await sql`
+    INSERT INTO sessions (id, secret_hash, user_id, auth_time, expires_at, ip, user_agent)
+    SELECT ${session.id}::text, ${session.secretHash}::bytea, users.id, ${session.authTime}::timestamptz, ${session.expiresAt}::timestamptz, ${session.ip}::text, ${session.userAgent}::text
+    FROM users WHERE users.id = ${session.userId} AND users.disabled_at IS NULL
+    FOR SHARE`.execute(db)
+  return Number(result.numAffectedRows ?? 0n) === 1
 }
 
-/** The session and its user in one round trip: every logged-in page needs both. */
 export async function findSessionWithUser(db: Executor, id: string): Promise<{ session: SessionRecord; user: User } | undefined> {
   const row = await db
     .selectFrom('sessions')

@@ -9,9 +9,13 @@ import * as client from 'openid-client'
 import { runCli } from '../../src/cli/main.ts'
 import { LOGIN_FAILED } from '../../src/routes/accounts.ts'
 import { translate } from '../../src/i18n/index.ts'
-import { setAdministrator } from '../../src/storage/users.ts'
+import { setAccountDisabled } from '../../src/auth/accounts.ts'
+import { startSession } from '../../src/auth/session.ts'
+import type { Executor } from '../../src/storage/database.ts'
+import { endUserAccess } from '../../src/storage/user-data.ts'
+import { setAdministrator, setUserDisabled } from '../../src/storage/users.ts'
 import { TEST_MASTER_KEY } from '../helpers/app.ts'
-import { testDatabase } from '../helpers/database.ts'
+import { onServer, testDatabase } from '../helpers/database.ts'
 import { authorizeInBrowser, createTestChannel, createTestUser, relyingParty, startServer, WebBrowser, type TestChannel, type TestUser } from '../helpers/oidc.ts'
 
 const database = await testDatabase()
@@ -223,4 +227,49 @@ test('plusid user disable / enable EMAIL', async (t) => {
   assert.equal((await cli('user', 'disable', '--json')).code, 2, 'the email is required')
   const audit = await auditActions(user.userId)
   assert.deepEqual(audit.filter((e) => e.action.startsWith('account.')).map((e) => [e.action, e.actor_kind]), [['account.disabled', 'cli'], ['account.enabled', 'cli']])
+})
+
+test('a login racing a disable leaves no session behind, whichever commits first', { skip: !onServer && 'needs two connections to the PostgreSQL server (PGlite has one)' }, async () => {
+  const { db } = database
+  const details = { ip: null, userAgent: null }
+  const clock = () => ({ now: new Date(), ttlSeconds: 3600 })
+  const sessionsOf = async (userId: string) => (await db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).length
+  /** Runs `first` in a transaction held open until `second` has started and had time to block. */
+  async function interleave(first: (trx: Executor) => Promise<unknown>, second: () => Promise<unknown>) {
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let started!: () => void
+    const inside = new Promise<void>((resolve) => (started = resolve))
+    const firstDone = db.transaction().execute(async (trx) => {
+      await first(trx)
+      started()
+      await held
+    })
+    await inside
+    const secondDone = second()
+    await new Promise((resolve) => setTimeout(resolve, 200)) // the second statement is now waiting on the row lock
+    release()
+    await firstDone
+    return secondDone
+  }
+
+  // The disable commits first: the login's session insert waits for it, then finds the account disabled.
+  const early = await createTestUser()
+  const refused = await interleave(
+    async (trx) => {
+      await setUserDisabled(trx, early.userId, new Date())
+      await endUserAccess(trx, early.userId, new Date())
+    },
+    () => startSession(db, early.userId, details, clock()),
+  )
+  assert.equal(refused, null, 'no session for an account disabled meanwhile')
+  assert.equal(await sessionsOf(early.userId), 0)
+
+  // The login commits first: the disable waits for it, then ends the new session with the others.
+  const late = await createTestUser()
+  await interleave(
+    (trx) => startSession(trx, late.userId, details, clock()),
+    () => setAccountDisabled(db, { userId: null, kind: 'cli', ip: null }, late.userId, true),
+  )
+  assert.equal(await sessionsOf(late.userId), 0, 'the session made just before the disable is gone')
 })
