@@ -28,6 +28,8 @@ test('every page: no console errors or CSP violations; screenshots at phone and 
   const { issuer } = await startServer(t)
   const where = await shopPort()
   const shopChannel = await createTestChannel({ name: 'さくら商店', providerName: 'Sakura Shop', callbackUrls: [where.callbackUrl], items: ITEMS })
+  // The consent page links the shop's privacy policy: the photographs should show it.
+  await (await testDatabase()).db.updateTable('channels').set({ privacy_policy_url: 'https://shop.example.com/privacy' }).where('id', '=', shopChannel.channelId).execute()
   const shop = await startShop(t, where, issuer, shopChannel)
   const browser = await launchChromium(t)
   fs.mkdirSync(SCREENSHOTS, { recursive: true })
@@ -73,6 +75,7 @@ test('every page: no console errors or CSP violations; screenshots at phone and 
       await visit('apps', `${issuer}/account/apps`)
       await visit('history', `${issuer}/account/history`)
       await visit('sessions', `${issuer}/account/sessions`)
+      await visit('password', `${issuer}/account/password`)
       await visit('delete-account', `${issuer}/account/delete`)
       await visit('console', `${issuer}/console`)
       await visit('console-provider', `${issuer}/console/providers/${own.providerId}`)
