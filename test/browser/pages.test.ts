@@ -52,7 +52,21 @@ test('every page: no console errors or CSP violations; screenshots at phone and 
       const shoot = async (name: string) => {
         await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${lang}-${size}.png`), fullPage: true })
         photographed.add(name)
+        if (size === 'phone') problems.push(...(await layoutProblems()).map((problem) => `${name} (${lang}, phone): ${problem}`))
       }
+      // On a phone nothing may stick out sideways (long emails, ids and tables wrap), and every
+      // button, field, tab and header link is at least 44 px high. A string: no DOM types here.
+      const layoutProblems = (): Promise<string[]> =>
+        page.evaluate(`(() => {
+          const problems = []
+          if (document.documentElement.scrollWidth > document.documentElement.clientWidth) problems.push('the page is ' + document.documentElement.scrollWidth + ' px wide')
+          const targets = 'main button, main input:not([type=hidden]):not([type=checkbox]), main select, .tabs a, .site-header a, .site-header button'
+          for (const element of document.querySelectorAll(targets)) {
+            const height = element.getBoundingClientRect().height
+            if (height > 0 && height < 44) problems.push((element.textContent.trim() || element.outerHTML.slice(0, 60)) + ' is ' + height + ' px high')
+          }
+          return problems
+        })()`)
 
       await visit('register', `${issuer}/register`)
       await visit('login', `${issuer}/login`)

@@ -185,6 +185,13 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   await admin.get(`/admin/channels/${channelId}`)
   assert.equal((await admin.post(`/admin/channels/${channelId}/unsuspend`, {})).statusCode, 303)
   await admin.get('/admin/users?q=')
+  // An account is disabled and enabled again from the users page.
+  const passerby = await registerUser(new Browser(app), { name: `Passerby ${SCRIPT}` })
+  await admin.get(`/admin/users?q=${encodeURIComponent(passerby.email)}`)
+  const disableAction = /action="(\/admin\/users\/[0-9a-f-]+\/disable)"/.exec(admin.lastPage)![1]!
+  assert.equal((await admin.post(disableAction, {})).statusCode, 303)
+  await admin.get(`/admin/users?q=${encodeURIComponent(passerby.email)}`)
+  assert.equal((await admin.post(disableAction.replace(/disable$/, 'enable'), {})).statusCode, 303)
   await admin.get('/admin/audit')
   await developer.get(channelUrl)
   assert.match(developer.lastPage, /No &quot;&gt;&lt;script&gt;/, 'the rejection reason is shown to the developer, escaped')
@@ -210,6 +217,12 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   assert.equal(response.statusCode, 303)
   await user.get('/account')
   await user.get('/account/profile')
+  // A password change, refused once (wrong current password: the page again), then done.
+  await user.get('/account/password')
+  assert.equal((await user.post('/account/password', { current_password: `wrong ${SCRIPT}`, new_password: 'a new password', new_password_again: 'a new password' })).statusCode, 400)
+  assert.equal((await user.post('/account/password', { current_password: userAccount.password, new_password: 'a new password', new_password_again: 'a new password' })).statusCode, 303)
+  userAccount.password = 'a new password'
+  await user.get('/account/password?changed=1')
   const authorize = (extra: Record<string, string> = {}) =>
     `/oauth2/v2.1/authorize?${new URLSearchParams({ response_type: 'code', client_id: channelId, redirect_uri: callback, scope: 'openid profile address', state: 'st', ...extra })}`
   response = await user.get(authorize())
