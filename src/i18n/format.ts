@@ -1,4 +1,5 @@
 // Dates, genders and addresses as each language writes them.
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max'
 import type { Address } from '../profile/profile.ts'
 import { translate, type Locale } from './index.ts'
 
@@ -63,4 +64,14 @@ export function formatAddress(locale: Locale, address: Address): string {
     return `${countryName(locale, address.country)} ${postal} ${address.region} ${address.locality} ${address.streetAddress}`
   }
   return `${address.streetAddress}, ${address.locality}, ${address.region} ${postal}, ${countryName(locale, address.country)}`
+}
+
+/**
+ * A stored E.164 phone number as people write it: Japanese numbers in the national format
+ * (090-1234-5678), others internationally (+1 650 253 0000). Tokens keep E.164.
+ */
+export function formatPhone(e164: string): string {
+  const phone = parsePhoneNumberFromString(e164)
+  if (!phone) return e164
+  return phone.country === 'JP' ? phone.formatNational() : phone.formatInternational()
 }

@@ -165,6 +165,8 @@ export const ja: Record<MessageKey, string> = {
   'sessions.title': 'セッション',
   'sessions.intro': 'plusid にログインしているブラウザーです。',
   'sessions.device': 'デバイス',
+  'sessions.browserOn': '{system} の {browser}',
+  'sessions.fullUserAgent': 'ブラウザーの識別文字列',
   'sessions.ip': 'IP アドレス',
   'sessions.lastSeen': '最終アクセス',
   'sessions.started': '開始',

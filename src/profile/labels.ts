@@ -1,6 +1,6 @@
 // What people read for each Profile+ item and field, and how a stored value is shown, in the
 // page's language (src/i18n).
-import { formatAddress, formatDate, formatGender } from '../i18n/format.ts'
+import { formatAddress, formatDate, formatGender, formatPhone } from '../i18n/format.ts'
 import { translate, type Locale, type MessageKey } from '../i18n/index.ts'
 import { PREFECTURES } from './prefectures.ts'
 import type { ProfileField, ProfileItem, ProfilePlus } from './profile.ts'
@@ -102,7 +102,7 @@ export function describeItem(locale: Locale, profile: ProfilePlus, item: Profile
     case 'birthdate':
       return profile.birthdate && formatDate(locale, profile.birthdate)
     case 'phone':
-      return profile.phoneNumber
+      return profile.phoneNumber && formatPhone(profile.phoneNumber)
     case 'address':
       return profile.address && formatAddress(locale, profile.address)
   }

@@ -10,6 +10,7 @@ import { profileFromRow } from '../storage/profiles.ts'
 import { openEmail } from '../storage/users.ts'
 import { profileToClaims } from '../profile/profile.ts'
 import { itemLabel } from '../profile/labels.ts'
+import { describeDevice } from '../http/user-agent.ts'
 
 export default async function myDataRoutes(app: FastifyInstance) {
   app.register(async (scope) => {
@@ -55,7 +56,7 @@ export default async function myDataRoutes(app: FastifyInstance) {
       const current = request.auth!.session.id
       const sessions = await listSessions(app.db, request.auth!.user.id, new Date())
       const notice = (request.query as Record<string, unknown>).ended ? request.t('sessions.ended') : null
-      return reply.page('sessions', { title: request.t('sessions.title'), notice, sessions: sessions.map((s) => ({ ...s, current: s.id === current })) })
+      return reply.page('sessions', { title: request.t('sessions.title'), notice, sessions: sessions.map((s) => ({ ...s, device: describeDevice(request.t.bind(request), s.userAgent), current: s.id === current })) })
     })
 
     scope.post('/account/sessions/:sessionId/end', { preHandler: app.csrfProtection }, async (request, reply) => {

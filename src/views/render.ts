@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { Eta } from 'eta'
 import { formatDate, formatDateTime } from '../i18n/format.ts'
 import { LANGUAGE_NAMES, LOCALES, translator, type Locale, type Translate } from '../i18n/index.ts'
+import { itemLabel } from '../profile/labels.ts'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 
@@ -46,6 +47,9 @@ function i18nData(locale: Locale, here: string) {
     locale,
     date: (isoDate: string) => formatDate(locale, isoDate),
     dateTime: (moment: Date) => formatDateTime(locale, moment),
+    itemLabel: (item: string) => itemLabel(locale, item),
+    /** The path without its query, for navigation to mark the current page. */
+    currentPath: here.split('?')[0],
     languages: LOCALES.map((code) => ({ code, name: LANGUAGE_NAMES[code], current: code === locale, href: `/language?${new URLSearchParams({ lang: code, next: here })}` })),
   }
 }

@@ -7,6 +7,9 @@ import { build } from '../helpers/app.ts'
 import { Browser, registerUser } from '../helpers/browser.ts'
 import { createTestChannel, type TestChannel } from '../helpers/oidc.ts'
 
+const ANDROID_CHROME = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36'
+const IPHONE_SAFARI = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1'
+
 const form = (fields: Record<string, string>) => ({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() })
 
 async function userWithPhone(app: FastifyInstance): Promise<Browser> {
@@ -105,23 +108,26 @@ test('the sharing history shows each release newest first: site, items, time —
   await login(app, browser, news, 'openid profile') // no data item: not a release
   const page = await browser.get('/account/history')
   assert.equal(page.statusCode, 200)
-  const rows = [...page.body.matchAll(/<tr><td>[^<]+<\/td><td>([^<]+)<\/td><td>([^<]+)<\/td><\/tr>/g)].map((m) => `${m[1]}: ${m[2]}`)
+  const rows = [...page.body.matchAll(/<tr><td[^>]*>[^<]+<\/td><td[^>]*>([^<]+)<\/td><td[^>]*>([^<]+)<\/td><\/tr>/g)].map((m) => `${m[1]}: ${m[2]}`)
   assert.deepEqual(rows, ['History News: Email', 'History Shop: Phone number'])
   assert.doesNotMatch(page.body, /090|\+8190|@example\.com<\/td>/)
 })
 
 test('the sessions page lists browsers; a user ends one or all others, never another user\u2019s', async (t) => {
   const app = await build(t)
-  const first = new Browser(app, { 'user-agent': 'First Browser/1.0' })
+  const first = new Browser(app, { 'user-agent': ANDROID_CHROME })
   const account = await registerUser(first)
-  const second = new Browser(app, { 'user-agent': 'Second Browser/2.0' })
+  const second = new Browser(app, { 'user-agent': IPHONE_SAFARI })
   await second.submit('/login', '/login', { email: account.email, password: account.password })
   const third = new Browser(app, { 'user-agent': 'Third Browser/3.0' })
   await third.submit('/login', '/login', { email: account.email, password: account.password })
 
   const page = await first.get('/account/sessions')
-  assert.match(page.body, /First Browser\/1\.0 <strong>\(this browser\)<\/strong>/)
-  assert.match(page.body, /Second Browser\/2\.0/)
+  // Each browser by a short name, the full User-Agent kept in its title and under details.
+  assert.match(page.body, /<span class="device" title="[^"]*Android 14[^"]*">Chrome on Android<\/span> <strong>\(this browser\)<\/strong>/)
+  assert.match(page.body, /<span class="device" title="[^"]*iPhone OS 17_4[^"]*">Safari on iOS<\/span>/)
+  assert.match(page.body, /<span class="device" title="Third Browser\/3\.0">unknown<\/span>/)
+  assert.ok(page.body.includes(`<code>${IPHONE_SAFARI}</code>`), 'the full string is one tap away')
   const secondId = second.cookies.get('plusid_session')!.split('.')[0]!
   assert.equal((await first.post(`/account/sessions/${secondId}/end`, {})).statusCode, 303)
   assert.equal((await second.get('/account')).statusCode, 303, 'the ended session is logged out')

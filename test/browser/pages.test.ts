@@ -28,6 +28,8 @@ test('every page: no console errors or CSP violations; screenshots at phone and 
   const { issuer } = await startServer(t)
   const where = await shopPort()
   const shopChannel = await createTestChannel({ name: 'さくら商店', providerName: 'Sakura Shop', callbackUrls: [where.callbackUrl], items: ITEMS })
+  // The consent page links the shop's privacy policy: the photographs should show it.
+  await (await testDatabase()).db.updateTable('channels').set({ privacy_policy_url: 'https://shop.example.com/privacy' }).where('id', '=', shopChannel.channelId).execute()
   const shop = await startShop(t, where, issuer, shopChannel)
   const browser = await launchChromium(t)
   fs.mkdirSync(SCREENSHOTS, { recursive: true })
@@ -50,7 +52,21 @@ test('every page: no console errors or CSP violations; screenshots at phone and 
       const shoot = async (name: string) => {
         await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${lang}-${size}.png`), fullPage: true })
         photographed.add(name)
+        if (size === 'phone') problems.push(...(await layoutProblems()).map((problem) => `${name} (${lang}, phone): ${problem}`))
       }
+      // On a phone nothing may stick out sideways (long emails, ids and tables wrap), and every
+      // button, field, tab and header link is at least 44 px high. A string: no DOM types here.
+      const layoutProblems = (): Promise<string[]> =>
+        page.evaluate(`(() => {
+          const problems = []
+          if (document.documentElement.scrollWidth > document.documentElement.clientWidth) problems.push('the page is ' + document.documentElement.scrollWidth + ' px wide')
+          const targets = 'main button, main input:not([type=hidden]):not([type=checkbox]), main select, .tabs a, .site-header a, .site-header button'
+          for (const element of document.querySelectorAll(targets)) {
+            const height = element.getBoundingClientRect().height
+            if (height > 0 && height < 44) problems.push((element.textContent.trim() || element.outerHTML.slice(0, 60)) + ' is ' + height + ' px high')
+          }
+          return problems
+        })()`)
 
       await visit('register', `${issuer}/register`)
       await visit('login', `${issuer}/login`)
@@ -73,6 +89,7 @@ test('every page: no console errors or CSP violations; screenshots at phone and 
       await visit('apps', `${issuer}/account/apps`)
       await visit('history', `${issuer}/account/history`)
       await visit('sessions', `${issuer}/account/sessions`)
+      await visit('password', `${issuer}/account/password`)
       await visit('delete-account', `${issuer}/account/delete`)
       await visit('console', `${issuer}/console`)
       await visit('console-provider', `${issuer}/console/providers/${own.providerId}`)

@@ -92,7 +92,7 @@ test('apply → refused until approved → approve phone, reject address → con
   const queue = await admin.get('/admin')
   assert.equal(queue.statusCode, 200)
   const applicationIds = Object.fromEntries(
-    [...queue.body.matchAll(/<section class="card application" id="application-([0-9a-f-]{36})">\s*<h2>([a-z_]+) for/g)].map((m) => [m[2]!, m[1]!]),
+    [...queue.body.matchAll(/<section class="card application" id="application-([0-9a-f-]{36})" data-item="([a-z_]+)">/g)].map((m) => [m[2]!, m[1]!]),
   )
   assert.ok(applicationIds.phone && applicationIds.address, queue.body)
   assert.match(queue.body, /We deliver orders and need your phone\./)
@@ -108,15 +108,15 @@ test('apply → refused until approved → approve phone, reject address → con
 
   // The owner sees the outcome and the reviewer's reason.
   const channelPage = (await owner.get(channelPath)).body
-  assert.match(channelPage, /<tr class="permission-phone"><td>phone<\/td><td class="state">approved<\/td>/)
-  assert.match(channelPage, /<tr class="permission-address"><td>address<\/td><td class="state">rejected<\/td><td>Reason: Your policy does not say how long addresses are kept\.<\/td>/)
+  assert.match(channelPage, /<tr class="permission-phone"><td>Phone number <code>phone<\/code><\/td><td class="state">approved<\/td>/)
+  assert.match(channelPage, /<tr class="permission-address"><td>Address <code>address<\/code><\/td><td class="state">rejected<\/td><td>Reason: Your policy does not say how long addresses are kept\.<\/td>/)
 
   // The next login shows phone on the consent page, with its value, and releases it.
   response = await user.get(authorizeUrl(channelId, 'openid profile phone'))
   assert.equal(response.statusCode, 303)
   const consentPage = await user.get(String(response.headers.location))
   assert.match(consentPage.body, /name="items" value="phone" checked/)
-  assert.match(consentPage.body, /\+819022223333/)
+  assert.match(consentPage.body, /090-2222-3333/)
   const consentAction = /action="(\/interaction\/[^"]+\/consent)"/.exec(consentPage.body)![1]!
   response = await user.post(consentAction, { items: 'phone', decision: 'allow' })
   assert.equal(response.statusCode, 303)
@@ -148,7 +148,7 @@ test('apply → refused until approved → approve phone, reject address → con
   // A new authorization asking for it is refused.
   response = await user.get(authorizeUrl(channelId, 'openid profile phone'))
   assert.equal(new URL(String(response.headers.location)).searchParams.get('error'), 'invalid_scope')
-  assert.match((await owner.get(channelPath)).body, /<tr class="permission-phone"><td>phone<\/td><td class="state">suspended<\/td>/)
+  assert.match((await owner.get(channelPath)).body, /<tr class="permission-phone"><td>Phone number <code>phone<\/code><\/td><td class="state">suspended<\/td>/)
 
   // The audit log holds each step, and none of the values.
   const audit = await app.inject({ method: 'GET', url: `/admin/api/audit?object=${channelId}&limit=100`, headers: { authorization: `Bearer ${apiToken}` } })

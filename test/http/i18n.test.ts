@@ -78,7 +78,7 @@ test('ui_locales of the authorization request is followed through login and cons
   assert.equal(langOf(consent.body), 'en')
   assert.match(consent.body, /Test Shop would like to use your plusid/)
   assert.match(consent.body, /Provided by default/)
-  assert.match(consent.body, /<span class="item-value">\+819012345678<\/span>/, 'the value shared is shown next to its checkbox')
+  assert.match(consent.body, /<span class="item-value">090-1234-5678<\/span>/, 'the value shared is shown next to its checkbox, as people write it (the token keeps E.164)')
 
   // The user switches to Japanese on the consent page: a choice made now beats ui_locales.
   const link = /<a href="([^"]+)" lang="ja" hreflang="ja">/.exec(consent.body)![1]!.replaceAll('&amp;', '&')

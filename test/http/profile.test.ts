@@ -77,8 +77,9 @@ test('a complete profile is saved normalised and shown on the account page', asy
   assert.match(account.body, /Your Profile\+ data was saved/)
   assert.match(account.body, /山田 花子 \(ヤマダ ハナコ\)/)
   assert.match(account.body, /1番3号, 千代田区紀尾井町, 東京都 102-8282, Japan/)
-  assert.match(account.body, /\+819012345678/)
+  assert.match(account.body, /<dd>090-1234-5678<\/dd>/, 'a Japanese number in the national format (stored as E.164)')
   const editor = await browser.get('/account/profile')
+  assert.match(editor.body, /name="phone_number" type="tel" value="090-1234-5678"/)
   assert.match(editor.body, /name="address.postal_code" type="text" value="1028282"/)
 })
 

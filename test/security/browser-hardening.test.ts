@@ -217,6 +217,12 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   assert.equal(response.statusCode, 303)
   await user.get('/account')
   await user.get('/account/profile')
+  // A password change, refused once (wrong current password: the page again), then done.
+  await user.get('/account/password')
+  assert.equal((await user.post('/account/password', { current_password: `wrong ${SCRIPT}`, new_password: 'a new password', new_password_again: 'a new password' })).statusCode, 400)
+  assert.equal((await user.post('/account/password', { current_password: userAccount.password, new_password: 'a new password', new_password_again: 'a new password' })).statusCode, 303)
+  userAccount.password = 'a new password'
+  await user.get('/account/password?changed=1')
   const authorize = (extra: Record<string, string> = {}) =>
     `/oauth2/v2.1/authorize?${new URLSearchParams({ response_type: 'code', client_id: channelId, redirect_uri: callback, scope: 'openid profile address', state: 'st', ...extra })}`
   response = await user.get(authorize())
