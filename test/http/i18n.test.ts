@@ -86,7 +86,7 @@ test('ui_locales of the authorization request is followed through login and cons
   assert.equal(back.headers.location, interaction)
   const japanese = await browser.get(interaction)
   assert.equal(langOf(japanese.body), 'ja')
-  assert.match(japanese.body, /Test Shop が plusid の利用を求めています/)
+  assert.match(japanese.body, /「Test Shop」が plusid の利用を求めています/)
   assert.match(japanese.body, /提供元: default/)
 })
 
