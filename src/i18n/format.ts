@@ -53,12 +53,17 @@ export function countryName(locale: Locale, code: string): string {
   }
 }
 
+/** A postal code as people write it: a Japanese one as 102-8282 (stored as 1028282). */
+export function formatPostalCode(postalCode: string, country: string): string {
+  return country === 'JP' && /^\d{7}$/.test(postalCode) ? `${postalCode.slice(0, 3)}-${postalCode.slice(3)}` : postalCode
+}
+
 /**
  * An address in the local order. Japanese: 〒postal code, prefecture, city, street (country last
  * when abroad). English: street, city, prefecture, postal code, country.
  */
 export function formatAddress(locale: Locale, address: Address): string {
-  const postal = address.country === 'JP' && /^\d{7}$/.test(address.postalCode) ? `${address.postalCode.slice(0, 3)}-${address.postalCode.slice(3)}` : address.postalCode
+  const postal = formatPostalCode(address.postalCode, address.country)
   if (locale === 'ja') {
     if (address.country === 'JP') return `〒${postal} ${address.region}${address.locality}${address.streetAddress}`
     return `${countryName(locale, address.country)} ${postal} ${address.region} ${address.locality} ${address.streetAddress}`

@@ -1,7 +1,7 @@
 // Profile+ data: the items a user registers once and shares per channel with consent
 // (plusid.md §4), how they map to form fields and claim names, and the validation of a form.
 import type { z } from 'zod'
-import { formatPhone } from '../i18n/format.ts'
+import { formatPhone, formatPostalCode } from '../i18n/format.ts'
 import { issueMessage, type Message } from '../i18n/index.ts'
 import { isPrefecture } from './prefectures.ts'
 import * as rules from './rules.ts'
@@ -175,7 +175,7 @@ export function profileToForm(profile: ProfilePlus): ProfileForm {
     gender: profile.gender ?? '',
     birthdate: profile.birthdate ?? '',
     phone_number: profile.phoneNumber ? formatPhone(profile.phoneNumber) : '',
-    'address.postal_code': address?.postalCode ?? '',
+    'address.postal_code': address ? formatPostalCode(address.postalCode, address.country) : '',
     'address.region': address?.region ?? '',
     'address.locality': address?.locality ?? '',
     'address.street_address': address?.streetAddress ?? '',

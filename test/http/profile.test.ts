@@ -80,7 +80,7 @@ test('a complete profile is saved normalised and shown on the account page', asy
   assert.match(account.body, /<dd>090-1234-5678<\/dd>/, 'a Japanese number in the national format (stored as E.164)')
   const editor = await browser.get('/account/profile')
   assert.match(editor.body, /name="phone_number" type="tel" value="090-1234-5678"/)
-  assert.match(editor.body, /name="address.postal_code" type="text" value="1028282"/)
+  assert.match(editor.body, /name="address.postal_code" type="text" value="102-8282"/, 'shown as people write it, stored without the hyphen')
 })
 
 // [field, input, stored column, stored value]
