@@ -84,10 +84,11 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isUnavailable(error)) {
       request.log.warn({ err: error }, 'request refused: a store is unreachable')
+      const t = request.t.bind(request)
       return reply
         .code(503)
         .header('retry-after', String(RETRY_AFTER_SECONDS))
-        .page('error', { title: 'Temporarily unavailable', heading: 'plusid is temporarily unavailable', message: 'plusid cannot complete this request right now. Please try again in a moment.' })
+        .page('error', { title: t('errors.unavailableTitle'), heading: t('errors.unavailableHeading'), message: t('errors.unavailableMessage') })
     }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
     if (status === 500) request.log.error({ err: error }, 'request failed')

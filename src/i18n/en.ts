@@ -418,6 +418,11 @@ export const en = {
   'error.notUnicode': 'contains characters that are not valid Unicode',
   'error.passwordTooShort': 'must be at least {min} bytes: {min} letters or digits, or 3 Japanese characters',
   'error.passwordTooLong': 'must be at most {max} bytes (UTF-8)',
+  // Refusals that happen before or outside any route
+  'authorize.tooLarge': 'The request is too large. Go back to the site and try again.',
+  'errors.unavailableTitle': 'Temporarily unavailable',
+  'errors.unavailableHeading': 'plusid is temporarily unavailable',
+  'errors.unavailableMessage': 'plusid cannot complete this request right now. Please try again in a moment.',
 } as const satisfies Record<string, string>
 
 export type MessageKey = keyof typeof en

@@ -409,4 +409,9 @@ export const ja: Record<MessageKey, string> = {
   'error.notUnicode': 'Unicode として正しくない文字が含まれています',
   'error.passwordTooShort': '{min}バイト以上にしてください(英数字なら{min}文字、日本語なら3文字)',
   'error.passwordTooLong': '{max}バイト (UTF-8) 以内にしてください',
+  // Refusals that happen before or outside any route
+  'authorize.tooLarge': '要求が大きすぎます。サイトに戻って、もう一度お試しください。',
+  'errors.unavailableTitle': '一時的に利用できません',
+  'errors.unavailableHeading': 'plusid は一時的に利用できません',
+  'errors.unavailableMessage': 'いまはこの要求を処理できません。しばらくしてから、もう一度お試しください。',
 }

@@ -91,7 +91,8 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
       const location = `${ENDPOINTS.authorization}?${query}`
       // The browser would be refused the GET (431): say so here instead of sending it there.
       if (location.length > HEADER_LIMIT_BYTES / 2) {
-        return reply.code(413).page('error', { title: 'Login request refused', heading: 'This login request cannot be completed', message: 'The request is too large. Go back to the site and try again.', link: { href: '/', label: 'Go to plusid' } })
+        const t = request.t.bind(request)
+        return reply.code(413).page('error', { title: t('authorize.refusedTitle'), heading: t('authorize.refusedHeading'), message: t('authorize.tooLarge'), link: { href: '/', label: t('common.goToPlusid') } })
       }
       return reply.redirect(location, 303)
     }

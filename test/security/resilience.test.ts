@@ -240,6 +240,10 @@ async function outageScenario(t: TestContext, database: Database, outage: Outage
   await assertUnavailable(await returning.get(plusid.authorizationUrl('during')), 'html', 'authorize')
   await assertUnavailable(await halfway.post(loginAction, { csrf_token: loginCsrf, email: user.email, password: user.password }), 'html', 'login in an interaction')
   await assertUnavailable(await returning.get(`${base}/account`), 'html', 'account page')
+  // The 503 page speaks the visitor's language like every other page (Japanese by default).
+  const japanese = await returning.request(`${base}/account`, { headers: { 'accept-language': 'ja' } })
+  assert.equal(japanese.status, 503)
+  assert.match(await japanese.text(), /plusid は一時的に利用できません/)
   const registering = new WebBrowser()
   await registering.get(`${base}/register`)
   await assertUnavailable(await registering.post(`${base}/register`, { email: uniqueEmail('during'), password: 'a long password', name: 'X' }), 'html', 'registration')
