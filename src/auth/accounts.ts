@@ -100,7 +100,12 @@ export interface AccountActor {
  */
 export async function setAccountDisabled(db: Kysely<DB>, actor: AccountActor, userId: string, disabled: boolean, now = new Date()): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    if (!(await setUserDisabled(trx, userId, disabled ? now : null))) return false
+    if (!(await setUserDisabled(trx, userId, disabled ? now : null))) {
+      // Disabled already: end access again all the same (nothing is audited). Nothing can be
+      // issued to a disabled account meanwhile, so this only sweeps what an old race left.
+      if (disabled) await endUserAccess(trx, userId, now)
+      return false
+    }
     const ended = disabled ? await endUserAccess(trx, userId, now) : undefined
     await appendAudit(trx, { actorId: actor.userId, actorKind: actor.kind, action: disabled ? 'account.disabled' : 'account.enabled', objectType: 'user', objectId: userId, ip: actor.ip, ...(ended ? { details: { ...ended } } : {}) })
     return true

@@ -3,7 +3,7 @@ import { sha256, TOKEN_FORMAT } from '../crypto/tokens.ts'
 import type { Executor } from '../storage/database.ts'
 import { findAccessToken, type AccessTokenRecord } from '../storage/oauth-tokens.ts'
 import { OAuthError } from './errors.ts'
-import { isDataItem } from './scopes.ts'
+import { releasableScopes } from './release.ts'
 
 export type AccessTokenState = { valid: true; token: AccessTokenRecord } | { valid: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked' }
 
@@ -13,9 +13,11 @@ export async function lookupAccessToken(db: Executor, accessToken: string, now: 
   if (!token) return { valid: false, reason: 'unknown' }
   if (token.revokedAt !== null) return { valid: false, reason: 'revoked' }
   if (token.expiresAt.getTime() <= now.getTime()) return { valid: false, reason: 'expired' }
-  if (token.channelSuspended) return { valid: false, reason: 'revoked' }
-  // A permission suspended since the token was issued stops releasing its item at once.
-  return { valid: true, token: { ...token, scopes: token.scopes.filter((scope) => !isDataItem(scope) || token.approvedItems.includes(scope)) } }
+  // A withdrawn consent or a suspension since the token was issued narrows it at once; an
+  // unlinked grant, a suspended channel or a disabled account ends it (release.ts).
+  const scopes = releasableScopes(token.release)
+  if (scopes === null) return { valid: false, reason: 'revoked' }
+  return { valid: true, token: { ...token, scopes } }
 }
 
 /**

@@ -1,15 +1,14 @@
 // Issuing the token response (line-login-v2.1.md §3.2; RFC 6749 §5.1), shared by both grants.
 import { randomUUID } from 'node:crypto'
 import { randomToken, sha256 } from '../crypto/tokens.ts'
-import type { Executor } from '../storage/database.ts'
 import type { Channel } from '../storage/channels.ts'
-import { insertTokens } from '../storage/oauth-tokens.ts'
+import { insertTokens, type NewTokens } from '../storage/oauth-tokens.ts'
 import type { ClaimSource } from './claims.ts'
 import { scopeClaims } from './claims.ts'
 import type { OAuthContext } from './context.ts'
 import { signIdToken } from './id-token.ts'
 import { pairwiseSubject } from './subject.ts'
-import { isDataItem } from './scopes.ts'
+import { releasedItems } from './release.ts'
 
 /** Field order as LINE sends it. */
 export interface TokenResponse {
@@ -26,7 +25,10 @@ export interface IssueInput {
   userId: string
   /** Needed for the ID token's claims only. */
   user?: ClaimSource
+  /** What may be released now (releasableScopes()); the statement re-checks it under lock. */
   scopes: string[]
+  /** What the tokens are issued from (re-checked alive, and consumed when a refresh token rotates). */
+  source: NewTokens['source']
   authTime: Date
   amr: string[]
   nonce: string | null
@@ -39,12 +41,20 @@ export interface IssueInput {
   ip?: string | null
 }
 
-export async function issueTokens(ctx: OAuthContext, db: Executor, input: IssueInput): Promise<TokenResponse> {
+/**
+ * The token response, or why nothing was issued: `reused` when the source was consumed or
+ * revoked meanwhile (another request used it), `withdrawn` when the user, the grant or the channel
+ * no longer allow the release (a revocation committed while this request ran).
+ */
+export type Issued = { issued: true; response: TokenResponse } | { issued: false; reason: 'reused' | 'withdrawn' }
+
+export async function issueTokens(ctx: OAuthContext, input: IssueInput): Promise<Issued> {
   const accessToken = randomToken()
   // Personal data leaves with these tokens: which items (never their values) goes to the audit log.
-  const released = input.scopes.filter(isDataItem)
+  const released = releasedItems(input.scopes)
   const refreshToken = input.refresh.issue ? randomToken() : input.refresh.existing
-  await insertTokens(db, {
+  const stored = await insertTokens(ctx.db, {
+    source: input.source,
     family: input.family ?? randomUUID(),
     channelId: input.channel.id,
     userId: input.userId,
@@ -56,6 +66,7 @@ export async function issueTokens(ctx: OAuthContext, db: Executor, input: IssueI
       ? { audit: { actorId: input.userId, actorKind: 'channel' as const, action: 'data.released', objectType: 'channel', objectId: input.channel.id, ip: input.ip ?? null, details: { items: released } } }
       : {}),
   })
+  if (!stored.issued) return { issued: false, reason: stored.live ? 'reused' : 'withdrawn' }
   const response: TokenResponse = {
     access_token: accessToken,
     token_type: 'Bearer',
@@ -76,5 +87,5 @@ export async function issueTokens(ctx: OAuthContext, db: Executor, input: IssueI
       now: input.now,
     })
   }
-  return response
+  return { issued: true, response }
 }

@@ -7,7 +7,7 @@ import { formBody } from '../http/forms.ts'
 import { jsonBodies } from '../plugins/security.ts'
 import { Reason, reviewApplication, ReviewError, suspendChannel, suspendPermission, type Actor } from '../console/review.ts'
 import { DATA_ITEMS } from '../oauth/scopes.ts'
-import { findAdminByToken } from '../storage/admin-tokens.ts'
+import { useAdminToken } from '../storage/admin-tokens.ts'
 import { findApplication, listApplications, listChannelApplications, type Application, type ApplicationState } from '../storage/applications.ts'
 import { listAudit, type AuditEntry, type AuditFilter } from '../storage/audit.ts'
 import { findChannel } from '../storage/channels.ts'
@@ -248,8 +248,11 @@ export default async function adminRoutes(app: FastifyInstance) {
       let admin: User | undefined
       let kind: 'api' | 'admin' = 'api'
       if (authorization && /^bearer /i.test(authorization)) {
-        admin = await findAdminByToken(app.db, authorization.slice(7).trim())
-        if (!admin) return apiError(reply.header('www-authenticate', 'Bearer realm="plusid-admin", error="invalid_token"'), 401, 'invalid_token', 'the API token is unknown, revoked, or not an administrator\u2019s')
+        // Every use is audited (the route's pattern, never the token).
+        admin = await useAdminToken(app.db, authorization.slice(7).trim(), { method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0]!, ip: request.ip }, new Date())
+        if (!admin) {
+          return apiError(reply.header('www-authenticate', 'Bearer realm="plusid-admin", error="invalid_token"'), 401, 'invalid_token', 'the API token is unknown, expired, revoked, or not an enabled administrator\u2019s')
+        }
       } else {
         await app.loadSession(request, reply)
         if (!request.auth) return apiError(reply.header('www-authenticate', 'Bearer realm="plusid-admin"'), 401, 'unauthorized', 'an administrator API token or session is required')

@@ -7,6 +7,8 @@ import { profileFromRow, type ProfileColumns } from './profiles.ts'
 import { channelFromRow, findChannel, type Channel, type ChannelRow } from './channels.ts'
 import type { AuditEvent } from './audit.ts'
 import { openEmail } from './users.ts'
+import type { ReleaseState } from '../oauth/release.ts'
+import { isDataItem } from '../oauth/scopes.ts'
 
 const PROFILE_COLUMNS = sql.raw(
   'p.family_name, p.given_name, p.middle_name, p.family_name_pronunciation, p.given_name_pronunciation, p.gender, p.birthdate, p.phone_number, p.postal_code, p.region, p.locality, p.street_address, p.country',
@@ -61,8 +63,8 @@ export async function insertAuthorizationCode(db: Executor, codeHash: Uint8Array
 }
 
 export type CodeClaim =
-  | { status: 'claimed'; code: AuthorizationCode; user: ClaimSource; channel: Channel }
-  | { status: 'reused'; tokenFamily: string; channel: Channel | undefined }
+  | { status: 'claimed'; code: AuthorizationCode; user: ClaimSource; channel: Channel; grantedItems: string[] | null; userDisabled: boolean }
+  | { status: 'reused'; tokenFamily: string; codeChannelId: string; userId: string; channel: Channel | undefined }
   | { status: 'unknown'; channel: Channel | undefined }
 
 const CHANNEL_COLUMNS = sql.raw(`ch.id AS ch_id, ch.provider_id AS ch_provider_id, ch.name AS ch_name, ch.description AS ch_description,
@@ -80,18 +82,24 @@ function prefixedChannel(row: Record<string, unknown>): Channel {
 }
 
 /**
- * Marks the code used and returns it with its user's claims and the presenting channel, in one
- * committed statement: a check failing afterwards (client secret, PKCE, redirect_uri) still
- * leaves the code burnt. A code used before answers `reused` with the family of tokens it issued,
- * to be revoked. The code is only burnt when `clientId` names a channel.
+ * Marks the code used and returns it with its user's claims, the user's current grant and the
+ * presenting channel, in one committed statement: a check failing afterwards (PKCE, redirect_uri)
+ * still leaves the code burnt. Only the channel the code was issued to, authenticated, burns it:
+ * the presented secret's SHA-256 must equal the stored one (a web channel), or no secret is sent
+ * (a public one). Comparing digests in SQL tells an attacker nothing about the secret (they cannot
+ * choose a digest's bytes); the caller still verifies the credentials in constant time for its
+ * answer. A code used before answers `reused` with the family of tokens it issued and its channel,
+ * so that only that channel, authenticated, can have them revoked.
  */
-export async function claimAuthorizationCode(db: Executor, codeHash: Uint8Array, clientId: string, now: Date): Promise<CodeClaim> {
+export async function claimAuthorizationCode(db: Executor, codeHash: Uint8Array, clientId: string, secretHash: Uint8Array | null, now: Date): Promise<CodeClaim> {
   const claimed = await sql<Record<string, unknown> & UserColumns>`
     UPDATE authorization_codes c SET consumed_at = ${now}
     FROM users u LEFT JOIN profiles p ON p.user_id = u.id, channels ch JOIN providers pr ON pr.id = ch.provider_id
-    WHERE c.code_hash = ${codeHash} AND c.consumed_at IS NULL AND u.id = c.user_id AND ch.id = ${clientId}
+    WHERE c.code_hash = ${codeHash} AND c.consumed_at IS NULL AND u.id = c.user_id AND ch.id = ${clientId} AND c.channel_id = ch.id
+      AND CASE WHEN ch.kind = 'web' THEN ch.secret_hash = ${secretHash}::bytea ELSE ${secretHash === null} END
     RETURNING c.channel_id, c.user_id, c.redirect_uri, c.scopes, c.nonce, c.code_challenge, c.auth_time, c.amr,
-              c.token_family, c.expires_at, u.email, u.display_name, u.picture_url, ${PROFILE_COLUMNS}, ${CHANNEL_COLUMNS}`.execute(db)
+              c.token_family, c.expires_at, u.email, u.display_name, u.picture_url, u.disabled_at IS NOT NULL AS user_disabled, ${PROFILE_COLUMNS},
+              (SELECT g.granted_items FROM grants g WHERE g.user_id = c.user_id AND g.channel_id = c.channel_id) AS granted_items, ${CHANNEL_COLUMNS}`.execute(db)
   const row = claimed.rows[0]
   if (row) {
     return {
@@ -110,20 +118,26 @@ export async function claimAuthorizationCode(db: Executor, codeHash: Uint8Array,
         expiresAt: row.expires_at as Date,
       },
       user: claimSource(row as typeof row & { user_id: string; scopes: string[] }),
+      grantedItems: row.granted_items as string[] | null,
+      userDisabled: row.user_disabled as boolean,
     }
   }
-  // Not claimed: an unknown channel, an unknown code, or a code used before.
+  // Not claimed: an unknown channel, another channel's code, failed credentials, an unknown code,
+  // or a code used before.
   const [channel, used] = await Promise.all([
     findChannel(db, clientId),
-    db.selectFrom('authorization_codes').select('token_family').where('code_hash', '=', codeHash).executeTakeFirst(),
+    db.selectFrom('authorization_codes').select(['token_family', 'channel_id', 'user_id', 'consumed_at']).where('code_hash', '=', codeHash).executeTakeFirst(),
   ])
-  return used && channel ? { status: 'reused', tokenFamily: used.token_family, channel } : { status: 'unknown', channel }
+  return used && used.consumed_at !== null && channel
+    ? { status: 'reused', tokenFamily: used.token_family, codeChannelId: used.channel_id, userId: used.user_id, channel }
+    : { status: 'unknown', channel }
 }
 
 export interface NewTokens {
   family: string
   channelId: string
   userId: string
+  /** What the tokens carry: releasableScopes() of the source, computed by the caller. */
   scopes: string[]
   accessTokenHash: Uint8Array
   accessExpiresAt: Date
@@ -131,41 +145,84 @@ export interface NewTokens {
   refresh?: { hash: Uint8Array; expiresAt: Date; authTime: Date; amr: string[] }
   /** The audit entry of this issuance (a release of personal data), written in the same statement. */
   audit?: AuditEvent
+  /** What the tokens are issued from: the claimed code, or a refresh token (consumed when rotated). */
+  source: { kind: 'code'; codeHash: Uint8Array } | { kind: 'refresh'; tokenHash: Uint8Array; rotate: boolean; now: Date }
 }
 
-/** Stores an access token, a refresh token and the audit entry when given: one statement, one round trip. */
-export async function insertTokens(db: Executor, tokens: NewTokens): Promise<void> {
+/**
+ * Stores an access token, a refresh token and the audit entry: one statement, one round trip —
+ * only if what the caller computed still holds when the statement runs. The statement first locks
+ * the user's row and their grant to the channel (FOR SHARE) and re-checks them: the user is not
+ * disabled, the grant exists and still holds every data item released, the channel is not
+ * suspended and still has them approved. Then it locks the source (the code, or the refresh token,
+ * consumed here when it rotates) and re-checks it is alive. Every revocation locks the user row
+ * (password change, disable) or the grant row (unlink, deauthorize, family revocation) in its
+ * first statement and deletes or revokes tokens in a later one, so the two serialise: an issuance
+ * that committed first is seen and revoked; one that waited finds its grant, source or user gone
+ * (PostgreSQL re-reads a locked row's newest version) and inserts nothing.
+ *
+ * `issued` false with `live` true means the source was already consumed or revoked (a reuse);
+ * `live` false means the user, grant or channel no longer allow the release.
+ */
+export async function insertTokens(db: Executor, tokens: NewTokens): Promise<{ issued: boolean; live: boolean }> {
   const refresh = tokens.refresh
   const audit = tokens.audit
-  await sql`
-    WITH access AS (
+  const source = tokens.source
+  const released = tokens.scopes.filter(isDataItem)
+  const sourceStatement =
+    source.kind === 'code'
+      ? sql`SELECT 1 FROM authorization_codes WHERE code_hash = ${source.codeHash} AND consumed_at IS NOT NULL AND EXISTS (SELECT 1 FROM live) FOR SHARE`
+      : source.rotate
+        ? sql`UPDATE refresh_tokens SET consumed_at = ${source.now}
+              WHERE token_hash = ${source.tokenHash} AND consumed_at IS NULL AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM live) RETURNING 1`
+        : sql`SELECT 1 FROM refresh_tokens WHERE token_hash = ${source.tokenHash} AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM live) FOR SHARE`
+  const { rows } = await sql<{ issued: boolean; live: boolean }>`
+    WITH live AS (
+      SELECT 1 FROM users u
+      JOIN grants g ON g.user_id = u.id AND g.channel_id = ${tokens.channelId}
+      JOIN channels ch ON ch.id = g.channel_id
+      WHERE u.id = ${tokens.userId} AND u.disabled_at IS NULL AND ch.suspended_at IS NULL AND g.granted_items @> ${released}::text[]
+        AND coalesce((SELECT array_agg(cp.item) FROM channel_permissions cp WHERE cp.channel_id = ch.id AND cp.state = 'approved'), '{}') @> ${released}::text[]
+      FOR SHARE OF u, g),
+    source AS (${sourceStatement}),
+    access AS (
       INSERT INTO access_tokens (token_hash, token_family, channel_id, user_id, scopes, expires_at)
-      VALUES (${tokens.accessTokenHash}, ${tokens.family}, ${tokens.channelId}, ${tokens.userId}, ${tokens.scopes}::text[], ${tokens.accessExpiresAt})
+      SELECT ${tokens.accessTokenHash}, ${tokens.family}, ${tokens.channelId}, ${tokens.userId}, ${tokens.scopes}::text[], ${tokens.accessExpiresAt} FROM source
       RETURNING 1),
     refresh AS (
       INSERT INTO refresh_tokens (token_hash, token_family, channel_id, user_id, scopes, auth_time, amr, expires_at)
       SELECT ${refresh?.hash ?? null}::bytea, ${tokens.family}, ${tokens.channelId}, ${tokens.userId}, ${tokens.scopes}::text[],
              ${refresh?.authTime ?? null}::timestamptz, ${refresh?.amr ?? null}::text[], ${refresh?.expiresAt ?? null}::timestamptz
-      WHERE ${refresh !== undefined}
+      FROM source WHERE ${refresh !== undefined}
       RETURNING 1),
     audited AS (
       INSERT INTO audit_log (actor_id, actor_kind, action, object_type, object_id, ip, details)
       SELECT ${audit?.actorId ?? null}::uuid, ${audit?.actorKind ?? 'channel'}, ${audit?.action ?? ''}, ${audit?.objectType ?? null}, ${audit?.objectId ?? null},
              ${audit?.ip ?? null}, ${JSON.stringify(audit?.details ?? {})}::jsonb
-      WHERE ${audit !== undefined}
+      FROM source WHERE ${audit !== undefined}
       RETURNING 1)
-    SELECT 1`.execute(db)
+    SELECT EXISTS (SELECT 1 FROM source) AS issued, EXISTS (SELECT 1 FROM live) AS live`.execute(db)
+  return rows[0]!
 }
 
-/** Revokes every access and refresh token of a family (code reuse, refresh token reuse, revoke). */
-export async function revokeTokenFamily(db: Executor, family: string, now: Date): Promise<void> {
-  await db
-    .with('access', (qb) => qb.updateTable('access_tokens').set({ revoked_at: now }).where('token_family', '=', family).where('revoked_at', 'is', null).returning('token_family'))
-    .updateTable('refresh_tokens')
-    .set({ revoked_at: now })
-    .where('token_family', '=', family)
-    .where('revoked_at', 'is', null)
-    .execute()
+/**
+ * Locks the user's grant to the channel (FOR UPDATE) so that no issuance of its tokens runs
+ * until the caller's transaction ends: the first statement of a family revocation.
+ */
+export async function lockGrant(db: Executor, userId: string, channelId: string): Promise<void> {
+  await sql`SELECT 1 FROM grants WHERE user_id = ${userId} AND channel_id = ${channelId} FOR UPDATE`.execute(db)
+}
+
+/**
+ * Revokes every access and refresh token of a family (code reuse, refresh token reuse, revoke),
+ * and deletes the code that started it when given, so an exchange of that code still in flight
+ * issues nothing. Run after lockGrant, in its transaction.
+ */
+export async function revokeTokenFamily(db: Executor, family: string, now: Date, codeHash?: Uint8Array): Promise<void> {
+  await sql`
+    WITH access AS (UPDATE access_tokens SET revoked_at = ${now} WHERE token_family = ${family} AND revoked_at IS NULL RETURNING 1),
+    code AS (DELETE FROM authorization_codes WHERE code_hash = ${codeHash ?? null}::bytea RETURNING 1)
+    UPDATE refresh_tokens SET revoked_at = ${now} WHERE token_family = ${family} AND revoked_at IS NULL`.execute(db)
 }
 
 export interface AccessTokenRecord {
@@ -178,23 +235,36 @@ export interface AccessTokenRecord {
   revokedAt: Date | null
   pairwiseSecret: Uint8Array
   user: ClaimSource
-  /** The channel's items approved now (a suspended permission stops releasing at once). */
-  approvedItems: string[]
-  channelSuspended: boolean
+  /** What releasableScopes() needs, read with the token. */
+  release: ReleaseState
 }
 
-/** The token, its channel's pairwise secret and its user's claims, in one round trip (userinfo). */
+/** Columns for releaseState(), from a query joining channels c, users u and grants g (left). */
+const RELEASE_COLUMNS = sql.raw(`c.suspended_at IS NOT NULL AS channel_suspended, u.disabled_at IS NOT NULL AS user_disabled, g.granted_items,
+  (SELECT array_agg(cp.item) FROM channel_permissions cp WHERE cp.channel_id = c.id AND cp.state = 'approved') AS approved_items`)
+
+function releaseState(row: Record<string, unknown>): ReleaseState {
+  return {
+    tokenScopes: row.scopes as string[],
+    grantedItems: row.granted_items as string[] | null,
+    approvedItems: (row.approved_items as string[] | null) ?? [],
+    channelSuspended: row.channel_suspended as boolean,
+    userDisabled: row.user_disabled as boolean,
+  }
+}
+
+/** The token, its channel's pairwise secret, its user's claims and its release state, in one round trip (userinfo). */
 export async function findAccessToken(db: Executor, tokenHash: Uint8Array): Promise<AccessTokenRecord | undefined> {
   const result = await sql<Record<string, unknown> & UserColumns>`
     SELECT a.channel_id, a.user_id, a.scopes, a.token_family, a.created_at, a.expires_at, a.revoked_at, pr.pairwise_secret,
-           c.suspended_at IS NOT NULL AS channel_suspended,
-           (SELECT array_agg(cp.item) FROM channel_permissions cp WHERE cp.channel_id = c.id AND cp.state = 'approved') AS approved_items,
+           ${RELEASE_COLUMNS},
            u.email, u.display_name, u.picture_url, ${PROFILE_COLUMNS}
     FROM access_tokens a
     JOIN channels c ON c.id = a.channel_id
     JOIN providers pr ON pr.id = c.provider_id
     JOIN users u ON u.id = a.user_id
     LEFT JOIN profiles p ON p.user_id = a.user_id
+    LEFT JOIN grants g ON g.user_id = a.user_id AND g.channel_id = a.channel_id
     WHERE a.token_hash = ${tokenHash}`.execute(db)
   const row = result.rows[0]
   if (!row) return undefined
@@ -208,8 +278,7 @@ export async function findAccessToken(db: Executor, tokenHash: Uint8Array): Prom
     revokedAt: row.revoked_at as Date | null,
     pairwiseSecret: row.pairwise_secret as Uint8Array,
     user: claimSource(row as typeof row & { user_id: string; scopes: string[] }),
-    approvedItems: (row.approved_items as string[] | null) ?? [],
-    channelSuspended: row.channel_suspended as boolean,
+    release: releaseState(row),
   }
 }
 
@@ -228,16 +297,20 @@ export interface RefreshTokenRecord {
   expiresAt: Date
   consumedAt: Date | null
   revokedAt: Date | null
+  release: ReleaseState
 }
 
 /** The channel of `clientId` and, if it holds it, the refresh token: one round trip for the refresh grant. */
 export async function findChannelWithRefreshToken(db: Executor, clientId: string, tokenHash: Uint8Array): Promise<{ channel: Channel; token: RefreshTokenRecord | undefined } | undefined> {
   if (!/^\d{10}$/.test(clientId)) return undefined
   const { rows } = await sql<Record<string, unknown>>`
-    SELECT ${CHANNEL_COLUMNS}, rt.token_family, rt.user_id, rt.scopes, rt.auth_time, rt.amr, rt.created_at, rt.expires_at, rt.consumed_at, rt.revoked_at
+    SELECT ${CHANNEL_COLUMNS}, rt.token_family, rt.user_id, rt.scopes, rt.auth_time, rt.amr, rt.created_at, rt.expires_at, rt.consumed_at, rt.revoked_at,
+           u.disabled_at IS NOT NULL AS user_disabled, g.granted_items
     FROM channels ch
     JOIN providers pr ON pr.id = ch.provider_id
     LEFT JOIN refresh_tokens rt ON rt.token_hash = ${tokenHash} AND rt.channel_id = ch.id
+    LEFT JOIN users u ON u.id = rt.user_id
+    LEFT JOIN grants g ON g.user_id = rt.user_id AND g.channel_id = ch.id
     WHERE ch.id = ${clientId}`.execute(db)
   const row = rows[0]
   if (!row) return undefined
@@ -257,38 +330,36 @@ export async function findChannelWithRefreshToken(db: Executor, clientId: string
             expiresAt: row.expires_at as Date,
             consumedAt: row.consumed_at as Date | null,
             revokedAt: row.revoked_at as Date | null,
+            release: releaseState({ ...row, channel_suspended: row.ch_suspended_at !== null, approved_items: row.ch_approved_items }),
           },
   }
 }
 
+/** A refresh token with its release state (introspection, revocation). */
 export async function findRefreshToken(db: Executor, tokenHash: Uint8Array): Promise<RefreshTokenRecord | undefined> {
-  const row = await db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
+  const { rows } = await sql<Record<string, unknown>>`
+    SELECT rt.token_family, rt.channel_id, rt.user_id, rt.scopes, rt.auth_time, rt.amr, rt.created_at, rt.expires_at, rt.consumed_at, rt.revoked_at, ${RELEASE_COLUMNS}
+    FROM refresh_tokens rt
+    JOIN channels c ON c.id = rt.channel_id
+    JOIN users u ON u.id = rt.user_id
+    LEFT JOIN grants g ON g.user_id = rt.user_id AND g.channel_id = rt.channel_id
+    WHERE rt.token_hash = ${tokenHash}`.execute(db)
+  const row = rows[0]
   return (
     row && {
-      family: row.token_family,
-      channelId: row.channel_id,
-      userId: row.user_id,
-      scopes: row.scopes,
-      authTime: row.auth_time,
-      amr: row.amr,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-      consumedAt: row.consumed_at,
-      revokedAt: row.revoked_at,
+      family: row.token_family as string,
+      channelId: row.channel_id as string,
+      userId: row.user_id as string,
+      scopes: row.scopes as string[],
+      authTime: row.auth_time as Date,
+      amr: row.amr as string[],
+      createdAt: row.created_at as Date,
+      expiresAt: row.expires_at as Date,
+      consumedAt: row.consumed_at as Date | null,
+      revokedAt: row.revoked_at as Date | null,
+      release: releaseState(row),
     }
   )
-}
-
-/** Marks a refresh token consumed (rotation); false when another request consumed it first. */
-export async function consumeRefreshToken(db: Executor, tokenHash: Uint8Array, now: Date): Promise<boolean> {
-  const result = await db
-    .updateTable('refresh_tokens')
-    .set({ consumed_at: now })
-    .where('token_hash', '=', tokenHash)
-    .where('consumed_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
 }
 
 export async function insertChannelAccessToken(db: Executor, tokenHash: Uint8Array, channelId: string, expiresAt: Date): Promise<void> {

@@ -205,6 +205,7 @@ export interface AdminApiTokensTable {
   created_at: Timestamp
   revoked_at: Date | null
   last_used_at: Date | null
+  expires_at: Date
 }
 
 export interface AuditLogTable {

@@ -36,18 +36,20 @@ export async function listAuthorizedApps(db: Executor, userId: string): Promise<
 }
 
 /**
- * Unlinks a channel from a user: the grant is deleted and every access and refresh token of the
- * user for the channel with it (and unused codes), in one statement. Returns false when there was
- * no grant (already unlinked).
+ * Unlinks a channel from a user: the grant is deleted, then every access and refresh token and
+ * every code of the user for the channel. Two statements, and the order matters: deleting the
+ * grant waits for any token issuance holding it (oauth-tokens.ts insertTokens), so the second
+ * statement, reading afresh, sees and deletes what that issuance stored; an issuance that comes
+ * after finds no grant and stores nothing. Call it inside a transaction. Returns false when there
+ * was no grant (already unlinked; its tokens are deleted all the same).
  */
 export async function unlinkChannel(db: Executor, userId: string, channelId: string): Promise<boolean> {
-  const { rows } = await sql<{ unlinked: number }>`
-    WITH g AS (DELETE FROM grants WHERE user_id = ${userId} AND channel_id = ${channelId} RETURNING 1),
-    a AS (DELETE FROM access_tokens WHERE user_id = ${userId} AND channel_id = ${channelId} RETURNING 1),
-    r AS (DELETE FROM refresh_tokens WHERE user_id = ${userId} AND channel_id = ${channelId} RETURNING 1),
-    c AS (DELETE FROM authorization_codes WHERE user_id = ${userId} AND channel_id = ${channelId} AND consumed_at IS NULL RETURNING 1)
-    SELECT (SELECT count(*) FROM g)::int AS unlinked`.execute(db)
-  return (rows[0]?.unlinked ?? 0) > 0
+  const deleted = await db.deleteFrom('grants').where('user_id', '=', userId).where('channel_id', '=', channelId).executeTakeFirst()
+  await sql`
+    WITH a AS (DELETE FROM access_tokens WHERE user_id = ${userId} AND channel_id = ${channelId} RETURNING 1),
+    r AS (DELETE FROM refresh_tokens WHERE user_id = ${userId} AND channel_id = ${channelId} RETURNING 1)
+    DELETE FROM authorization_codes WHERE user_id = ${userId} AND channel_id = ${channelId}`.execute(db)
+  return Number(deleted.numDeletedRows) > 0
 }
 
 export interface Release {
@@ -114,20 +116,24 @@ export async function endOtherSessions(db: Executor, userId: string, keep: strin
 
 /**
  * Ends everything that lets anyone act as the user without their password: every browser session,
- * logins and consents in progress, unused authorization codes, and every access and refresh token
- * (revoked, not deleted: the rows stay for the family checks until cleanup). One statement; the
- * caller's transaction holds it together with the change that called for it. Grants stay: the
- * user's consent to a channel is not a credential.
+ * logins and consents in progress, authorization codes (used ones too: an exchange in flight then
+ * finds its code gone), every access and refresh token (revoked, not deleted: the rows stay for
+ * the family checks until cleanup) and the user's administrator API tokens. One statement; the
+ * caller's transaction holds it together with the change that called for it, and must have
+ * updated the user's row first: that row lock is what token issuance waits on (oauth-tokens.ts
+ * insertTokens), so this statement sees every token issued before it. Grants stay: the user's
+ * consent to a channel is not a credential.
  */
 export async function endUserAccess(db: Executor, userId: string, now: Date): Promise<{ sessions: number; accessTokens: number; refreshTokens: number }> {
   const { rows } = await sql<{ sessions: number; access_tokens: number; refresh_tokens: number }>`
     WITH s AS (DELETE FROM sessions WHERE user_id = ${userId} RETURNING 1),
     i AS (DELETE FROM interactions WHERE user_id = ${userId} RETURNING 1),
-    c AS (DELETE FROM authorization_codes WHERE user_id = ${userId} AND consumed_at IS NULL RETURNING 1),
+    c AS (DELETE FROM authorization_codes WHERE user_id = ${userId} RETURNING 1),
     a AS (UPDATE access_tokens SET revoked_at = ${now} WHERE user_id = ${userId} AND revoked_at IS NULL RETURNING 1),
-    r AS (UPDATE refresh_tokens SET revoked_at = ${now} WHERE user_id = ${userId} AND revoked_at IS NULL RETURNING 1)
+    r AS (UPDATE refresh_tokens SET revoked_at = ${now} WHERE user_id = ${userId} AND revoked_at IS NULL RETURNING 1),
+    t AS (UPDATE admin_api_tokens SET revoked_at = ${now} WHERE user_id = ${userId} AND revoked_at IS NULL RETURNING 1)
     SELECT (SELECT count(*) FROM s)::int AS sessions, (SELECT count(*) FROM a)::int AS access_tokens, (SELECT count(*) FROM r)::int AS refresh_tokens,
-           (SELECT count(*) FROM i)::int AS interactions, (SELECT count(*) FROM c)::int AS codes`.execute(db)
+           (SELECT count(*) FROM i)::int AS interactions, (SELECT count(*) FROM c)::int AS codes, (SELECT count(*) FROM t)::int AS admin_tokens`.execute(db)
   const row = rows[0]!
   return { sessions: row.sessions, accessTokens: row.access_tokens, refreshTokens: row.refresh_tokens }
 }

@@ -1,5 +1,5 @@
 // Accounts. Rows stay here; callers get User objects.
-import type { Selectable } from 'kysely'
+import { sql, type Selectable } from 'kysely'
 import type { Executor } from './database.ts'
 import type { UsersTable } from './schema.ts'
 import { keyring } from '../crypto/keyring.ts'
@@ -84,7 +84,13 @@ export async function updateDisplayName(db: Executor, userId: string, displayNam
   await db.updateTable('users').set({ display_name: displayName, updated_at: new Date() }).where('id', '=', userId).execute()
 }
 
+/** Grants or removes the administrator role; removing it revokes the user's API tokens too. */
 export async function setAdministrator(db: Executor, userId: string, isAdmin: boolean): Promise<void> {
-  await db.updateTable('users').set({ is_admin: isAdmin, updated_at: new Date() }).where('id', '=', userId).execute()
+  await db
+    .with('revoked', (qb) => qb.updateTable('admin_api_tokens').set({ revoked_at: new Date() }).where('user_id', '=', userId).where('revoked_at', 'is', null).where(sql<boolean>`${!isAdmin}`).returning('id'))
+    .updateTable('users')
+    .set({ is_admin: isAdmin, updated_at: new Date() })
+    .where('id', '=', userId)
+    .execute()
 }
 

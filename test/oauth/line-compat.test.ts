@@ -426,8 +426,9 @@ test('8. token endpoint errors are RFC 6749 JSON with Cache-Control: no-store', 
   const json = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...fields, client_secret: channel.secret! }) })
   await assertJsonError(json, 400, 'invalid_request')
 
-  // A code presented with the right client_id and a wrong secret is treated as compromised: it was
-  // burnt by that attempt (plusid claims the code in the statement that reads the channel).
+  // Only the code's channel, authenticated, can burn it: the attempts above with a wrong secret
+  // left it alone, and the channel redeems it now (a second use then fails).
+  assert.equal((await exchangeCode(issuer, channel, code)).status, 200)
   await assertJsonError(await exchangeCode(issuer, channel, code), 400, 'invalid_grant')
 
   // A different redirect_uri than the authorize request's is refused.

@@ -19,6 +19,7 @@ export default async function channelTokenRoute(app: FastifyInstance) {
     const credentials = readClientCredentials(request.headers.authorization, body)
     const channel = await authenticateChannel(app.db, credentials)
     if (channel.isPublic) throw new OAuthError('invalid_client', CLIENT_AUTHENTICATION_FAILED)
+    if (channel.suspendedAt) throw new OAuthError('unauthorized_client', 'the channel is suspended')
     const token = randomToken()
     await insertChannelAccessToken(app.db, sha256(token), channel.id, new Date(Date.now() + CHANNEL_TOKEN_TTL_SECONDS * 1000))
     return reply.header('cache-control', 'no-store').send({ token_type: 'Bearer', access_token: token, expires_in: CHANNEL_TOKEN_TTL_SECONDS })
