@@ -21,7 +21,7 @@ import { loadMasterKey } from '../master-key.ts'
 import { installKeyring } from '../crypto/keyring.ts'
 import { rotateDataKeys } from '../crypto/rotate-data.ts'
 import { applyForPermission, ApplicationInput, ReviewError } from '../console/review.ts'
-import { createAdminToken } from '../storage/admin-tokens.ts'
+import { ADMIN_TOKEN_TTL_SECONDS, createAdminToken, listAdminTokens, revokeAdminToken } from '../storage/admin-tokens.ts'
 import { appendAudit } from '../storage/audit.ts'
 
 export interface CliIo {
@@ -66,7 +66,10 @@ Commands:
   channel permit CHANNEL_ID ITEM…                  approve items (email real_name gender birthdate phone address)
   channel apply CHANNEL_ID ITEM --purpose TEXT --policy-url URL
                                                    apply for an item (as a channel owner would)
-  admin token --email E                            an API token for /admin/api/ (an administrator's)
+  admin token --email E [--expires-in SECONDS]     an API token for /admin/api/ (an administrator's),
+                                                   valid 90 days unless --expires-in says otherwise
+  admin token list --email E                       an administrator's live API tokens (ids, dates)
+  admin token revoke TOKEN_ID                      revoke an API token at once
   keys rotate                                      next signing keys become current; new next keys
   keys rotate-data [--wait SECONDS]                a new data key; re-encrypt emails and Profile+ values
                                                    in batches (resumable); delete the old key
@@ -91,6 +94,7 @@ type Flags = {
   purpose?: string
   'policy-url'?: string
   wait?: string
+  'expires-in'?: string
 }
 interface CommandContext {
   io: CliIo
@@ -177,17 +181,26 @@ const COMMANDS: Record<string, Command> = {
       throw error
     }
   },
-  'admin token': async ({ database, flags }) => {
-    if (!flags.email) throw new CliError('invalid_argument', '--email is required', 2)
-    const found = await findUserWithPasswordByEmail(database.db, flags.email)
-    if (!found) throw new CliError('unknown_user', `No account has the email ${flags.email}.`)
-    if (!found.user.isAdmin) throw new CliError('not_admin', `${flags.email} is not an administrator (create one with plusid admin create).`)
-    const { token } = await database.db.transaction().execute(async (trx) => {
-      const created = await createAdminToken(trx, found.user.id)
-      await appendAudit(trx, { actorId: found.user.id, actorKind: 'cli', action: 'admin_token.created', objectType: 'admin_token', objectId: created.id })
-      return created
+  'admin token': async (context) => {
+    const [verb, ...rest] = context.args
+    if (verb === 'list' && rest.length === 0) return listAdminTokensCommand(context)
+    if (verb === 'revoke' && rest.length === 1) return revokeAdminTokenCommand(context, rest[0]!)
+    if (verb !== undefined) throw new CliError('invalid_argument', 'Usage: plusid admin token --email E [--expires-in SECONDS] | admin token list --email E | admin token revoke TOKEN_ID', 2)
+    const { database, flags } = context
+    const admin = await findAdministrator(database, flags.email)
+    const expiresIn = flags['expires-in'] === undefined ? ADMIN_TOKEN_TTL_SECONDS : Number(flags['expires-in'])
+    if (!/^\d+$/.test(flags['expires-in'] ?? '0') || !Number.isSafeInteger(expiresIn) || expiresIn < 60 || expiresIn > 10 * 365 * 24 * 3600) {
+      throw new CliError('invalid_argument', '--expires-in must be a whole number of seconds from 60 to 315360000 (ten years)', 2)
+    }
+    const created = await database.db.transaction().execute(async (trx) => {
+      const token = await createAdminToken(trx, admin.id, new Date(Date.now() + expiresIn * 1000))
+      await appendAudit(trx, { actorId: admin.id, actorKind: 'cli', action: 'admin_token.created', objectType: 'admin_token', objectId: token.id, details: { expires_at: token.expiresAt.toISOString() } })
+      return token
     })
-    return { json: { token }, text: `API token for ${flags.email} (shown only now): ${token}` }
+    return {
+      json: { token: created.token, token_id: created.id, expires_at: created.expiresAt.toISOString() },
+      text: `API token ${created.id} for ${flags.email}, valid until ${created.expiresAt.toISOString()} (shown only now): ${created.token}`,
+    }
   },
   'keys rotate-data': async ({ database, masterKey, flags, io }) => {
     const waitSeconds = flags.wait !== undefined ? Number(flags.wait) : 2 * loadConfig(io.env).keyRefreshSeconds
@@ -205,6 +218,38 @@ const COMMANDS: Record<string, Command> = {
       text: Object.entries(rotated).map(([alg, kids]) => `${alg}: current ${kids.current}, next ${kids.next}`).join('\n'),
     }
   },
+}
+
+/** The administrator with this email, or a CliError naming what is wrong. */
+async function findAdministrator(database: Database, email: string | undefined) {
+  if (!email) throw new CliError('invalid_argument', '--email is required', 2)
+  const found = await findUserWithPasswordByEmail(database.db, email)
+  if (!found) throw new CliError('unknown_user', `No account has the email ${email}.`)
+  if (!found.user.isAdmin) throw new CliError('not_admin', `${email} is not an administrator (create one with plusid admin create).`)
+  return found.user
+}
+
+async function listAdminTokensCommand({ database, flags }: CommandContext) {
+  const admin = await findAdministrator(database, flags.email)
+  const tokens = await listAdminTokens(database.db, admin.id, new Date())
+  const iso = (date: Date | null) => date?.toISOString() ?? null
+  return {
+    json: { items: tokens.map((t) => ({ token_id: t.id, created_at: iso(t.createdAt), expires_at: iso(t.expiresAt), last_used_at: iso(t.lastUsedAt) })) },
+    text: tokens.length
+      ? tokens.map((t) => `${t.id}  created ${iso(t.createdAt)}  expires ${iso(t.expiresAt)}  last used ${iso(t.lastUsedAt) ?? 'never'}`).join('\n')
+      : `${flags.email} has no live API tokens.`,
+  }
+}
+
+async function revokeAdminTokenCommand({ database }: CommandContext, tokenId: string) {
+  if (!z.string().uuid().safeParse(tokenId).success) throw new CliError('invalid_argument', `TOKEN_ID must be a token id as plusid admin token list prints it, not "${tokenId}"`, 2)
+  const revoked = await database.db.transaction().execute(async (trx) => {
+    const owner = await revokeAdminToken(trx, tokenId, new Date())
+    if (owner) await appendAudit(trx, { actorId: owner, actorKind: 'cli', action: 'admin_token.revoked', objectType: 'admin_token', objectId: tokenId })
+    return owner !== undefined
+  })
+  if (!revoked) throw new CliError('unknown_token', `No live API token has the id ${tokenId}.`)
+  return { json: { revoked: true }, text: `API token ${tokenId} is revoked.` }
 }
 
 async function setDisabled({ database, args }: CommandContext, disabled: boolean) {
@@ -290,7 +335,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       }
       // Emails and Profile+ values are sealed: every command but migrate needs the keyring.
       if (name !== 'migrate') await installKeyring(database.db, context.masterKey())
-      if (args.length > 0 && !['channel permit', 'channel apply', 'user disable', 'user enable'].includes(name)) throw new CliError('invalid_argument', `Unexpected argument "${args[0]}".\n\n${USAGE}`, 2)
+      if (args.length > 0 && !['channel permit', 'channel apply', 'user disable', 'user enable', 'admin token'].includes(name)) throw new CliError('invalid_argument', `Unexpected argument "${args[0]}".\n\n${USAGE}`, 2)
       const result = await command(context)
       io.stdout(json ? JSON.stringify(result.json) + '\n' : result.text + '\n')
       return 0
@@ -327,6 +372,7 @@ function parseCommandLine(argv: string[]): { values: Flags & { help?: boolean };
         purpose: { type: 'string' },
         'policy-url': { type: 'string' },
         wait: { type: 'string' },
+        'expires-in': { type: 'string' },
       },
     }) as { values: Flags & { help?: boolean }; positionals: string[] }
   } catch (error) {

@@ -423,6 +423,20 @@ export const en = {
   'errors.unavailableTitle': 'Temporarily unavailable',
   'errors.unavailableHeading': 'plusid is temporarily unavailable',
   'errors.unavailableMessage': 'plusid cannot complete this request right now. Please try again in a moment.',
+  // Administrators' API tokens (issue 12: what a user withdrew stays withdrawn)
+  'admin.apiTokens': 'API tokens',
+  'admin.apiTokensIntro': 'Administrators\u2019 tokens for /admin/api/, made with plusid admin token. A token stops working when it expires, is revoked, or its administrator is disabled, changes password or loses the role.',
+  'admin.noApiTokens': 'No API token is live.',
+  'admin.tokenId': 'Token ID',
+  'admin.tokenOwner': 'Administrator',
+  'admin.tokenCreated': 'Created',
+  'admin.tokenExpires': 'Expires',
+  'admin.tokenLastUsed': 'Last used',
+  'admin.tokenNeverUsed': 'never',
+  'admin.revokeToken': 'Revoke',
+  'admin.tokenRevoked': 'The API token was revoked: it no longer works.',
+  'admin.noSuchToken': 'No such API token',
+  'admin.noSuchTokenMessage': 'No live API token has this id: it may have been revoked or expired already.',
 } as const satisfies Record<string, string>
 
 export type MessageKey = keyof typeof en

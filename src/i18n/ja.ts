@@ -414,4 +414,18 @@ export const ja: Record<MessageKey, string> = {
   'errors.unavailableTitle': '一時的に利用できません',
   'errors.unavailableHeading': 'plusid は一時的に利用できません',
   'errors.unavailableMessage': 'いまはこの要求を処理できません。しばらくしてから、もう一度お試しください。',
+  // Administrators' API tokens (issue 12: what a user withdrew stays withdrawn)
+  'admin.apiTokens': 'API トークン',
+  'admin.apiTokensIntro': 'plusid admin token で作成した、/admin/api/ 用の管理者トークンです。期限切れ、取り消し、または管理者の無効化・パスワード変更・権限の削除で使えなくなります。',
+  'admin.noApiTokens': '有効な API トークンはありません。',
+  'admin.tokenId': 'トークン ID',
+  'admin.tokenOwner': '管理者',
+  'admin.tokenCreated': '作成日',
+  'admin.tokenExpires': '有効期限',
+  'admin.tokenLastUsed': '最終使用日',
+  'admin.tokenNeverUsed': '未使用',
+  'admin.revokeToken': '取り消す',
+  'admin.tokenRevoked': 'API トークンを取り消しました。もう使えません。',
+  'admin.noSuchToken': 'API トークンが見つかりません',
+  'admin.noSuchTokenMessage': 'この ID の有効な API トークンはありません。すでに取り消されたか、期限が切れています。',
 }

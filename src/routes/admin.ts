@@ -7,7 +7,8 @@ import { formBody } from '../http/forms.ts'
 import { jsonBodies } from '../plugins/security.ts'
 import { Reason, reviewApplication, ReviewError, suspendChannel, suspendPermission, type Actor } from '../console/review.ts'
 import { DATA_ITEMS } from '../oauth/scopes.ts'
-import { useAdminToken } from '../storage/admin-tokens.ts'
+import { listAdminTokens, revokeAdminToken, useAdminToken } from '../storage/admin-tokens.ts'
+import { appendAudit } from '../storage/audit.ts'
 import { findApplication, listApplications, listChannelApplications, type Application, type ApplicationState } from '../storage/applications.ts'
 import { listAudit, type AuditEntry, type AuditFilter } from '../storage/audit.ts'
 import { findChannel } from '../storage/channels.ts'
@@ -191,6 +192,28 @@ export default async function adminRoutes(app: FastifyInstance) {
     }
     scope.post('/admin/users/:userId/disable', { preHandler: app.csrfProtection }, async (request, reply) => setDisabled(request, reply, true))
     scope.post('/admin/users/:userId/enable', { preHandler: app.csrfProtection }, async (request, reply) => setDisabled(request, reply, false))
+
+    // Administrators' API tokens: every live one, and revoking one at once (plusid admin token
+    // list/revoke does the same from the command line).
+    scope.get('/admin/tokens', async (request, reply) => {
+      const tokens = await listAdminTokens(app.db, null, new Date())
+      const notice = (request.query as Record<string, unknown>).done === 'revoked' ? request.t('admin.tokenRevoked') : null
+      return reply.page('admin-tokens', { title: request.t('admin.apiTokens'), tokens, notice })
+    })
+    scope.post('/admin/tokens/:tokenId/revoke', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const { tokenId } = request.params as { tokenId: string }
+      const revoked = z.string().uuid().safeParse(tokenId).success &&
+        (await app.db.transaction().execute(async (trx) => {
+          const owner = await revokeAdminToken(trx, tokenId, new Date())
+          if (owner) await appendAudit(trx, { actorId: request.adminUser!.id, actorKind: 'admin', ip: request.ip, action: 'admin_token.revoked', objectType: 'admin_token', objectId: tokenId, details: { owner } })
+          return owner !== undefined
+        }))
+      if (!revoked) {
+        const t = request.t.bind(request)
+        return reply.code(404).page('error', { title: t('errors.notFoundTitle'), heading: t('admin.noSuchToken'), message: t('admin.noSuchTokenMessage'), link: { href: '/admin/tokens', label: t('admin.apiTokens') } })
+      }
+      return reply.redirect('/admin/tokens?done=revoked', 303)
+    })
 
     scope.get('/admin/audit', async (request, reply) => {
       const parsed = AuditQuery.safeParse(emptyToUndefined(request.query as Record<string, unknown>))

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { randomToken, sha256, TOKEN_FORMAT } from '../crypto/tokens.ts'
 import type { Executor } from './database.ts'
-import { userFromRow, type User } from './users.ts'
+import { openEmail, userFromRow, type User } from './users.ts'
 
 export const ADMIN_TOKEN_TTL_SECONDS = 90 * 24 * 3600
 
@@ -20,6 +20,7 @@ export async function createAdminToken(db: Executor, userId: string, expiresAt =
 export interface AdminTokenInfo {
   id: string
   userId: string
+  ownerEmail: string
   createdAt: Date
   expiresAt: Date
   lastUsedAt: Date | null
@@ -28,16 +29,17 @@ export interface AdminTokenInfo {
 /** The live (unrevoked, unexpired) tokens of one administrator, or of all when userId is null; newest first. */
 export async function listAdminTokens(db: Executor, userId: string | null, now: Date): Promise<AdminTokenInfo[]> {
   let query = db
-    .selectFrom('admin_api_tokens')
-    .select(['id', 'user_id', 'created_at', 'expires_at', 'last_used_at'])
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
+    .selectFrom('admin_api_tokens as t')
+    .innerJoin('users as u', 'u.id', 't.user_id')
+    .select(['t.id', 't.user_id', 'u.email', 't.created_at', 't.expires_at', 't.last_used_at'])
+    .where('t.revoked_at', 'is', null)
+    .where('t.expires_at', '>', now)
+    .orderBy('t.created_at', 'desc')
+    .orderBy('t.id')
     .limit(1000)
-  if (userId !== null) query = query.where('user_id', '=', userId)
+  if (userId !== null) query = query.where('t.user_id', '=', userId)
   const rows = await query.execute()
-  return rows.map((row) => ({ id: row.id, userId: row.user_id, createdAt: row.created_at, expiresAt: row.expires_at, lastUsedAt: row.last_used_at }))
+  return rows.map((row) => ({ id: row.id, userId: row.user_id, ownerEmail: openEmail(row.user_id, row.email), createdAt: row.created_at, expiresAt: row.expires_at, lastUsedAt: row.last_used_at }))
 }
 
 /** Revokes a token by its id; the owner's id when it was live, else undefined (unknown or revoked already). */
