@@ -83,18 +83,21 @@ export function newAuthorizationCode(
   }
 }
 
-/** Issues and stores a code (marking the grant used in the same statement). */
+/**
+ * Issues and stores a code for the user of a browser session (marking the grant used in the same
+ * statement). A session ended meanwhile (a password change or a disable committing at this
+ * moment) gets no code: login_required.
+ */
 export async function issueAuthorizationCode(
   ctx: OAuthContext,
   db: Executor,
   request: AuthorizationRequest,
-  userId: string,
+  session: { id: string; userId: string; authTime: Date },
   scopes: string[],
-  authTime: Date,
   amr: string[],
   now: Date,
 ): Promise<string> {
-  const { code, record } = newAuthorizationCode(ctx, request, userId, scopes, authTime, amr, now)
-  await insertAuthorizationCode(db, record.hash, record)
+  const { code, record } = newAuthorizationCode(ctx, request, session.userId, scopes, session.authTime, amr, now)
+  if (!(await insertAuthorizationCode(db, record.hash, record, session.id))) throw new OAuthError('login_required', 'the session ended')
   return code
 }

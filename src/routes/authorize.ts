@@ -57,7 +57,7 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
       const session = request.auth ? { userId: request.auth.user.id, authTime: request.auth.session.authTime, grant: request.auth.grant ?? null } : null
       const next = await decideNextStep(app.oauth, authorization, target.channel, session, false, now)
       if (next.step === 'issue') {
-        const code = await issueAuthorizationCode(app.oauth, app.db, authorization, session!.userId, next.scopes, session!.authTime, next.amr, now)
+        const code = await issueAuthorizationCode(app.oauth, app.db, authorization, { id: request.auth!.session.id, ...session! }, next.scopes, next.amr, now)
         return replyToCallback(reply, authorization, { code, state: authorization.state, iss: issuer })
       }
       const id = randomBytes(16).toString('base64url')

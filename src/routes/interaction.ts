@@ -183,6 +183,7 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       channelId: loaded.channel.id,
       grant: decision?.grant ?? null,
       code: record,
+      sessionId: reply.request.auth!.session.id,
       now,
       ...(decision
         ? { audit: { actorId: userId, actorKind: 'user' as const, action: 'consent.decided', objectType: 'channel', objectId: loaded.channel.id, ip: reply.request.ip, details: { granted: decision.granted, refused: decision.refused } } }

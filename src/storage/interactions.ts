@@ -54,6 +54,8 @@ export interface Completion {
   /** The consent decision to record (the merged grant), or null when nothing was asked. */
   grant: { grantedItems: string[]; refusedItems: string[] } | null
   code: { hash: Uint8Array } & AuthorizationCode
+  /** The browser session of the user: the code is issued only while it exists (see insertAuthorizationCode). */
+  sessionId: string
   now: Date
   /** The consent decision's audit entry, written in the same statement. */
   audit?: AuditEvent
@@ -62,13 +64,14 @@ export interface Completion {
 /**
  * Ends an interaction in one statement: deletes it, records the grant (or marks it used) and
  * stores the code — all only if the interaction still existed, so a form submitted twice issues
- * one code. Returns false when it was already gone.
+ * one code, and only while the user's browser session exists (locked FOR SHARE, as in
+ * insertAuthorizationCode). Returns false when it was already gone.
  */
 export async function completeInteraction(db: Executor, c: Completion): Promise<boolean> {
   const { code } = c
   const hasGrant = c.grant !== null
   const { rows } = await sql<{ done: number }>`
-    WITH done AS (DELETE FROM interactions WHERE id = ${c.interactionId} RETURNING id),
+    WITH done AS (DELETE FROM interactions WHERE id = ${c.interactionId} AND EXISTS (SELECT 1 FROM sessions WHERE id = ${c.sessionId} FOR SHARE) RETURNING id),
     decided AS (
       INSERT INTO grants (user_id, channel_id, granted_items, refused_items, updated_at, last_used_at)
       SELECT ${c.userId}, ${c.channelId}, ${c.grant?.grantedItems ?? []}::text[], ${c.grant?.refusedItems ?? []}::text[], ${c.now}, ${c.now} FROM done WHERE ${hasGrant}

@@ -39,27 +39,24 @@ export interface AuthorizationCode {
   expiresAt: Date
 }
 
-/** Stores a code and marks the grant as used now, in one statement. */
-export async function insertAuthorizationCode(db: Executor, codeHash: Uint8Array, code: AuthorizationCode): Promise<void> {
-  await db
-    .with('touched', (qb) =>
-      qb.updateTable('grants').set({ last_used_at: new Date() }).where('user_id', '=', code.userId).where('channel_id', '=', code.channelId).returning('user_id'),
-    )
-    .insertInto('authorization_codes')
-    .values({
-      code_hash: codeHash,
-      channel_id: code.channelId,
-      user_id: code.userId,
-      redirect_uri: code.redirectUri,
-      scopes: code.scopes,
-      nonce: code.nonce,
-      code_challenge: code.codeChallenge,
-      auth_time: code.authTime,
-      amr: code.amr,
-      token_family: code.tokenFamily,
-      expires_at: code.expiresAt,
-    })
-    .execute()
+/**
+ * Stores a code and marks the grant as used now, in one statement — only while the browser
+ * session it is issued for still exists. The session row is locked (FOR SHARE): a password change
+ * or a disable deletes the user's sessions before it deletes their codes (user-data.ts
+ * endUserAccess), so it either waits for this code and then deletes it, or this statement finds
+ * the session gone and stores nothing. False then.
+ */
+export async function insertAuthorizationCode(db: Executor, codeHash: Uint8Array, code: AuthorizationCode, sessionId: string): Promise<boolean> {
+  const { rows } = await sql<{ issued: boolean }>`
+    WITH session AS (SELECT 1 FROM sessions WHERE id = ${sessionId} FOR SHARE),
+    touched AS (UPDATE grants SET last_used_at = ${new Date()} WHERE user_id = ${code.userId} AND channel_id = ${code.channelId} RETURNING 1),
+    issued AS (
+      INSERT INTO authorization_codes (code_hash, channel_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time, amr, token_family, expires_at)
+      SELECT ${codeHash}, ${code.channelId}, ${code.userId}, ${code.redirectUri}, ${code.scopes}::text[], ${code.nonce}, ${code.codeChallenge},
+             ${code.authTime}, ${code.amr}::text[], ${code.tokenFamily}, ${code.expiresAt} FROM session
+      RETURNING 1)
+    SELECT EXISTS (SELECT 1 FROM issued) AS issued`.execute(db)
+  return rows[0]!.issued
 }
 
 export type CodeClaim =

@@ -118,24 +118,28 @@ export async function endOtherSessions(db: Executor, userId: string, keep: strin
  * Ends everything that lets anyone act as the user without their password: every browser session,
  * logins and consents in progress, authorization codes (used ones too: an exchange in flight then
  * finds its code gone), every access and refresh token (revoked, not deleted: the rows stay for
- * the family checks until cleanup) and the user's administrator API tokens. One statement; the
- * caller's transaction holds it together with the change that called for it, and must have
+ * the family checks until cleanup) and the user's administrator API tokens. Two statements; the
+ * caller's transaction holds them together with the change that called for it, and must have
  * updated the user's row first: that row lock is what token issuance waits on (oauth-tokens.ts
  * insertTokens), so this statement sees every token issued before it. Grants stay: the user's
  * consent to a channel is not a credential.
  */
 export async function endUserAccess(db: Executor, userId: string, now: Date): Promise<{ sessions: number; accessTokens: number; refreshTokens: number }> {
-  const { rows } = await sql<{ sessions: number; access_tokens: number; refresh_tokens: number }>`
-    WITH s AS (DELETE FROM sessions WHERE user_id = ${userId} RETURNING 1),
-    i AS (DELETE FROM interactions WHERE user_id = ${userId} RETURNING 1),
+  // Sessions first, in their own statement: a code being issued for one of them holds it (FOR
+  // SHARE) until it commits, so the next statement sees that code too.
+  const { rows: ended } = await sql<{ sessions: number }>`
+    WITH s AS (DELETE FROM sessions WHERE user_id = ${userId} RETURNING 1)
+    SELECT (SELECT count(*) FROM s)::int AS sessions`.execute(db)
+  const { rows } = await sql<{ access_tokens: number; refresh_tokens: number }>`
+    WITH i AS (DELETE FROM interactions WHERE user_id = ${userId} RETURNING 1),
     c AS (DELETE FROM authorization_codes WHERE user_id = ${userId} RETURNING 1),
     a AS (UPDATE access_tokens SET revoked_at = ${now} WHERE user_id = ${userId} AND revoked_at IS NULL RETURNING 1),
     r AS (UPDATE refresh_tokens SET revoked_at = ${now} WHERE user_id = ${userId} AND revoked_at IS NULL RETURNING 1),
     t AS (UPDATE admin_api_tokens SET revoked_at = ${now} WHERE user_id = ${userId} AND revoked_at IS NULL RETURNING 1)
-    SELECT (SELECT count(*) FROM s)::int AS sessions, (SELECT count(*) FROM a)::int AS access_tokens, (SELECT count(*) FROM r)::int AS refresh_tokens,
+    SELECT (SELECT count(*) FROM a)::int AS access_tokens, (SELECT count(*) FROM r)::int AS refresh_tokens,
            (SELECT count(*) FROM i)::int AS interactions, (SELECT count(*) FROM c)::int AS codes, (SELECT count(*) FROM t)::int AS admin_tokens`.execute(db)
   const row = rows[0]!
-  return { sessions: row.sessions, accessTokens: row.access_tokens, refreshTokens: row.refresh_tokens }
+  return { sessions: ended[0]!.sessions, accessTokens: row.access_tokens, refreshTokens: row.refresh_tokens }
 }
 
 /** Everything plusid holds about a user, for the export (values as stored; sessions without secrets). */

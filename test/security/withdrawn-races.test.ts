@@ -370,3 +370,44 @@ test('a public channel\'s refresh token used twice at once never leaves a live t
     await assertFamilyDead(issuer, held.family, seen, label)
   }
 })
+
+test('a code being issued to a browser session while a password change or a disable commits is never usable', { skip }, async (t) => {
+  const { issuer } = await startServer(t)
+  const { channel, user, browser, actions, tokens } = await setting(issuer)
+  const rp = await relyingParty(issuer, channel)
+  // A returning user's authorize: the code is issued at once, without a page.
+  const authorize = async () => {
+    const url = client.buildAuthorizationUrl(rp, { redirect_uri: channel.redirectUri, scope: 'openid profile email', state: 's' })
+    const response = await browser.request(url.href)
+    return new URL(response.headers.get('location')!)
+  }
+  for (const action of actions.filter((a) => /password|disable/.test(a.name))) {
+    for (let round = 0; round < REPEAT; round++) {
+      const label = `${action.name}, round ${round + 1}`
+      const held = await tokens()
+      const fire = await action.prepare(held)
+      // The action deletes the sessions, then waits on the access token the test holds; the
+      // authorize started then has read its (still committed) session and must not store a code.
+      const lock = await holdRowLock('access_tokens', held.access)
+      const revoking = fire()
+      await lockWaiters(1)
+      const authorizing = authorize()
+      await lockWaiters(2)
+      await lock.release()
+      await revoking
+      const callback = await authorizing
+      if (callback.searchParams.get('code')) {
+        const exchanged = await fetch(`${issuer}/oauth2/v2.1/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${channel.channelId}:${channel.secret}`).toString('base64')}` },
+          body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: channel.redirectUri }).toString(),
+        })
+        assert.equal(exchanged.status, 400, `${label}: a code issued in the race cannot be exchanged`)
+      } else {
+        assert.equal(callback.searchParams.get('error'), 'login_required', label)
+      }
+      await assertNothingUsable(issuer, channel, user, [held], label)
+      await action.restore()
+    }
+  }
+})
