@@ -13,6 +13,7 @@ import { createChannel, NewChannelInput } from '../../src/oauth/channels.ts'
 import { PROFILE_ITEMS, validateProfileForm } from '../../src/profile/profile.ts'
 import { findChannel } from '../../src/storage/channels.ts'
 import { saveProfile } from '../../src/storage/profiles.ts'
+import { createAdminToken } from '../../src/storage/admin-tokens.ts'
 import { TEST_MASTER_KEY } from '../helpers/app.ts'
 import { DESKTOP, launchChromium, PHONE, shopPort, skipWithoutChromium, startShop, watchedPage } from '../helpers/chromium.ts'
 import { testDatabase } from '../helpers/database.ts'
@@ -98,6 +99,7 @@ test('every page: no console errors or CSP violations; screenshots at phone and 
       await visit('admin-channels', `${issuer}/admin/channels`)
       await visit('admin-channel', `${issuer}/admin/channels/${shopChannel.channelId}`)
       await visit('admin-users', `${issuer}/admin/users`)
+      await visit('admin-tokens', `${issuer}/admin/tokens`)
       // The newest entries only: the log grows with every run of this loop.
       await visit('admin-audit', `${issuer}/admin/audit?limit=8`)
       await visit('logout', `${issuer}/logout`)
@@ -126,5 +128,6 @@ async function administratorWithChannel(email: string): Promise<{ providerId: st
   const input = NewChannelInput.parse({ name: '花子のお店', providerName: `Hanako Lab (${email})`, callbackUrls: ['https://lab.example.com/callback'] })
   const { channelId } = await createChannel(db, TEST_MASTER_KEY, input, { userId })
   await applyForPermission(db, { userId, kind: 'user', ip: null }, channelId, ApplicationInput.parse({ item: 'email', purpose: 'To send order confirmations.', policyUrl: 'https://lab.example.com/privacy' }))
+  await createAdminToken(db, userId)
   return { providerId: (await findChannel(db, channelId))!.providerId, channelId }
 }

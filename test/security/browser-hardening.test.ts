@@ -22,6 +22,7 @@ import { Browser, registerUser } from '../helpers/browser.ts'
 import { createTestChannel } from '../helpers/oidc.ts'
 import { testDatabase } from '../helpers/database.ts'
 import { keyring } from '../../src/crypto/keyring.ts'
+import { createAdminToken } from '../../src/storage/admin-tokens.ts'
 
 const database = await testDatabase()
 const db = database.db
@@ -192,6 +193,12 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   assert.equal((await admin.post(disableAction, {})).statusCode, 303)
   await admin.get(`/admin/users?q=${encodeURIComponent(other.email)}`)
   assert.equal((await admin.post(disableAction.replace(/disable$/, 'enable'), {})).statusCode, 303)
+  const adminRow = await db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(adminAccount.email)).executeTakeFirstOrThrow()
+  await createAdminToken(db, adminRow.id)
+  await admin.get('/admin/tokens')
+  const revokeAction = /action="(\/admin\/tokens\/[0-9a-f-]+\/revoke)"/.exec(admin.lastPage)![1]!
+  assert.equal((await admin.post(revokeAction, {})).statusCode, 303)
+  await admin.get('/admin/tokens?done=revoked')
   await admin.get('/admin/audit')
   await developer.get(channelUrl)
   assert.match(developer.lastPage, /No &quot;&gt;&lt;script&gt;/, 'the rejection reason is shown to the developer, escaped')
