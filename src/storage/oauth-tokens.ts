@@ -82,8 +82,8 @@ function prefixedChannel(row: Record<string, unknown>): Channel {
  * Marks the code used and returns it with its user's claims, the user's current grant and the
  * presenting channel, in one committed statement: a check failing afterwards (PKCE, redirect_uri)
  * still leaves the code burnt. Only the channel the code was issued to, authenticated, burns it:
- * the presented secret's SHA-256 must equal the stored one (a web channel), or no secret is sent
- * (a public one). Comparing digests in SQL tells an attacker nothing about the secret (they cannot
+ * the presented secret's SHA-256 must equal the stored one (a confidential channel), or no secret
+ * is sent (a public one). Comparing digests in SQL tells an attacker nothing about the secret (they cannot
  * choose a digest's bytes); the caller still verifies the credentials in constant time for its
  * answer. A code used before answers `reused` with the family of tokens it issued and its channel,
  * so that only that channel, authenticated, can have them revoked.
@@ -93,7 +93,7 @@ export async function claimAuthorizationCode(db: Executor, codeHash: Uint8Array,
     UPDATE authorization_codes c SET consumed_at = ${now}
     FROM users u LEFT JOIN profiles p ON p.user_id = u.id, channels ch JOIN providers pr ON pr.id = ch.provider_id
     WHERE c.code_hash = ${codeHash} AND c.consumed_at IS NULL AND u.id = c.user_id AND ch.id = ${clientId} AND c.channel_id = ch.id
-      AND CASE WHEN ch.kind = 'web' THEN ch.secret_hash = ${secretHash}::bytea ELSE ${secretHash === null} END
+      AND CASE WHEN ch.kind IN ('spa', 'native') THEN ${secretHash === null} ELSE ch.secret_hash = ${secretHash}::bytea END
     RETURNING c.channel_id, c.user_id, c.redirect_uri, c.scopes, c.nonce, c.code_challenge, c.auth_time, c.amr,
               c.token_family, c.expires_at, u.email, u.display_name, u.picture_url, u.disabled_at IS NOT NULL AS user_disabled, ${PROFILE_COLUMNS},
               (SELECT g.granted_items FROM grants g WHERE g.user_id = c.user_id AND g.channel_id = c.channel_id) AS granted_items, ${CHANNEL_COLUMNS}`.execute(db)
