@@ -118,6 +118,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
 
 function describeError(status: number, code: string | undefined): { heading: MessageKey; message: MessageKey } {
   if (code === 'FST_CSRF_INVALID_TOKEN' || code === 'FST_CSRF_MISSING_SECRET') return { heading: 'errors.csrfHeading', message: 'errors.csrfMessage' }
+  if (code === 'PLUSID_BAD_CURSOR') return { heading: 'admin.badCursorHeading', message: 'admin.badCursorMessage' }
   if (status === 413) return { heading: 'errors.tooLargeHeading', message: 'errors.tooLargeMessage' }
   if (status === 415) return { heading: 'errors.unsupportedHeading', message: 'errors.unsupportedMessage' }
   if (status < 500) return { heading: 'errors.badRequestHeading', message: 'errors.badRequestMessage' }

@@ -423,6 +423,9 @@ export const en = {
   'errors.unavailableTitle': 'Temporarily unavailable',
   'errors.unavailableHeading': 'plusid is temporarily unavailable',
   'errors.unavailableMessage': 'plusid cannot complete this request right now. Please try again in a moment.',
+  // Hardening for the open internet (issue 13): cursors, names, invitations, loopback, passwords, limits
+  'admin.badCursorHeading': 'This page link is not valid',
+  'admin.badCursorMessage': 'The page position in this link was not made by plusid. Go back to the first page and use its Next page link.',
 } as const satisfies Record<string, string>
 
 export type MessageKey = keyof typeof en

@@ -414,4 +414,7 @@ export const ja: Record<MessageKey, string> = {
   'errors.unavailableTitle': '一時的に利用できません',
   'errors.unavailableHeading': 'plusid は一時的に利用できません',
   'errors.unavailableMessage': 'いまはこの要求を処理できません。しばらくしてから、もう一度お試しください。',
+  // Hardening for the open internet (issue 13): cursors, names, invitations, loopback, passwords, limits
+  'admin.badCursorHeading': 'このページのリンクは正しくありません',
+  'admin.badCursorMessage': 'このリンクのページ位置は plusid が作ったものではありません。最初のページに戻り、「次のページ」のリンクを使ってください。',
 }

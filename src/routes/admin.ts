@@ -20,29 +20,41 @@ import { STATE_LABELS } from './console.ts'
 
 const PAGE = 50
 
-/** Opaque keyset cursors: base64url of the last row's sort key. A malformed one reads as none. */
-const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
-function decodeCursor(cursor: unknown): Record<string, unknown> | undefined {
-  if (typeof cursor !== 'string' || cursor === '' || cursor.length > 400) return undefined
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
+/**
+ * Opaque keyset cursors: base64url of the last row's sort key. One this server did not issue (not
+ * base64url JSON of the expected shape, an id that is not one, a date PostgreSQL cannot hold) is
+ * refused with 400 — reading it as "none" would hide the mistake, and passing it on gave a 500.
+ */
+export class BadCursor extends Error {
+  readonly statusCode = 400
+  readonly code = 'PLUSID_BAD_CURSOR'
+  constructor() {
+    super('cursor is not one this server issued: use the "next" value of the previous page')
   }
 }
-function decodeAfter(cursor: unknown): { createdAt: Date; id: string } | undefined {
-  const value = decodeCursor(cursor)
-  const date = new Date(String(value?.createdAt))
-  return value && typeof value.id === 'string' && !Number.isNaN(date.getTime()) ? { createdAt: date, id: value.id } : undefined
+const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+// Within what PostgreSQL's timestamptz and JavaScript's Date both hold.
+const cursorDate = z.iso.datetime({ offset: true }).transform((value) => new Date(value)).refine((d) => d.getUTCFullYear() >= 1970 && d.getUTCFullYear() <= 9999)
+const ChannelAfterCursor = z.object({ createdAt: cursorDate, id: z.string().regex(/^\d{10}$/) }).strict()
+const UuidAfterCursor = z.object({ createdAt: cursorDate, id: z.uuid() }).strict()
+const NameCursor = z.object({ name: z.string().max(400), id: z.string().regex(/^\d{10}$/) }).strict()
+
+function decodeCursor<T>(cursor: unknown, schema: z.ZodType<T>): T | undefined {
+  if (cursor === undefined || cursor === '') return undefined
+  if (typeof cursor !== 'string' || cursor.length > 800 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new BadCursor()
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString())
+  } catch {
+    throw new BadCursor()
+  }
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) throw new BadCursor()
+  return parsed.data
 }
-function decodeUserCursor(cursor: unknown): UserCursor | undefined {
-  return decodeAfter(cursor)
-}
-function decodeChannelCursor(cursor: unknown): ChannelCursor | undefined {
-  const value = decodeCursor(cursor)
-  return typeof value?.name === 'string' && typeof value.id === 'string' ? { name: value.name, id: value.id } : decodeAfter(cursor)
-}
+const decodeAfter = (cursor: unknown): { createdAt: Date; id: string } | undefined => decodeCursor(cursor, UuidAfterCursor)
+const decodeUserCursor = (cursor: unknown): UserCursor | undefined => decodeCursor(cursor, UuidAfterCursor)
+const decodeChannelCursor = (cursor: unknown): ChannelCursor | undefined => decodeCursor(cursor, z.union([NameCursor, ChannelAfterCursor]))
 const userCursor = (last: User) => encodeCursor({ createdAt: last.createdAt, id: last.id })
 const channelCursor = (q: string, last: { id: string; created_at: Date; name_key: string }) => encodeCursor(q ? { name: last.name_key, id: last.id } : { createdAt: last.created_at, id: last.id })
 
