@@ -57,7 +57,7 @@ export const en = {
   'callback.notAbsolute': 'must be an absolute URL',
   'callback.fragment': 'must not contain a fragment',
   'callback.credentials': 'must not contain a user name or password',
-  'callback.httpOnlyLoopback': 'must use https (http is allowed only for localhost and 127.0.0.1)',
+  'callback.httpOnlyLoopback': 'must use https (http is allowed only for localhost, 127.0.0.1 and [::1], written exactly so)',
   'callback.https': 'must use https',
 
   // Profile+ items and fields

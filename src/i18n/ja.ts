@@ -56,7 +56,7 @@ export const ja: Record<MessageKey, string> = {
   'callback.notAbsolute': '絶対 URL で入力してください',
   'callback.fragment': 'フラグメント (#) は使えません',
   'callback.credentials': 'ユーザー名やパスワードを含められません',
-  'callback.httpOnlyLoopback': 'https を使ってください (http は localhost と 127.0.0.1 だけに使えます)',
+  'callback.httpOnlyLoopback': 'https を使ってください (http は localhost、127.0.0.1、[::1] をこのとおりに書いた場合だけ使えます)',
   'callback.https': 'https を使ってください',
 
   'item.email': 'メールアドレス',
