@@ -18,6 +18,8 @@ export interface Config {
   readonly logLevel: (typeof LOG_LEVELS)[number]
   readonly redisUrl: string | undefined
   readonly sessionTtlSeconds: number
+  /** Absolute session lifetime from the login, however the session is used (plusid.md §7). */
+  readonly sessionMaxAgeSeconds: number
   /** Lifetimes of what the protocol issues (plusid.md §3). */
   readonly authorizationCodeTtlSeconds: number
   readonly accessTokenTtlSeconds: number
@@ -104,6 +106,7 @@ const Env = z.object({
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info')),
   REDIS_URL: z.preprocess(emptyToUndefined, urlWithScheme(['redis:', 'rediss:'], 'redis://127.0.0.1:6379').optional()),
   SESSION_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(60, 365 * 24 * 3600).default(14 * 24 * 3600)),
+  SESSION_MAX_AGE_SECONDS: z.preprocess(emptyToUndefined, integer(60, 365 * 24 * 3600).default(30 * 24 * 3600)),
   AUTHORIZATION_CODE_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(10, 600).default(60)),
   ACCESS_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(60, 90 * 24 * 3600).default(30 * 24 * 3600)),
   REFRESH_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(60, 365 * 24 * 3600).default(90 * 24 * 3600)),
@@ -143,6 +146,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     redisUrl: e.REDIS_URL,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
     authorizationCodeTtlSeconds: e.AUTHORIZATION_CODE_TTL_SECONDS,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
