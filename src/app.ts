@@ -48,7 +48,9 @@ export interface AppOptions {
 export async function buildApp(config: Config, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config) }),
-    trustProxy: config.trustProxy,
+    // Only the configured hops or proxy addresses are believed (config.ts, TRUST_PROXY).
+    // A hop count n trusts the n nearest hops (the address at hop i is believed while i < n).
+    trustProxy: typeof config.trustProxy === 'number' ? (_address: string, hop: number) => hop < (config.trustProxy as number) : config.trustProxy === false ? false : [...config.trustProxy],
     // Fastify answers 400 to a body that is not what its content type says, 413 to one too large.
     bodyLimit: BODY_LIMIT_BYTES,
     http: { maxHeaderSize: HEADER_LIMIT_BYTES },
