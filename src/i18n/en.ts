@@ -426,6 +426,7 @@ export const en = {
   // Hardening for the open internet (issue 13): cursors, names, invitations, loopback, passwords, limits
   'admin.badCursorHeading': 'This page link is not valid',
   'admin.badCursorMessage': 'The page position in this link was not made by plusid. Go back to the first page and use its Next page link.',
+  'error.passwordCommon': 'is one of the most common passwords, which attackers try first: choose another (a few unrelated words work well)',
 } as const satisfies Record<string, string>
 
 export type MessageKey = keyof typeof en

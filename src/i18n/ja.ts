@@ -417,4 +417,5 @@ export const ja: Record<MessageKey, string> = {
   // Hardening for the open internet (issue 13): cursors, names, invitations, loopback, passwords, limits
   'admin.badCursorHeading': 'このページのリンクは正しくありません',
   'admin.badCursorMessage': 'このリンクのページ位置は plusid が作ったものではありません。最初のページに戻り、「次のページ」のリンクを使ってください。',
+  'error.passwordCommon': 'はよく使われるパスワードで、攻撃者が最初に試します。別のものにしてください(関係のない単語をいくつか並べるとよいでしょう)',
 }
