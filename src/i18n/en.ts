@@ -427,6 +427,10 @@ export const en = {
   'admin.badCursorHeading': 'This page link is not valid',
   'admin.badCursorMessage': 'The page position in this link was not made by plusid. Go back to the first page and use its Next page link.',
   'error.passwordCommon': 'is one of the most common passwords, which attackers try first: choose another (a few unrelated words work well)',
+  'error.nameInvisible': 'must not contain invisible characters (zero-width characters, fillers or other characters that show nothing)',
+  'error.nameMarks': 'must not stack accents or other combining marks (at most two on a letter, none repeated)',
+  'error.nameMixedScripts': 'mixes alphabets in a way that can imitate another name (for example Latin with Cyrillic or Greek letters); write it in one alphabet, or Latin with Japanese, Chinese or Korean',
+  'error.nameConfusable': 'is written in letters that look like Latin letters, so it could imitate another name; write it in Latin letters or in its own alphabet\u2019s distinct letters',
 } as const satisfies Record<string, string>
 
 export type MessageKey = keyof typeof en

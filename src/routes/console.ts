@@ -9,7 +9,7 @@ import { fieldErrors, formBody, textOf } from '../http/forms.ts'
 import { callbackUrlProblem } from '../oauth/callback-urls.ts'
 import { createChannel, newChannelSecret } from '../oauth/channels.ts'
 import { DATA_ITEMS } from '../oauth/scopes.ts'
-import { text } from '../profile/rules.ts'
+import { trustedName } from '../console/names.ts'
 import { applyForPermission, ApplicationInput, ReviewError, type Actor } from '../console/review.ts'
 import { appendAudit } from '../storage/audit.ts'
 import { listChannelApplications, listRefusals } from '../storage/applications.ts'
@@ -29,7 +29,7 @@ const optionalHttpsUrl = z
 
 const ChannelFields = z
   .object({
-    name: text(100),
+    name: trustedName(100),
     description: z.string().trim().max(500, 'error.tooLong').default(''),
     icon_url: optionalHttpsUrl.default(''),
     privacy_policy_url: optionalHttpsUrl.default(''),
@@ -56,8 +56,8 @@ function parseChannelForm(body: Record<string, unknown>, t: Translate): { ok: tr
   return { ok: true, form: { ...parsed.data, callbackUrls: urls } }
 }
 
-// Names are shown to users on the consent page: NFC, no control or bidi characters (plusid.md §4's text rule).
-const ProviderForm = z.object({ name: text(100) })
+// Names are shown to users on the consent page as the party asking: console/names.ts.
+const ProviderForm = z.object({ name: trustedName(100) })
 const MemberForm = z.object({ email: z.string().trim().min(1, 'error.required'), role: z.enum(['owner', 'developer'], { message: 'error.role' }).default('developer') })
 
 /** A permission's state as people read it (console and admin pages). */
