@@ -72,5 +72,5 @@ test('the shipped nginx sets X-Forwarded-For to the address it saw; compose trus
   assert.doesNotMatch(nginx, /proxy_add_x_forwarded_for/)
   const compose = fs.readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')
   assert.match(compose, /TRUST_PROXY: "1"/)
-  assert.match(compose, /PLUSID_MASTER_KEY: \$\{PLUSID_MASTER_KEY:\?[^}]*openssl rand -hex 32[^}]*\}/)
+  assert.match(compose, /PLUSID_MASTER_KEY: "\$\{PLUSID_MASTER_KEY:\?[^}]*openssl rand -hex 32[^}]*\}"/)
 })
