@@ -14,6 +14,7 @@ import type { Database } from './storage/database.ts'
 import type { Logger } from 'pino'
 import oauthPlugin from './plugins/oauth.ts'
 import { installKeyring } from './crypto/keyring.ts'
+import { sealClearPairwiseSecrets } from './storage/channels.ts'
 import type { KeyStore } from './oauth/keys.ts'
 import oauthRoutes from './routes/oauth/index.ts'
 import authorizeRoutes from './routes/authorize.ts'
@@ -61,6 +62,8 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
 
   // Emails and Profile+ values are sealed under data keys the master key unwraps (crypto/keyring.ts).
   const ring = await installKeyring(options.database.db, options.masterKey)
+  // Providers made before pairwise secrets were sealed get theirs sealed now (idempotent).
+  await sealClearPairwiseSecrets(options.database.db)
   if (options.refreshKeysEveryMs) {
     const stop = ring.startAutoRefresh(options.refreshKeysEveryMs, (error) => app.log.warn({ err: error }, 'reloading data keys failed'))
     app.addHook('onClose', async () => stop())

@@ -32,6 +32,7 @@ export interface Config {
   readonly loginsPerIpPerMinute: number
   readonly registrationsPerIpPerHour: number
   readonly tokenFailuresPerIpPerMinute: number
+  readonly anonymousAuthorizationsPerIpPerMinute: number
   /** Serve GET /metrics (Prometheus text) on the main port. */
   readonly metrics: boolean
   /**
@@ -151,6 +152,7 @@ const Env = z.object({
   LOGINS_PER_IP_PER_MINUTE: z.preprocess(emptyToUndefined, integer(1, 1_000_000).default(30)),
   REGISTRATIONS_PER_IP_PER_HOUR: z.preprocess(emptyToUndefined, integer(1, 1_000_000).default(10)),
   TOKEN_FAILURES_PER_IP_PER_MINUTE: z.preprocess(emptyToUndefined, integer(1, 1_000_000).default(60)),
+  ANONYMOUS_AUTHORIZATIONS_PER_IP_PER_MINUTE: z.preprocess(emptyToUndefined, integer(1, 1_000_000).default(120)),
   TRUST_PROXY: z.preprocess(emptyToUndefined, trustProxy.default(false)),
 })
 
@@ -191,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loginsPerIpPerMinute: e.LOGINS_PER_IP_PER_MINUTE,
     registrationsPerIpPerHour: e.REGISTRATIONS_PER_IP_PER_HOUR,
     tokenFailuresPerIpPerMinute: e.TOKEN_FAILURES_PER_IP_PER_MINUTE,
+    anonymousAuthorizationsPerIpPerMinute: e.ANONYMOUS_AUTHORIZATIONS_PER_IP_PER_MINUTE,
     trustProxy: Array.isArray(e.TRUST_PROXY) ? Object.freeze([...e.TRUST_PROXY]) : e.TRUST_PROXY,
     secureCookies: publicUrl.startsWith('https:'),
   })

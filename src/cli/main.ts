@@ -17,6 +17,7 @@ import { findChannel } from '../storage/channels.ts'
 import { approvePermissions, createChannel, NewChannelInput, PermissionItems } from '../oauth/channels.ts'
 import { rotateSigningKeys } from '../oauth/keys.ts'
 import { ID_TOKEN_TTL_SECONDS } from '../oauth/id-token.ts'
+import { sealClearPairwiseSecrets } from '../storage/channels.ts'
 import { MasterKeyError, rememberMasterKey, resolveMasterKey } from '../master-key.ts'
 import { installKeyring } from '../crypto/keyring.ts'
 import { rotateDataKeys } from '../crypto/rotate-data.ts'
@@ -292,7 +293,10 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         args,
         masterKey: () => masterKey!,
       }
-      if (masterKey) await installKeyring(database.db, masterKey)
+      if (masterKey) {
+        await installKeyring(database.db, masterKey)
+        await sealClearPairwiseSecrets(database.db)
+      }
       if (args.length > 0 && !['channel permit', 'channel apply', 'user disable', 'user enable'].includes(name)) throw new CliError('invalid_argument', `Unexpected argument "${args[0]}".\n\n${USAGE}`, 2)
       const result = await command(context)
       io.stdout(json ? JSON.stringify(result.json) + '\n' : result.text + '\n')
