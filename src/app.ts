@@ -24,6 +24,7 @@ import metricsPlugin from './plugins/metrics.ts'
 import consoleRoutes from './routes/console.ts'
 import adminRoutes from './routes/admin.ts'
 import myDataRoutes from './routes/my-data.ts'
+import invitationRoutes from './routes/invitations.ts'
 import rateLimitsPlugin from './plugins/rate-limits.ts'
 import { limitsFrom, postgresRateLimits } from './security/rate-limits.ts'
 import { redisRateLimits } from './security/redis-rate-limits.ts'
@@ -112,6 +113,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(accountRoutes, { config })
   await app.register(accountPages, { config })
   await app.register(myDataRoutes)
+  await app.register(invitationRoutes)
   await app.register(authorizeRoutes, { config })
   await app.register(interactionRoutes, { config })
   await app.register(endSessionRoutes)

@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { Executor } from './storage/database.ts'
 import { deleteExpiredSessions } from './storage/sessions.ts'
 import { deleteExpiredInteractions } from './storage/interactions.ts'
+import { deleteExpiredInvitations } from './storage/invitations.ts'
 import { deleteOldCounters } from './security/rate-limits.ts'
 
 /** Expired interactions stay a day, so a late form gets the "expired" page rather than "not found". */
@@ -36,6 +37,7 @@ const CLEANUPS: Record<string, BatchDelete> = {
   refresh_tokens: (db, now, n) => deleteWhereExpired(db, 'refresh_tokens', 'token_hash', now, n),
   channel_access_tokens: (db, now, n) => deleteWhereExpired(db, 'channel_access_tokens', 'token_hash', now, n),
   rate_limits: (db, now, n) => deleteOldCounters(db, now, n),
+  invitations: (db, now, n) => deleteExpiredInvitations(db, now, n),
 }
 
 const CLEANUP_LOCK = 7_052_818_115

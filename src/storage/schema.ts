@@ -236,7 +236,7 @@ export interface DataKeysTable {
 export interface MasterKeyCheckTable {
   id: Generated<boolean>
   check_value: Uint8Array
-  created_at: Generated<Timestamp>
+  created_at: Timestamp
 }
 
 export interface InvitationsTable {
@@ -247,7 +247,7 @@ export interface InvitationsTable {
   role: 'owner' | 'developer' | null
   invitee_id: string
   inviter_id: string | null
-  created_at: Generated<Timestamp>
+  created_at: Timestamp
   expires_at: Timestamp
 }
 
@@ -258,7 +258,7 @@ export interface ChannelChangesTable {
   old_value: ColumnType<unknown, string, never>
   new_value: ColumnType<unknown, string, never>
   actor_id: string | null
-  created_at: Generated<Timestamp>
+  created_at: Timestamp
   reviewed_at: Timestamp | null
   reviewer_id: string | null
 }

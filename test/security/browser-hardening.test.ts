@@ -161,6 +161,12 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   assert.equal((await developer.post(`${providerUrl}/members`, { email: colleagueAccount.email, role: 'developer' })).statusCode, 303)
   await developer.get(channelUrl)
   assert.equal((await developer.post(`${channelUrl}/testers`, { email: colleagueAccount.email })).statusCode, 303)
+  // Both are invitations the colleague accepts on their own page (markup in the names, escaped).
+  for (let i = 0; i < 2; i++) {
+    await colleague.get('/account/invitations')
+    const invitation = /action="(\/account\/invitations\/[0-9a-f-]+)"/.exec(colleague.lastPage)![1]!
+    assert.equal((await colleague.post(invitation, { decision: 'accept' })).statusCode, 303)
+  }
   await developer.get(channelUrl)
   assert.equal((await developer.post(`${channelUrl}/publish`, {})).statusCode, 303)
   await developer.get(channelUrl)
