@@ -447,6 +447,18 @@ export const en = {
   'invitations.gone': 'This invitation no longer exists: it was answered already or it expired.',
   'console.memberInvited': 'If this email belongs to a plusid account, its owner was invited. They become a member once they accept the invitation on their account pages.',
   'console.testerInvited': 'If this email belongs to a plusid account, its owner was invited. They become a tester once they accept the invitation on their account pages.',
+  'admin.changesHeading': 'Changes to approved channels',
+  'admin.changesHint': 'These channels changed what users see or are sent to after an item was approved. The approval stays in force: look at each change, and suspend the channel or an item if it is not acceptable.',
+  'admin.changeHeading': '{field} of {channel} changed',
+  'admin.changeField.name': 'Name',
+  'admin.changeField.icon': 'Icon URL',
+  'admin.changeField.callbacks': 'Callback URLs',
+  'admin.changeOld': 'Before',
+  'admin.changeNew': 'After',
+  'admin.changedAt': 'Changed',
+  'admin.changeReviewed': 'Mark as looked at',
+  'admin.changeGone': 'This change is not waiting any more: another administrator looked at it.',
+  'admin.applicationsHeading': 'Applications',
 } as const satisfies Record<string, string>
 
 export type MessageKey = keyof typeof en

@@ -17,8 +17,14 @@ import { setAccountDisabled } from '../auth/accounts.ts'
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../storage/unavailable.ts'
 import { englishIssue, issueMessage, messageText } from '../i18n/index.ts'
 import { STATE_LABELS } from './console.ts'
+import { reviewChange } from '../console/changes.ts'
+import { listPendingChanges } from '../storage/channel-changes.ts'
 
 const PAGE = 50
+
+/** What changed after an approval, as administrators read it. */
+const CHANGE_FIELD_LABELS = { name: 'admin.changeField.name', icon_url: 'admin.changeField.icon', callback_urls: 'admin.changeField.callbacks' } as const
+const changeText = (value: unknown): string => (value === null ? '—' : Array.isArray(value) ? value.join('\n') : String(value))
 
 /**
  * Opaque keyset cursors: base64url of the last row's sort key. One this server did not issue (not
@@ -110,7 +116,8 @@ export default async function adminRoutes(app: FastifyInstance) {
       const applications = await listApplications(app.db, 'applied', { after, limit: PAGE })
       const withOwners = await Promise.all(applications.map(async (a) => ({ ...a, owners: await listChannelOwners(app.db, a.providerId) })))
       const last = applications[applications.length - 1]
-      return reply.page('admin-queue', { title: request.t('admin.queue'), applications: withOwners, next: applications.length === PAGE && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null, ...extra })
+      const changes = (await listPendingChanges(app.db, PAGE)).map((change) => ({ ...change, fieldLabel: request.t(CHANGE_FIELD_LABELS[change.field]), oldText: changeText(change.oldValue), newText: changeText(change.newValue) }))
+      return reply.page('admin-queue', { title: request.t('admin.queue'), applications: withOwners, changes, next: applications.length === PAGE && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null, ...extra })
     }
 
     const review = async (request: FastifyRequest, reply: FastifyReply, decision: { approve: true } | { approve: false; reason: string }) => {
@@ -125,6 +132,11 @@ export default async function adminRoutes(app: FastifyInstance) {
     }
 
     scope.get('/admin', async (request, reply) => queuePage(request, reply))
+    scope.post('/admin/changes/:id/reviewed', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const done = await reviewChange(app.db, { ...actorOf(request, 'admin'), userId: request.adminUser!.id }, (request.params as { id: string }).id)
+      if (!done) return queuePage(request, reply.code(404), { problem: request.t('admin.changeGone') })
+      return reply.redirect('/admin', 303)
+    })
     scope.post('/admin/applications/:id/approve', { preHandler: app.csrfProtection }, async (request, reply) => review(request, reply, { approve: true }))
     scope.post('/admin/applications/:id/reject', { preHandler: app.csrfProtection }, async (request, reply) => {
       const reason = Reason.safeParse(formBody(request.body).reason)
@@ -323,6 +335,16 @@ export default async function adminRoutes(app: FastifyInstance) {
     scope.post('/channels/:channelId/unsuspend', async (request, reply) =>
       run(reply, () => suspendChannel(app.db, apiActor(request), (request.params as { channelId: string }).channelId, null)),
     )
+    scope.get('/changes', async (_request, reply) => {
+      const changes = await listPendingChanges(app.db, 500)
+      return reply.header('cache-control', 'no-store').send({
+        items: changes.map((c) => ({ id: c.id, channel_id: c.channelId, channel_name: c.channelName, provider: c.providerName, field: c.field, old: c.oldValue, new: c.newValue, actor: c.actorId, at: c.createdAt.toISOString() })),
+      })
+    })
+    scope.post('/changes/:id/reviewed', async (request, reply) => {
+      const done = await reviewChange(app.db, { ...apiActor(request), userId: request.adminUser!.id }, (request.params as { id: string }).id)
+      return done ? reply.header('cache-control', 'no-store').send({ reviewed: true }) : apiError(reply, 404, 'not_found', 'no such pending change')
+    })
     scope.get('/audit', async (request, reply) => {
       const parsed = AuditQuery.safeParse(emptyToUndefined(request.query as Record<string, unknown>))
       if (!parsed.success) return apiError(reply, 400, 'invalid_request', `${String(parsed.error.issues[0]!.path[0])} ${englishIssue(parsed.error.issues[0]!)}`)

@@ -15,6 +15,7 @@ import { appendAudit } from '../storage/audit.ts'
 import { listChannelApplications, listRefusals } from '../storage/applications.ts'
 import { findChannel, type Channel } from '../storage/channels.ts'
 import { invite } from '../console/invitations.ts'
+import { recordWatchedChanges } from '../console/changes.ts'
 import {
   createProvider, findMembership, listMembers, listProviderChannels, listTesters, listUserProviders, publishChannel, replaceChannelSecret,
   updateChannelSettings, type Role,
@@ -235,6 +236,8 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const newSecret = form.id_token_alg === 'HS256' && !channel.secretEncrypted ? newChannelSecret() : null
       await app.db.transaction().execute(async (trx) => {
         await updateChannelSettings(trx, channel.id, { name: form.name, description: form.description, iconUrl: form.icon_url, privacyPolicyUrl: form.privacy_policy_url, callbackUrls: form.callbackUrls, idTokenAlg: form.id_token_alg }, form.id_token_alg === 'HS256' ? undefined : null)
+        // Name, icon and callback URLs changed after an approval go to the administrators' queue.
+        await recordWatchedChanges(trx, { userId: request.auth!.user.id, ip: request.ip }, channel.id, channel, { name: form.name, iconUrl: form.icon_url, callbackUrls: form.callbackUrls })
         if (newSecret) await replaceChannelSecret(trx, channel.id, sha256(newSecret), seal(masterKey, newSecret, `channel-secret:${channel.id}`))
         await appendAudit(trx, { actorId: request.auth!.user.id, actorKind: 'user', ip: request.ip, action: 'channel.updated', objectType: 'channel', objectId: channel.id, details: newSecret ? { secretReissued: true } : {} })
       })
