@@ -19,7 +19,7 @@ export interface Config {
   readonly logLevel: (typeof LOG_LEVELS)[number]
   readonly redisUrl: string | undefined
   readonly sessionTtlSeconds: number
-  /** Absolute session lifetime from the login, however the session is used (plusid.md §7). */
+  /** Absolute session lifetime from the login, however the session is used (README, Security). */
   readonly sessionMaxAgeSeconds: number
   /** Lifetimes of what the protocol issues (plusid.md §3). */
   readonly authorizationCodeTtlSeconds: number
@@ -36,7 +36,7 @@ export interface Config {
   /** Serve GET /metrics (Prometheus text) on the main port. */
   readonly metrics: boolean
   /**
-   * Which proxies' X-Forwarded-For to believe (plusid.md §7, Client IP): false (none: the client IP
+   * Which proxies' X-Forwarded-For to believe (README, Security: Client IP): false (none: the client IP
    * is the connection's), a number of hops, or the proxies' addresses and CIDRs.
    */
   readonly trustProxy: false | number | readonly string[]

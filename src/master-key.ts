@@ -2,7 +2,7 @@
 // never goes into the database, or a dump would unlock itself: it comes from PLUSID_MASTER_KEY, or
 // is generated once into DATA_DIR/master.key with a warning.
 //
-// The database keeps a check value of the key (plusid.md §7, Master key): a process given another
+// The database keeps a check value of the key (README, Security: Master key): a process given another
 // key refuses to start (exit 2, MasterKeyError) before it writes anything, and no key is generated
 // for a database that already holds sealed data — that data needs the key it was sealed with.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'

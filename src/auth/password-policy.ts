@@ -2,7 +2,7 @@
 // the CLI, password change): 8 to 1,024 bytes of UTF-8, any Unicode (NIST SP 800-63B §5.1.1.2:
 // no composition rules, a generous maximum). Passwords are hashed and checked after NFC
 // normalisation (password.ts), so the same password typed on two keyboards is the same password.
-// Common passwords (plusid.md §7): the 49,000-entry list zxcvbn-ts ships (passwords seen most
+// Common passwords (README, Security): the 49,000-entry list zxcvbn-ts ships (passwords seen most
 // often in public breaches, most common first), offline; loaded once, about 0.3 s at start.
 import { dictionary } from '@zxcvbn-ts/language-common'
 import { z } from 'zod'

@@ -15,7 +15,7 @@ export interface SessionClock {
   /** The sliding lifetime: a session used in its second half is extended by this much. */
   ttlSeconds: number
   /**
-   * The absolute lifetime (SESSION_MAX_AGE_SECONDS, plusid.md §7): counted from the login that
+   * The absolute lifetime (SESSION_MAX_AGE_SECONDS, README, Security): counted from the login that
    * created the session, never extended; after it the user logs in again however often they came.
    */
   maxAgeSeconds?: number

@@ -1,4 +1,4 @@
-// Members and testers join by invitation (plusid.md §7, Names people trust): an owner (or any
+// Members and testers join by invitation (README, Security: Names people trust): an owner (or any
 // member, for testers) names an email; if an account has it, an invitation waits on that account's
 // invitations page until they accept or decline it. The inviter sees the same answer whether or
 // not the account exists, so the console cannot be used to find out who has an account, and

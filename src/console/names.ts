@@ -1,4 +1,4 @@
-// Names people trust (plusid.md §7): provider and channel names are what the consent page shows
+// Names people trust (README, Security): provider and channel names are what the consent page shows
 // as the party asking for a user's data, so they must not disguise themselves. A name is
 // NFKC-normalised (full-width letters become the letters they look like, half-width katakana
 // full-width) and refused when it holds

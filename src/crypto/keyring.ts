@@ -68,7 +68,7 @@ export class Keyring {
   }
 
   /**
-   * A provider's pairwise secret as stored (plusid.md §7: sealed like signing keys, under the
+   * A provider's pairwise secret as stored (README, Security: sealed like signing keys, under the
    * master key): `psv1` + IV + tag + AES-256-GCM ciphertext, in the bytea column that held it in
    * clear. A dump no longer links a user's `sub` across providers.
    */

@@ -45,7 +45,7 @@ export function matchCallbackUrl(requested: string, registered: readonly string[
   if (registered.includes(requested)) return true
   if (kind !== 'native') return false
   // RFC 8252 §7.3: any port of a loopback IP literal — written `127.0.0.1` or `[::1]` and nothing
-  // else (plusid.md §7); the rest of the URL must be the registered one byte for byte.
+  // else (README, Protocol choices); the rest of the URL must be the registered one byte for byte.
   const asked = loopbackParts(requested)
   if (!asked || asked.host === 'localhost') return false
   return registered.some((url) => {

@@ -17,7 +17,7 @@ export interface InteractionRecord {
 }
 
 // The request holds a login_hint (an email, usually) and the site's state: sealed like Profile+
-// values (plusid.md §7, nothing personal in clear), bound to the interaction's id. The jsonb column
+// values (README, Security: nothing personal in clear), bound to the interaction's id. The jsonb column
 // then holds one JSON string, `<data key id>.v1.<iv>.<tag>.<ciphertext>`.
 const requestAad = (id: string) => `interactions.request:${id}`
 

@@ -1,4 +1,4 @@
-// Issue 13 item 1, plusid.md §7 (Client IP): TRUST_PROXY names the hops to believe. Behind one
+// Issue 13 item 1, README, Security (Client IP): TRUST_PROXY names the hops to believe. Behind one
 // trusted proxy, a client that rotates the X-Forwarded-For it sends (the shipped nginx used to
 // append to it) cannot bypass the per-IP limits nor write a forged address into the audit log:
 // the client's address is the one the proxy itself added.

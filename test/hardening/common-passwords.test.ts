@@ -1,4 +1,4 @@
-// Issue 13 item 9, plusid.md §7 (Passwords): the most common passwords are refused besides the
+// Issue 13 item 9, README, Security (Passwords): the most common passwords are refused besides the
 // length rule — at registration, at a password change and in the command line — with a message
 // in the user's language; nothing is saved.
 import assert from 'node:assert/strict'

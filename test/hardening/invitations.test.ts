@@ -1,4 +1,4 @@
-// Issue 13 item 7, plusid.md §7: adding a member or a tester is an invitation the invitee accepts.
+// Issue 13 item 7, README, Security: adding a member or a tester is an invitation the invitee accepts.
 // The inviter gets the same answer whether the email has an account or not; nobody — an
 // administrator included — becomes a member (and so loses the right to review the provider's
 // applications) or a tester without accepting; the invitee sees, accepts and declines invitations

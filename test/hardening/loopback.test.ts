@@ -1,4 +1,4 @@
-// Issue 13 item 8, RFC 8252 §7.3 and plusid.md §7 (native callbacks): a native channel's loopback
+// Issue 13 item 8, RFC 8252 §7.3 (README, Protocol choices: callback URLs): a native channel's loopback
 // callback may vary its port, but its host is the literal 127.0.0.1 or [::1]. Every other way of
 // writing loopback (which the URL parser would quietly turn into 127.0.0.1) gets the error page,
 // and so do port 0 and ports written oddly; nothing is redirected there.

@@ -1,4 +1,4 @@
-// Issue 13 item 10, plusid.md §7 (Master key): the database records a check value of the master
+// Issue 13 item 10, README, Security (Master key): the database records a check value of the master
 // key; a process given another key refuses to start — exit 2, a message naming PLUSID_MASTER_KEY,
 // no stack trace — and writes nothing; no key file is generated for a database that already holds
 // sealed data.

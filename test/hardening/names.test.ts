@@ -1,4 +1,4 @@
-// Issue 13 item 6, plusid.md §7 (Names people trust): provider and channel names are NFKC-normalised
+// Issue 13 item 6, README, Security (Names people trust): provider and channel names are NFKC-normalised
 // and refused when they hold invisible characters, stacks of combining marks, or scripts mixed or
 // substituted the way UTS #39 calls confusable — in the console (with a message in the user's
 // language) and in the command line — so no consent page can show such a name as the asking party.

@@ -1,4 +1,4 @@
-// Issue 13 item 2, plusid.md §7 (Nothing personal in clear): after an anonymous authorization with
+// Issue 13 item 2, README, Security (Nothing personal in clear): after an anonymous authorization with
 // a login_hint, a dump of the database (every table, as text) holds no trace of the hint, of the
 // state the site sent, or of the channel's secrets; per-provider pairwise secrets are sealed, so a
 // dump cannot link a user's `sub` across providers. Providers from before keep their `sub`s.

@@ -1,4 +1,4 @@
-// Issue 13 item 3, plusid.md §7 (Sessions): besides the sliding lifetime, a session has an absolute
+// Issue 13 item 3, README, Security (Sessions): besides the sliding lifetime, a session has an absolute
 // one (SESSION_MAX_AGE_SECONDS, default 30 days) counted from the login that created it. A session
 // used every day is extended, but never past that end; an old one must log in again.
 import assert from 'node:assert/strict'
