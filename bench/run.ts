@@ -111,7 +111,7 @@ const soakEnv = SOAK_SECONDS
 const server: ChildProcess = spawn(process.execPath, [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : []), '--import', 'tsx', 'src/server.ts'], {
   env: { ...process.env, DATABASE_URL: benchDbUrl ?? '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: BASE, PLUSID_MASTER_KEY: MASTER_KEY, LOG_LEVEL: 'warn', METRICS: 'true',
     // All load comes from 127.0.0.1: per-IP limits would measure the limiter, not plusid.
-    LOGINS_PER_IP_PER_MINUTE: '1000000', REGISTRATIONS_PER_IP_PER_HOUR: '1000000', TOKEN_FAILURES_PER_IP_PER_MINUTE: '1000000', ...soakEnv },
+    LOGINS_PER_IP_PER_MINUTE: '1000000', REGISTRATIONS_PER_IP_PER_HOUR: '1000000', TOKEN_FAILURES_PER_IP_PER_MINUTE: '1000000', ANONYMOUS_AUTHORIZATIONS_PER_IP_PER_MINUTE: '1000000', ...soakEnv },
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 let serverOutput = ''

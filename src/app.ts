@@ -14,6 +14,7 @@ import type { Database } from './storage/database.ts'
 import type { Logger } from 'pino'
 import oauthPlugin from './plugins/oauth.ts'
 import { installKeyring } from './crypto/keyring.ts'
+import { sealClearPairwiseSecrets } from './storage/channels.ts'
 import type { KeyStore } from './oauth/keys.ts'
 import oauthRoutes from './routes/oauth/index.ts'
 import authorizeRoutes from './routes/authorize.ts'
@@ -23,6 +24,7 @@ import metricsPlugin from './plugins/metrics.ts'
 import consoleRoutes from './routes/console.ts'
 import adminRoutes from './routes/admin.ts'
 import myDataRoutes from './routes/my-data.ts'
+import invitationRoutes from './routes/invitations.ts'
 import rateLimitsPlugin from './plugins/rate-limits.ts'
 import { limitsFrom, postgresRateLimits } from './security/rate-limits.ts'
 import { redisRateLimits } from './security/redis-rate-limits.ts'
@@ -48,7 +50,9 @@ export interface AppOptions {
 export async function buildApp(config: Config, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config) }),
-    trustProxy: config.trustProxy,
+    // Only the configured hops or proxy addresses are believed (config.ts, TRUST_PROXY).
+    // A hop count n trusts the n nearest hops (the address at hop i is believed while i < n).
+    trustProxy: typeof config.trustProxy === 'number' ? (_address: string, hop: number) => hop < (config.trustProxy as number) : config.trustProxy === false ? false : [...config.trustProxy],
     // Fastify answers 400 to a body that is not what its content type says, 413 to one too large.
     bodyLimit: BODY_LIMIT_BYTES,
     http: { maxHeaderSize: HEADER_LIMIT_BYTES },
@@ -59,6 +63,8 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
 
   // Emails and Profile+ values are sealed under data keys the master key unwraps (crypto/keyring.ts).
   const ring = await installKeyring(options.database.db, options.masterKey)
+  // Providers made before pairwise secrets were sealed get theirs sealed now (idempotent).
+  await sealClearPairwiseSecrets(options.database.db)
   if (options.refreshKeysEveryMs) {
     const stop = ring.startAutoRefresh(options.refreshKeysEveryMs, (error) => app.log.warn({ err: error }, 'reloading data keys failed'))
     app.addHook('onClose', async () => stop())
@@ -107,6 +113,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(accountRoutes, { config })
   await app.register(accountPages, { config })
   await app.register(myDataRoutes)
+  await app.register(invitationRoutes)
   await app.register(authorizeRoutes, { config })
   await app.register(interactionRoutes, { config })
   await app.register(endSessionRoutes)
@@ -118,6 +125,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
 
 function describeError(status: number, code: string | undefined): { heading: MessageKey; message: MessageKey } {
   if (code === 'FST_CSRF_INVALID_TOKEN' || code === 'FST_CSRF_MISSING_SECRET') return { heading: 'errors.csrfHeading', message: 'errors.csrfMessage' }
+  if (code === 'PLUSID_BAD_CURSOR') return { heading: 'admin.badCursorHeading', message: 'admin.badCursorMessage' }
   if (status === 413) return { heading: 'errors.tooLargeHeading', message: 'errors.tooLargeMessage' }
   if (status === 415) return { heading: 'errors.unsupportedHeading', message: 'errors.unsupportedMessage' }
   if (status < 500) return { heading: 'errors.badRequestHeading', message: 'errors.badRequestMessage' }

@@ -1,5 +1,6 @@
 // The only module that reads process.env. Every variable is validated at once, so a bad start
 // reports all problems in one message, each naming the variable and what is wrong with it.
+import { isIP } from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
 
@@ -18,6 +19,8 @@ export interface Config {
   readonly logLevel: (typeof LOG_LEVELS)[number]
   readonly redisUrl: string | undefined
   readonly sessionTtlSeconds: number
+  /** Absolute session lifetime from the login, however the session is used (README, Security). */
+  readonly sessionMaxAgeSeconds: number
   /** Lifetimes of what the protocol issues (plusid.md §3). */
   readonly authorizationCodeTtlSeconds: number
   readonly accessTokenTtlSeconds: number
@@ -29,9 +32,14 @@ export interface Config {
   readonly loginsPerIpPerMinute: number
   readonly registrationsPerIpPerHour: number
   readonly tokenFailuresPerIpPerMinute: number
+  readonly anonymousAuthorizationsPerIpPerMinute: number
   /** Serve GET /metrics (Prometheus text) on the main port. */
   readonly metrics: boolean
-  readonly trustProxy: boolean
+  /**
+   * Which proxies' X-Forwarded-For to believe (README, Security: Client IP): false (none: the client IP
+   * is the connection's), a number of hops, or the proxies' addresses and CIDRs.
+   */
+  readonly trustProxy: false | number | readonly string[]
   /** Derived from publicUrl: https means Secure, `__Host-` cookies and HSTS. */
   readonly secureCookies: boolean
 }
@@ -94,6 +102,36 @@ const masterKey = z.string().transform((value, ctx) => {
 
 const boolean = z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1')
 
+// The named ranges proxy-addr (Fastify's trustProxy) understands, besides addresses and CIDRs.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+const proxyEntry = (entry: string): boolean => {
+  if (PROXY_RANGE_NAMES.has(entry)) return true
+  const [address, bits, extra] = entry.split('/')
+  const family = isIP(address ?? '')
+  if (family === 0 || extra !== undefined) return false
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
+}
+/**
+ * TRUST_PROXY: a number of proxy hops, or a comma-separated list of proxy addresses/CIDRs. `true`
+ * (believe every hop) is refused: the leftmost X-Forwarded-For address is the client's own choice,
+ * so per-IP limits and the audit log's addresses would be the attacker's to pick.
+ */
+const trustProxy = z.string().transform((value, ctx): false | number | string[] => {
+  const text = value.trim()
+  if (text === 'false' || text === '0') return false
+  if (/^\d{1,2}$/.test(text)) return Number(text)
+  const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean)
+  if (text !== 'true' && entries.length > 0 && entries.every(proxyEntry)) return entries
+  ctx.addIssue({
+    code: 'custom',
+    message:
+      text === 'true'
+        ? 'must say which proxies to trust: the number of proxy hops in front of plusid (1 behind one reverse proxy) or their addresses/CIDRs; `true` would believe any X-Forwarded-For a client sends'
+        : 'must be false, a number of proxy hops (such as 1), or a comma-separated list of proxy addresses or CIDRs (such as 10.0.0.0/8,192.168.1.7)',
+  })
+  return z.NEVER
+})
+
 const Env = z.object({
   PUBLIC_URL: z.preprocess(emptyToUndefined, httpUrl.optional()),
   HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
@@ -104,6 +142,7 @@ const Env = z.object({
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info')),
   REDIS_URL: z.preprocess(emptyToUndefined, urlWithScheme(['redis:', 'rediss:'], 'redis://127.0.0.1:6379').optional()),
   SESSION_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(60, 365 * 24 * 3600).default(14 * 24 * 3600)),
+  SESSION_MAX_AGE_SECONDS: z.preprocess(emptyToUndefined, integer(60, 365 * 24 * 3600).default(30 * 24 * 3600)),
   AUTHORIZATION_CODE_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(10, 600).default(60)),
   ACCESS_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(60, 90 * 24 * 3600).default(30 * 24 * 3600)),
   REFRESH_TOKEN_TTL_SECONDS: z.preprocess(emptyToUndefined, integer(60, 365 * 24 * 3600).default(90 * 24 * 3600)),
@@ -113,7 +152,8 @@ const Env = z.object({
   LOGINS_PER_IP_PER_MINUTE: z.preprocess(emptyToUndefined, integer(1, 1_000_000).default(30)),
   REGISTRATIONS_PER_IP_PER_HOUR: z.preprocess(emptyToUndefined, integer(1, 1_000_000).default(10)),
   TOKEN_FAILURES_PER_IP_PER_MINUTE: z.preprocess(emptyToUndefined, integer(1, 1_000_000).default(60)),
-  TRUST_PROXY: z.preprocess(emptyToUndefined, boolean.default(false)),
+  ANONYMOUS_AUTHORIZATIONS_PER_IP_PER_MINUTE: z.preprocess(emptyToUndefined, integer(1, 1_000_000).default(120)),
+  TRUST_PROXY: z.preprocess(emptyToUndefined, trustProxy.default(false)),
 })
 
 /** Values of these variables are never echoed back in an error message. */
@@ -143,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     redisUrl: e.REDIS_URL,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
     authorizationCodeTtlSeconds: e.AUTHORIZATION_CODE_TTL_SECONDS,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
@@ -152,7 +193,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loginsPerIpPerMinute: e.LOGINS_PER_IP_PER_MINUTE,
     registrationsPerIpPerHour: e.REGISTRATIONS_PER_IP_PER_HOUR,
     tokenFailuresPerIpPerMinute: e.TOKEN_FAILURES_PER_IP_PER_MINUTE,
-    trustProxy: e.TRUST_PROXY,
+    anonymousAuthorizationsPerIpPerMinute: e.ANONYMOUS_AUTHORIZATIONS_PER_IP_PER_MINUTE,
+    trustProxy: Array.isArray(e.TRUST_PROXY) ? Object.freeze([...e.TRUST_PROXY]) : e.TRUST_PROXY,
     secureCookies: publicUrl.startsWith('https:'),
   })
 }

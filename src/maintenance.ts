@@ -6,10 +6,13 @@ import type { Logger } from 'pino'
 import type { Executor } from './storage/database.ts'
 import { deleteExpiredSessions } from './storage/sessions.ts'
 import { deleteExpiredInteractions } from './storage/interactions.ts'
+import { deleteExpiredInvitations } from './storage/invitations.ts'
 import { deleteOldCounters } from './security/rate-limits.ts'
 
 /** Expired interactions stay a day, so a late form gets the "expired" page rather than "not found". */
 const INTERACTION_RETENTION_MS = 24 * 3600 * 1000
+/** Anonymous ones (anybody can start them) an hour: what an anonymous authorize stores is short-lived. */
+const ANONYMOUS_INTERACTION_RETENTION_MS = 3600 * 1000
 
 type BatchDelete = (db: Executor, now: Date, batchSize: number, retention: Retention) => Promise<number>
 
@@ -28,12 +31,13 @@ async function deleteWhereExpired(db: Executor, table: 'authorization_codes' | '
 
 const CLEANUPS: Record<string, BatchDelete> = {
   sessions: (db, now, n) => deleteExpiredSessions(db, now, n),
-  interactions: (db, now, n) => deleteExpiredInteractions(db, new Date(now.getTime() - INTERACTION_RETENTION_MS), n),
+  interactions: (db, now, n) => deleteExpiredInteractions(db, new Date(now.getTime() - INTERACTION_RETENTION_MS), n, new Date(now.getTime() - ANONYMOUS_INTERACTION_RETENTION_MS)),
   authorization_codes: (db, now, n, retention) => deleteWhereExpired(db, 'authorization_codes', 'code_hash', new Date(now.getTime() - retention.usedCodeSeconds * 1000), n),
   access_tokens: (db, now, n) => deleteWhereExpired(db, 'access_tokens', 'token_hash', now, n),
   refresh_tokens: (db, now, n) => deleteWhereExpired(db, 'refresh_tokens', 'token_hash', now, n),
   channel_access_tokens: (db, now, n) => deleteWhereExpired(db, 'channel_access_tokens', 'token_hash', now, n),
   rate_limits: (db, now, n) => deleteOldCounters(db, now, n),
+  invitations: (db, now, n) => deleteExpiredInvitations(db, now, n),
 }
 
 const CLEANUP_LOCK = 7_052_818_115

@@ -5,7 +5,7 @@ import { buildApp } from './app.ts'
 import { ConfigError, loadConfig, type Config } from './config.ts'
 import { loggerOptions } from './logger.ts'
 import { startCleanup } from './maintenance.ts'
-import { loadMasterKey } from './master-key.ts'
+import { MasterKeyError, rememberMasterKey, resolveMasterKey } from './master-key.ts'
 import { openDatabase } from './storage/database.ts'
 import { migrate } from './storage/migrate.ts'
 
@@ -20,13 +20,23 @@ try {
 
 const log = pino(loggerOptions(config))
 try {
-  const masterKey = loadMasterKey(config, log)
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
-  const applied = await migrate(database).catch(async (error) => {
+  // The key is checked against the database before anything is written to it (master-key.ts).
+  const startDatabase = async () => {
+    const masterKey = await resolveMasterKey(config, database.db, log)
+    const applied = await migrate(database)
+    if (applied.length > 0) log.info({ applied }, 'database migrated')
+    await rememberMasterKey(database.db, masterKey)
+    return masterKey
+  }
+  const masterKey = await startDatabase().catch(async (error) => {
     await database.close()
+    if (error instanceof MasterKeyError) {
+      console.error(`plusid could not start: ${error.message}`)
+      process.exit(2)
+    }
     throw error
   })
-  if (applied.length > 0) log.info({ applied }, 'database migrated')
   const app = await buildApp(config, { database, closeDatabase: true, logger: log, masterKey, refreshKeysEveryMs: config.keyRefreshSeconds * 1000 })
   const stopCleanup = startCleanup(database.db, log, { usedCodeSeconds: config.refreshTokenTtlSeconds }, config.cleanupIntervalSeconds * 1000)
   app.addHook('onClose', async () => stopCleanup())

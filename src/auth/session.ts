@@ -12,7 +12,18 @@ const LAST_SEEN_PRECISION_MS = 5 * 60 * 1000
 
 export interface SessionClock {
   now: Date
+  /** The sliding lifetime: a session used in its second half is extended by this much. */
   ttlSeconds: number
+  /**
+   * The absolute lifetime (SESSION_MAX_AGE_SECONDS, README, Security): counted from the login that
+   * created the session, never extended; after it the user logs in again however often they came.
+   */
+  maxAgeSeconds?: number
+}
+
+/** When a session created at `createdAt` must end, whatever its use. */
+function absoluteEnd(createdAt: Date, clock: SessionClock): number {
+  return clock.maxAgeSeconds === undefined ? Infinity : createdAt.getTime() + clock.maxAgeSeconds * 1000
 }
 
 export interface ActiveSession {
@@ -38,7 +49,7 @@ export async function startSession(
 ): Promise<{ token: string; expiresAt: Date } | null> {
   const id = randomBytes(16).toString('base64url')
   const secret = randomBytes(32).toString('base64url')
-  const expiresAt = new Date(clock.now.getTime() + clock.ttlSeconds * 1000)
+  const expiresAt = new Date(Math.min(clock.now.getTime() + clock.ttlSeconds * 1000, absoluteEnd(clock.now, clock)))
   const inserted = await insertSession(db, {
     id,
     secretHash: hashSecret(secret),
@@ -67,7 +78,7 @@ export function parseSessionToken(token: string | undefined): SessionToken | nul
 /**
  * The session a cookie names, or null when it is malformed, unknown, forged or expired. A session
  * used in the second half of its lifetime is extended by a full lifetime (one write at most per
- * half-lifetime, not one per request).
+ * half-lifetime, not one per request), but never past its absolute end (maxAgeSeconds).
  */
 export async function resolveSession(db: Executor, token: string | undefined, clock: SessionClock): Promise<ActiveSession | null> {
   const parsed = parseSessionToken(token)
@@ -86,7 +97,8 @@ export async function acceptSession(
   const stored = Buffer.from(found.session.secretHash)
   const given = hashSecret(parsed.secret)
   if (stored.length !== given.length || !timingSafeEqual(stored, given)) return null
-  if (found.session.expiresAt.getTime() <= clock.now.getTime()) {
+  const end = absoluteEnd(found.session.createdAt, clock)
+  if (found.session.expiresAt.getTime() <= clock.now.getTime() || end <= clock.now.getTime()) {
     await deleteSession(db, parsed.id)
     return null
   }
@@ -97,7 +109,7 @@ export async function acceptSession(
   // that often per session, not one per request.
   const stale = clock.now.getTime() - found.session.lastSeenAt.getTime() > LAST_SEEN_PRECISION_MS
   if (renew || stale) {
-    if (renew) renewedUntil = new Date(clock.now.getTime() + lifetimeMs)
+    if (renew) renewedUntil = new Date(Math.min(clock.now.getTime() + lifetimeMs, end))
     await extendSession(db, parsed.id, renewedUntil ?? found.session.expiresAt, clock.now)
     found.session.expiresAt = renewedUntil ?? found.session.expiresAt
     found.session.lastSeenAt = clock.now

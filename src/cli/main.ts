@@ -17,7 +17,8 @@ import { findChannel } from '../storage/channels.ts'
 import { approvePermissions, createChannel, NewChannelInput, PermissionItems } from '../oauth/channels.ts'
 import { rotateSigningKeys } from '../oauth/keys.ts'
 import { ID_TOKEN_TTL_SECONDS } from '../oauth/id-token.ts'
-import { loadMasterKey } from '../master-key.ts'
+import { sealClearPairwiseSecrets } from '../storage/channels.ts'
+import { MasterKeyError, rememberMasterKey, resolveMasterKey } from '../master-key.ts'
 import { installKeyring } from '../crypto/keyring.ts'
 import { rotateDataKeys } from '../crypto/rotate-data.ts'
 import { applyForPermission, ApplicationInput, ReviewError } from '../console/review.ts'
@@ -323,18 +324,24 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
 
     const database = deps.database ?? (await openConfiguredDatabase(io.env))
     try {
+      // Emails and Profile+ values are sealed: every command but migrate needs the master key, which
+      // is checked against the database before anything is written (master-key.ts).
+      let masterKey: Buffer | undefined
+      if (name !== 'migrate') masterKey = deps.masterKey ?? (await resolveMasterKey(loadConfig(io.env), database.db, { warn: (message: string) => io.stderr(`plusid: ${message}\n`) }))
       // Every command works on a current schema; migrating is idempotent and takes a lock.
       if (name !== 'migrate') await migrate(database)
-      let masterKey: Buffer | undefined
+      if (masterKey) await rememberMasterKey(database.db, masterKey)
       const context: CommandContext = {
         io,
         database,
         flags: values,
         args,
-        masterKey: () => (masterKey ??= deps.masterKey ?? loadMasterKey(loadConfig(io.env), { warn: (message: string) => io.stderr(`plusid: ${message}\n`) })),
+        masterKey: () => masterKey!,
       }
-      // Emails and Profile+ values are sealed: every command but migrate needs the keyring.
-      if (name !== 'migrate') await installKeyring(database.db, context.masterKey())
+      if (masterKey) {
+        await installKeyring(database.db, masterKey)
+        await sealClearPairwiseSecrets(database.db)
+      }
       if (args.length > 0 && !['channel permit', 'channel apply', 'user disable', 'user enable', 'admin token'].includes(name)) throw new CliError('invalid_argument', `Unexpected argument "${args[0]}".\n\n${USAGE}`, 2)
       const result = await command(context)
       io.stdout(json ? JSON.stringify(result.json) + '\n' : result.text + '\n')
@@ -390,6 +397,7 @@ function asCliError(error: unknown): CliError {
   if (error instanceof ConfigError) return new CliError('invalid_configuration', error.message, 2)
   if (error instanceof DataDirInUseError) return new CliError('data_dir_in_use', error.message)
   if (error instanceof MigrationError) return new CliError('migration_failed', error.message)
+  if (error instanceof MasterKeyError) return new CliError('master_key_mismatch', error.message, 2)
   const message = (error as Error)?.message ?? String(error)
   if (/ECONNREFUSED|ENOTFOUND|getaddrinfo|password authentication|does not exist/.test(message)) {
     return new CliError('database_unreachable', `Cannot use the database: ${message}`)

@@ -6,13 +6,19 @@
 //
 // A process has one master key, so it has one keyring: installed at start (server, CLI, tests) and
 // used by the storage functions that read and write these columns.
-import { createHmac, hkdfSync, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
 import type { DB } from '../storage/schema.ts'
 import type { Executor } from '../storage/database.ts'
 import { open, seal } from './secret-box.ts'
 
 const DATA_KEY_LOCK = 7_052_818_116
+const PAIRWISE_MAGIC = Buffer.from('psv1')
+const PAIRWISE_AAD = Buffer.from('provider pairwise secret')
+
+export function isSealedPairwiseSecret(stored: Uint8Array): boolean {
+  return stored.length === 64 && Buffer.from(stored.buffer, stored.byteOffset, 4).equals(PAIRWISE_MAGIC)
+}
 
 export class Keyring {
   private constructor(
@@ -60,6 +66,38 @@ export class Keyring {
   emailHmac(email: string): Buffer {
     return createHmac('sha256', this.emailHmacKey).update(email.toLowerCase()).digest()
   }
+
+  /**
+   * A provider's pairwise secret as stored (README, Security: sealed like signing keys, under the
+   * master key): `psv1` + IV + tag + AES-256-GCM ciphertext, in the bytea column that held it in
+   * clear. A dump no longer links a user's `sub` across providers.
+   */
+  sealPairwiseSecret(secret: Uint8Array): Buffer {
+    const iv = randomBytes(12)
+    const cipher = createCipheriv('aes-256-gcm', this.masterKey, iv)
+    cipher.setAAD(PAIRWISE_AAD)
+    const body = Buffer.concat([cipher.update(secret), cipher.final()])
+    return Buffer.concat([PAIRWISE_MAGIC, iv, cipher.getAuthTag(), body])
+  }
+
+  /** The secret of a stored value; one stored in clear before sealing existed is returned as it is. */
+  openPairwiseSecret(stored: Uint8Array): Uint8Array {
+    const value = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength)
+    if (!isSealedPairwiseSecret(value)) return value
+    const key = value.toString('base64')
+    const cached = this.pairwiseCache.get(key)
+    if (cached) return cached
+    const decipher = createDecipheriv('aes-256-gcm', this.masterKey, value.subarray(4, 16))
+    decipher.setAAD(PAIRWISE_AAD)
+    decipher.setAuthTag(value.subarray(16, 32))
+    const secret = Buffer.concat([decipher.update(value.subarray(32)), decipher.final()])
+    // Read on every authorize, token and userinfo: opened once per process (providers are few).
+    if (this.pairwiseCache.size >= 10_000) this.pairwiseCache.clear()
+    this.pairwiseCache.set(key, secret)
+    return secret
+  }
+
+  private readonly pairwiseCache = new Map<string, Buffer>()
 
   /** Reloads the data keys every so often: another process may have rotated them. */
   startAutoRefresh(intervalMs: number, onError: (error: unknown) => void): () => void {

@@ -127,7 +127,12 @@ export function validateAuthorizationRequest(params: Record<string, unknown>, ta
     maxAge = Number(p.max_age)
   }
   return {
-    ...target,
+    // The target's fields, not the channel object it carries: the request is stored with the
+    // interaction, and a snapshot of the channel (its secrets included) has no business there.
+    redirectUri: target.redirectUri,
+    responseMode: target.responseMode,
+    state: target.state,
+    errorStyle: target.errorStyle,
     clientId: channel.id,
     scopes,
     nonce: p.nonce,

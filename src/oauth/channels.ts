@@ -9,17 +9,17 @@ import { ensureProvider, insertChannel, setPermissions, addProviderMember, type 
 import { callbackUrlProblem } from './callback-urls.ts'
 import { english } from '../i18n/index.ts'
 import { DATA_ITEMS } from './scopes.ts'
-import { text } from '../profile/rules.ts'
+import { trustedName } from '../console/names.ts'
 
 export const NewChannelInput = z
   .object({
-    // Shown on the consent page: NFC, and no control or bidi characters that could disguise it.
-    name: text(100),
+    // Shown on the consent page as the asking party: a name people can trust (console/names.ts).
+    name: trustedName(100),
     callbackUrls: z.array(z.string()).min(1, 'at least one callback URL is required'),
     kind: z.enum(['web', 'spa', 'native'], { message: 'must be web, spa or native' }).default('web'),
     idTokenAlg: z.enum(['ES256', 'RS256', 'HS256'], { message: 'must be ES256, RS256 or HS256' }).default('ES256'),
     errorStyle: z.enum(['rfc', 'line'], { message: 'must be rfc or line' }).default('rfc'),
-    providerName: text(100).default('default'),
+    providerName: trustedName(100).default('default'),
     publish: z.boolean().default(false),
   })
   .superRefine((input, ctx) => {

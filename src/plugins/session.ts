@@ -43,7 +43,7 @@ export default fp<{ config: Config }>(
       return this.clearCookie(name, options)
     })
 
-    const clock = () => ({ now: new Date(), ttlSeconds: config.sessionTtlSeconds })
+    const clock = () => ({ now: new Date(), ttlSeconds: config.sessionTtlSeconds, maxAgeSeconds: config.sessionMaxAgeSeconds })
     const adopt = (request: FastifyRequest, reply: FastifyReply, session: ActiveSession | null) => {
       request.auth = session
       if (!session) reply.clearSessionCookie()

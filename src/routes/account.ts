@@ -110,7 +110,7 @@ export default async function accountPages(app: FastifyInstance, { config }: { c
     const now = new Date()
     // This browser keeps a session, under a new id: the old cookie, wherever it was copied, is dead.
     const session = await changePassword(app.db, user.id, parsed.data.new_password, { ip: request.ip, now }, (trx) =>
-      startSession(trx, user.id, { ip: request.ip, userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null }, { now, ttlSeconds: config.sessionTtlSeconds }),
+      startSession(trx, user.id, { ip: request.ip, userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null }, { now, ttlSeconds: config.sessionTtlSeconds, maxAgeSeconds: config.sessionMaxAgeSeconds }),
     )
     request.log.info({ userId: user.id }, 'password changed')
     // Disabled meanwhile: every session has ended, this one too.

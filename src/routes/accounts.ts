@@ -27,7 +27,7 @@ const LoginForm = z.object({
 export const LOGIN_FAILED = 'login.failed' satisfies MessageKey
 
 export default async function accountRoutes(app: FastifyInstance, { config }: { config: Config }) {
-  const clock = () => ({ now: new Date(), ttlSeconds: config.sessionTtlSeconds })
+  const clock = () => ({ now: new Date(), ttlSeconds: config.sessionTtlSeconds, maxAgeSeconds: config.sessionMaxAgeSeconds })
   const requestDetails = (request: { ip: string; headers: Record<string, unknown> }) => ({
     ip: request.ip,
     userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,

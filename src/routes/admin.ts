@@ -18,32 +18,50 @@ import { setAccountDisabled } from '../auth/accounts.ts'
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../storage/unavailable.ts'
 import { englishIssue, issueMessage, messageText } from '../i18n/index.ts'
 import { STATE_LABELS } from './console.ts'
+import { reviewChange } from '../console/changes.ts'
+import { listPendingChanges } from '../storage/channel-changes.ts'
 
 const PAGE = 50
 
-/** Opaque keyset cursors: base64url of the last row's sort key. A malformed one reads as none. */
-const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
-function decodeCursor(cursor: unknown): Record<string, unknown> | undefined {
-  if (typeof cursor !== 'string' || cursor === '' || cursor.length > 400) return undefined
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
+/** What changed after an approval, as administrators read it. */
+const CHANGE_FIELD_LABELS = { name: 'admin.changeField.name', icon_url: 'admin.changeField.icon', callback_urls: 'admin.changeField.callbacks' } as const
+const changeText = (value: unknown): string => (value === null ? '—' : Array.isArray(value) ? value.join('\n') : String(value))
+
+/**
+ * Opaque keyset cursors: base64url of the last row's sort key. One this server did not issue (not
+ * base64url JSON of the expected shape, an id that is not one, a date PostgreSQL cannot hold) is
+ * refused with 400 — reading it as "none" would hide the mistake, and passing it on gave a 500.
+ */
+export class BadCursor extends Error {
+  readonly statusCode = 400
+  readonly code = 'PLUSID_BAD_CURSOR'
+  constructor() {
+    super('cursor is not one this server issued: use the "next" value of the previous page')
   }
 }
-function decodeAfter(cursor: unknown): { createdAt: Date; id: string } | undefined {
-  const value = decodeCursor(cursor)
-  const date = new Date(String(value?.createdAt))
-  return value && typeof value.id === 'string' && !Number.isNaN(date.getTime()) ? { createdAt: date, id: value.id } : undefined
+const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+// Within what PostgreSQL's timestamptz and JavaScript's Date both hold.
+const cursorDate = z.iso.datetime({ offset: true }).transform((value) => new Date(value)).refine((d) => d.getUTCFullYear() >= 1970 && d.getUTCFullYear() <= 9999)
+const ChannelAfterCursor = z.object({ createdAt: cursorDate, id: z.string().regex(/^\d{10}$/) }).strict()
+const UuidAfterCursor = z.object({ createdAt: cursorDate, id: z.uuid() }).strict()
+const NameCursor = z.object({ name: z.string().max(400), id: z.string().regex(/^\d{10}$/) }).strict()
+
+function decodeCursor<T>(cursor: unknown, schema: z.ZodType<T>): T | undefined {
+  if (cursor === undefined || cursor === '') return undefined
+  if (typeof cursor !== 'string' || cursor.length > 800 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new BadCursor()
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString())
+  } catch {
+    throw new BadCursor()
+  }
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) throw new BadCursor()
+  return parsed.data
 }
-function decodeUserCursor(cursor: unknown): UserCursor | undefined {
-  return decodeAfter(cursor)
-}
-function decodeChannelCursor(cursor: unknown): ChannelCursor | undefined {
-  const value = decodeCursor(cursor)
-  return typeof value?.name === 'string' && typeof value.id === 'string' ? { name: value.name, id: value.id } : decodeAfter(cursor)
-}
+const decodeAfter = (cursor: unknown): { createdAt: Date; id: string } | undefined => decodeCursor(cursor, UuidAfterCursor)
+const decodeUserCursor = (cursor: unknown): UserCursor | undefined => decodeCursor(cursor, UuidAfterCursor)
+const decodeChannelCursor = (cursor: unknown): ChannelCursor | undefined => decodeCursor(cursor, z.union([NameCursor, ChannelAfterCursor]))
 const userCursor = (last: User) => encodeCursor({ createdAt: last.createdAt, id: last.id })
 const channelCursor = (q: string, last: { id: string; created_at: Date; name_key: string }) => encodeCursor(q ? { name: last.name_key, id: last.id } : { createdAt: last.created_at, id: last.id })
 
@@ -99,7 +117,8 @@ export default async function adminRoutes(app: FastifyInstance) {
       const applications = await listApplications(app.db, 'applied', { after, limit: PAGE })
       const withOwners = await Promise.all(applications.map(async (a) => ({ ...a, owners: await listChannelOwners(app.db, a.providerId) })))
       const last = applications[applications.length - 1]
-      return reply.page('admin-queue', { title: request.t('admin.queue'), applications: withOwners, next: applications.length === PAGE && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null, ...extra })
+      const changes = (await listPendingChanges(app.db, PAGE)).map((change) => ({ ...change, fieldLabel: request.t(CHANGE_FIELD_LABELS[change.field]), oldText: changeText(change.oldValue), newText: changeText(change.newValue) }))
+      return reply.page('admin-queue', { title: request.t('admin.queue'), applications: withOwners, changes, next: applications.length === PAGE && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null, ...extra })
     }
 
     const review = async (request: FastifyRequest, reply: FastifyReply, decision: { approve: true } | { approve: false; reason: string }) => {
@@ -114,6 +133,11 @@ export default async function adminRoutes(app: FastifyInstance) {
     }
 
     scope.get('/admin', async (request, reply) => queuePage(request, reply))
+    scope.post('/admin/changes/:id/reviewed', { preHandler: app.csrfProtection }, async (request, reply) => {
+      const done = await reviewChange(app.db, { ...actorOf(request, 'admin'), userId: request.adminUser!.id }, (request.params as { id: string }).id)
+      if (!done) return queuePage(request, reply.code(404), { problem: request.t('admin.changeGone') })
+      return reply.redirect('/admin', 303)
+    })
     scope.post('/admin/applications/:id/approve', { preHandler: app.csrfProtection }, async (request, reply) => review(request, reply, { approve: true }))
     scope.post('/admin/applications/:id/reject', { preHandler: app.csrfProtection }, async (request, reply) => {
       const reason = Reason.safeParse(formBody(request.body).reason)
@@ -337,6 +361,16 @@ export default async function adminRoutes(app: FastifyInstance) {
     scope.post('/channels/:channelId/unsuspend', async (request, reply) =>
       run(reply, () => suspendChannel(app.db, apiActor(request), (request.params as { channelId: string }).channelId, null)),
     )
+    scope.get('/changes', async (_request, reply) => {
+      const changes = await listPendingChanges(app.db, 500)
+      return reply.header('cache-control', 'no-store').send({
+        items: changes.map((c) => ({ id: c.id, channel_id: c.channelId, channel_name: c.channelName, provider: c.providerName, field: c.field, old: c.oldValue, new: c.newValue, actor: c.actorId, at: c.createdAt.toISOString() })),
+      })
+    })
+    scope.post('/changes/:id/reviewed', async (request, reply) => {
+      const done = await reviewChange(app.db, { ...apiActor(request), userId: request.adminUser!.id }, (request.params as { id: string }).id)
+      return done ? reply.header('cache-control', 'no-store').send({ reviewed: true }) : apiError(reply, 404, 'not_found', 'no such pending change')
+    })
     scope.get('/audit', async (request, reply) => {
       const parsed = AuditQuery.safeParse(emptyToUndefined(request.query as Record<string, unknown>))
       if (!parsed.success) return apiError(reply, 400, 'invalid_request', `${String(parsed.error.issues[0]!.path[0])} ${englishIssue(parsed.error.issues[0]!)}`)

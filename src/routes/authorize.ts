@@ -13,11 +13,19 @@ import { OAuthError, PermissionMissing } from '../oauth/errors.ts'
 import { recordRefusal } from '../storage/applications.ts'
 import { cookieName, HEADER_LIMIT_BYTES } from '../plugins/security.ts'
 import { findAuthorizeContext } from '../storage/contexts.ts'
-import { insertInteraction } from '../storage/interactions.ts'
+import { insertInteraction, sealInteractionRequest } from '../storage/interactions.ts'
+import { tooManyFromIp } from './accounts.ts'
 import { isUnavailable } from '../storage/unavailable.ts'
 
 /** A login page left open longer than this gets the "expired" page (plusid.md §2). */
 export const INTERACTION_TTL_SECONDS = 30 * 60
+
+/**
+ * The most a stored authorization request may take (sealed). Every parameter is bounded already
+ * (state and nonce 2,048 characters, id_token_hint 8,192, login_hint 320...), so only a request
+ * near all the bounds at once reaches it; it caps what anybody can make plusid store per request.
+ */
+export const MAX_STORED_REQUEST_BYTES = 16 * 1024
 
 const UNAVAILABLE = new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable: try again shortly')
 
@@ -60,12 +68,18 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
         const code = await issueAuthorizationCode(app.oauth, app.db, authorization, { id: request.auth!.session.id, ...session! }, next.scopes, next.amr, now)
         return replyToCallback(reply, authorization, { code, state: authorization.state, iss: issuer })
       }
+      // Anybody can start an authorization without logging in, and each stores an interaction:
+      // those are counted per client IP (a logged-in user's authorize is not, and keeps its round
+      // trips), and what one stores is bounded in size (and in lifetime: maintenance.ts).
+      if (!request.auth && (await tooManyFromIp(app.rateLimits, request, reply, app.limits.anonymousAuthorizePerIp))) return reply
       const id = randomBytes(16).toString('base64url')
+      const sealedRequest = sealInteractionRequest(id, authorization as unknown as Record<string, unknown>)
+      if (Buffer.byteLength(sealedRequest) > MAX_STORED_REQUEST_BYTES) throw new OAuthError('invalid_request', 'the authorization request is too large')
       await insertInteraction(app.db, {
         id,
         browserHash: sha256(browserKey(request, reply)),
         channelId: target.channel.id,
-        request: authorization as unknown as Record<string, unknown>,
+        sealedRequest,
         expiresAt: new Date(now.getTime() + INTERACTION_TTL_SECONDS * 1000),
       })
       return reply.header('cache-control', 'no-store').redirect(`/interaction/${id}`, 303)

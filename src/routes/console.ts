@@ -9,16 +9,17 @@ import { fieldErrors, formBody, textOf } from '../http/forms.ts'
 import { callbackUrlProblem } from '../oauth/callback-urls.ts'
 import { createChannel, newChannelSecret } from '../oauth/channels.ts'
 import { DATA_ITEMS } from '../oauth/scopes.ts'
-import { text } from '../profile/rules.ts'
+import { trustedName } from '../console/names.ts'
 import { applyForPermission, ApplicationInput, ReviewError, type Actor } from '../console/review.ts'
 import { appendAudit } from '../storage/audit.ts'
 import { listChannelApplications, listRefusals } from '../storage/applications.ts'
-import { addChannelTester, addProviderMember, findChannel, type Channel } from '../storage/channels.ts'
+import { findChannel, type Channel } from '../storage/channels.ts'
+import { invite } from '../console/invitations.ts'
+import { recordWatchedChanges } from '../console/changes.ts'
 import {
   createProvider, findMembership, listMembers, listProviderChannels, listTesters, listUserProviders, publishChannel, replaceChannelSecret,
   updateChannelSettings, type Role,
 } from '../storage/console.ts'
-import { findUserWithPasswordByEmail } from '../storage/users.ts'
 import type { MessageKey, Translate } from '../i18n/index.ts'
 
 const optionalHttpsUrl = z
@@ -29,7 +30,7 @@ const optionalHttpsUrl = z
 
 const ChannelFields = z
   .object({
-    name: text(100),
+    name: trustedName(100),
     description: z.string().trim().max(500, 'error.tooLong').default(''),
     icon_url: optionalHttpsUrl.default(''),
     privacy_policy_url: optionalHttpsUrl.default(''),
@@ -56,8 +57,8 @@ function parseChannelForm(body: Record<string, unknown>, t: Translate): { ok: tr
   return { ok: true, form: { ...parsed.data, callbackUrls: urls } }
 }
 
-// Names are shown to users on the consent page: NFC, no control or bidi characters (plusid.md §4's text rule).
-const ProviderForm = z.object({ name: text(100) })
+// Names are shown to users on the consent page as the party asking: console/names.ts.
+const ProviderForm = z.object({ name: trustedName(100) })
 const MemberForm = z.object({ email: z.string().trim().min(1, 'error.required'), role: z.enum(['owner', 'developer'], { message: 'error.role' }).default('developer') })
 
 /** A permission's state as people read it (console and admin pages). */
@@ -68,6 +69,10 @@ export const STATE_LABELS: Record<string, MessageKey> = {
   suspended: 'console.state.suspended',
   'not applied': 'console.state.notApplied',
 }
+
+/** After an invitation: the one answer, whether or not the email has an account. */
+const invitedNotice = (request: FastifyRequest, key: 'console.memberInvited' | 'console.testerInvited') =>
+  (request.query as Record<string, unknown>).invited === '1' ? { invitedNotice: request.t(key) } : {}
 
 const textValues = (body: Record<string, unknown>, names: string[]) => Object.fromEntries(names.map((name) => [name, textOf(body, name)]))
 
@@ -175,9 +180,10 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const { providerId } = request.params as { providerId: string }
       const membership = await findMembership(app.db, providerId, request.auth!.user.id)
       if (!membership) return notFound(reply)
-      return providerPage(reply, providerId, membership)
+      return providerPage(reply, providerId, membership, invitedNotice(request, 'console.memberInvited'))
     })
 
+    // An invitation, never a direct add, and the same answer whether the account exists or not.
     scope.post('/console/providers/:providerId/members', { preHandler: app.csrfProtection }, async (request, reply) => {
       const { providerId } = request.params as { providerId: string }
       const membership = await findMembership(app.db, providerId, request.auth!.user.id)
@@ -185,16 +191,9 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       if (membership.role !== 'owner') return forbidden(reply, 'console.onlyOwnersMembers')
       const body = formBody(request.body)
       const parsed = MemberForm.safeParse(body)
-      const found = parsed.success ? await findUserWithPasswordByEmail(app.db, parsed.data.email) : undefined
-      if (!parsed.success || !found) {
-        const memberErrors = parsed.success ? { email: request.t('error.noAccountAskThem') } : fieldErrors(parsed.error, request.t.bind(request))
-        return providerPage(reply.code(400), providerId, membership, { memberValues: textValues(body, ['email']), memberErrors })
-      }
-      await app.db.transaction().execute(async (trx) => {
-        await addProviderMember(trx, providerId, found.user.id, parsed.data.role)
-        await appendAudit(trx, { actorId: request.auth!.user.id, actorKind: 'user', ip: request.ip, action: 'member.added', objectType: 'provider', objectId: providerId, details: { user: found.user.id, role: parsed.data.role } })
-      })
-      return reply.redirect(`/console/providers/${providerId}`, 303)
+      if (!parsed.success) return providerPage(reply.code(400), providerId, membership, { memberValues: textValues(body, ['email']), memberErrors: fieldErrors(parsed.error, request.t.bind(request)) })
+      await invite(app.db, { userId: request.auth!.user.id, ip: request.ip }, parsed.data.email, { kind: 'member', providerId, role: parsed.data.role })
+      return reply.redirect(`/console/providers/${providerId}?invited=1`, 303)
     })
 
     scope.post('/console/providers/:providerId/channels', { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -220,7 +219,7 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
 
     scope.get('/console/channels/:channelId', async (request, reply) => {
       const found = await channelFor(request, reply)
-      return found ? channelPage(reply, found) : reply
+      return found ? channelPage(reply, found, invitedNotice(request, 'console.testerInvited')) : reply
     })
 
     scope.post('/console/channels/:channelId', { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -237,6 +236,8 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const newSecret = form.id_token_alg === 'HS256' && !channel.secretEncrypted ? newChannelSecret() : null
       await app.db.transaction().execute(async (trx) => {
         await updateChannelSettings(trx, channel.id, { name: form.name, description: form.description, iconUrl: form.icon_url, privacyPolicyUrl: form.privacy_policy_url, callbackUrls: form.callbackUrls, idTokenAlg: form.id_token_alg }, form.id_token_alg === 'HS256' ? undefined : null)
+        // Name, icon and callback URLs changed after an approval go to the administrators' queue.
+        await recordWatchedChanges(trx, { userId: request.auth!.user.id, ip: request.ip }, channel.id, channel, { name: form.name, iconUrl: form.icon_url, callbackUrls: form.callbackUrls })
         if (newSecret) await replaceChannelSecret(trx, channel.id, sha256(newSecret), seal(masterKey, newSecret, `channel-secret:${channel.id}`))
         await appendAudit(trx, { actorId: request.auth!.user.id, actorKind: 'user', ip: request.ip, action: 'channel.updated', objectType: 'channel', objectId: channel.id, details: newSecret ? { secretReissued: true } : {} })
       })
@@ -269,13 +270,10 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
     scope.post('/console/channels/:channelId/testers', { preHandler: app.csrfProtection }, async (request, reply) => {
       const found = await channelFor(request, reply)
       if (!found) return reply
-      const body = formBody(request.body)
-      const email = textOf(body, 'email').trim()
-      const user = email ? await findUserWithPasswordByEmail(app.db, email) : undefined
-      if (!user) return channelPage(reply.code(400), found, { testerValues: { email }, testerErrors: { email: request.t(email ? 'error.noAccount' : 'error.required') } })
-      await addChannelTester(app.db, found.channel.id, user.user.id)
-      await audit(request, 'channel.tester_added', 'channel', found.channel.id, { user: user.user.id })
-      return reply.redirect(`/console/channels/${found.channel.id}`, 303)
+      const email = textOf(formBody(request.body), 'email').trim()
+      if (!email) return channelPage(reply.code(400), found, { testerValues: { email }, testerErrors: { email: request.t('error.required') } })
+      await invite(app.db, { userId: request.auth!.user.id, ip: request.ip }, email, { kind: 'tester', providerId: found.channel.providerId, channelId: found.channel.id })
+      return reply.redirect(`/console/channels/${found.channel.id}?invited=1`, 303)
     })
 
     scope.post('/console/channels/:channelId/applications', { preHandler: app.csrfProtection }, async (request, reply) => {

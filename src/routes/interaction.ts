@@ -235,7 +235,7 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     }
     const now = new Date()
     await endSession(app.db, request.auth?.token)
-    const session = await startSession(app.db, user.id, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, authTime: now }, { now, ttlSeconds: config.sessionTtlSeconds })
+    const session = await startSession(app.db, user.id, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, authTime: now }, { now, ttlSeconds: config.sessionTtlSeconds, maxAgeSeconds: config.sessionMaxAgeSeconds })
     // Disabled between the password check and now: the same failure as a wrong password.
     if (!session) return loginPage(reply.code(401), loaded, { email, error: request.t(LOGIN_FAILED) })
     await recordInteractionLogin(app.db, loaded.interaction.id, user.id, now)

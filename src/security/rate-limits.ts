@@ -21,13 +21,16 @@ export interface Limits {
   loginPerIp: Limit
   registerPerIp: Limit
   tokenFailuresPerIp: Limit
+  /** Authorizations started without a session (each stores an interaction). */
+  anonymousAuthorizePerIp: Limit
 }
 
-export function limitsFrom(config: Pick<Config, 'loginsPerIpPerMinute' | 'registrationsPerIpPerHour' | 'tokenFailuresPerIpPerMinute'>): Limits {
+export function limitsFrom(config: Pick<Config, 'loginsPerIpPerMinute' | 'registrationsPerIpPerHour' | 'tokenFailuresPerIpPerMinute' | 'anonymousAuthorizationsPerIpPerMinute'>): Limits {
   return {
     loginPerIp: { name: 'login-ip', max: config.loginsPerIpPerMinute, windowSeconds: 60 },
     registerPerIp: { name: 'register-ip', max: config.registrationsPerIpPerHour, windowSeconds: 3600 },
     tokenFailuresPerIp: { name: 'token-fail-ip', max: config.tokenFailuresPerIpPerMinute, windowSeconds: 60 },
+    anonymousAuthorizePerIp: { name: 'authorize-ip', max: config.anonymousAuthorizationsPerIpPerMinute, windowSeconds: 60 },
   }
 }
 

@@ -2,6 +2,7 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto'
 import { sql, type Selectable } from 'kysely'
 import type { Executor } from './database.ts'
+import { isSealedPairwiseSecret, keyring } from '../crypto/keyring.ts'
 import type { ChannelsTable } from './schema.ts'
 
 export type ChannelKind = 'web' | 'spa' | 'native'
@@ -52,7 +53,7 @@ export function channelFromRow(row: ChannelRow): Channel {
     secretEncrypted: row.secret_encrypted,
     isPublic: row.kind !== 'web',
     approvedItems: row.approved_items ?? [],
-    pairwiseSecret: row.pairwise_secret,
+    pairwiseSecret: keyring().openPairwiseSecret(row.pairwise_secret),
     suspendedAt: row.suspended_at ?? null,
   }
 }
@@ -79,7 +80,7 @@ export async function findChannel(db: Executor, id: string): Promise<Channel | u
 export async function ensureProvider(db: Executor, name: string): Promise<string> {
   await db
     .insertInto('providers')
-    .values({ id: randomUUID(), name, pairwise_secret: randomBytes(32) })
+    .values({ id: randomUUID(), name, pairwise_secret: keyring().sealPairwiseSecret(randomBytes(32)) })
     .onConflict((conflict) => conflict.column('name').doNothing())
     .execute()
   const row = await db.selectFrom('providers').select('id').where('name', '=', name).executeTakeFirstOrThrow()
@@ -160,4 +161,24 @@ export async function mayUseDevelopingChannel(db: Executor, channel: Pick<Channe
     ])
     .executeTakeFirstOrThrow()
   return Boolean(row.allowed)
+}
+
+/**
+ * Seals the pairwise secrets still stored in clear (providers made before they were sealed), one
+ * row at a time, each only if still in clear, so processes starting together do not clash.
+ */
+export async function sealClearPairwiseSecrets(db: Executor): Promise<number> {
+  const rows = await db.selectFrom('providers').select(['id', 'pairwise_secret']).execute()
+  let sealed = 0
+  for (const row of rows) {
+    if (isSealedPairwiseSecret(row.pairwise_secret)) continue
+    const result = await db
+      .updateTable('providers')
+      .set({ pairwise_secret: keyring().sealPairwiseSecret(row.pairwise_secret) })
+      .where('id', '=', row.id)
+      .where('pairwise_secret', '=', Buffer.from(row.pairwise_secret))
+      .executeTakeFirst()
+    sealed += Number(result.numUpdatedRows)
+  }
+  return sealed
 }

@@ -3,6 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Executor } from './database.ts'
+import { keyring } from '../crypto/keyring.ts'
 import { emailLookupKey, openEmail, userFromRow, type User } from './users.ts'
 
 export type Role = 'owner' | 'developer'
@@ -18,7 +19,7 @@ export async function createProvider(db: Executor, name: string, ownerId: string
   const id = randomUUID()
   const inserted = await db
     .insertInto('providers')
-    .values({ id, name, pairwise_secret: randomBytes(32) })
+    .values({ id, name, pairwise_secret: keyring().sealPairwiseSecret(randomBytes(32)) })
     .onConflict((conflict) => conflict.column('name').doNothing())
     .returning('id')
     .executeTakeFirst()

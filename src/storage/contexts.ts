@@ -6,7 +6,7 @@ import type { Grant } from '../oauth/interaction.ts'
 import type { ProfilePlus } from '../profile/profile.ts'
 import { channelFromRow, type Channel, type ChannelRow } from './channels.ts'
 import type { Executor } from './database.ts'
-import type { InteractionRecord } from './interactions.ts'
+import { openInteractionRequest, type InteractionRecord } from './interactions.ts'
 import { profileFromRow, type ProfileColumns } from './profiles.ts'
 import type { SessionRecord } from './sessions.ts'
 import { userFromRow, type User } from './users.ts'
@@ -102,7 +102,7 @@ export async function findInteractionContext(db: Executor, interactionId: string
       id: row.i_id as string,
       browserHash: row.i_browser_hash as Uint8Array,
       channelId: row.id,
-      request: row.i_request as Record<string, unknown>,
+      request: openInteractionRequest(row.i_id as string, row.i_request),
       userId: row.i_user_id as string | null,
       authTime: row.i_auth_time as Date | null,
       expiresAt: row.i_expires_at as Date,

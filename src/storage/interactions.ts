@@ -1,6 +1,7 @@
 // Logins in progress. The row holds the validated authorization request; the browser that
 // started it holds a cookie whose hash the row keeps, so another browser cannot finish it.
 import { sql } from 'kysely'
+import { keyring } from '../crypto/keyring.ts'
 import type { Executor } from './database.ts'
 import type { AuthorizationCode } from './oauth-tokens.ts'
 import type { AuditEvent } from './audit.ts'
@@ -15,14 +16,30 @@ export interface InteractionRecord {
   expiresAt: Date
 }
 
-export async function insertInteraction(db: Executor, interaction: Omit<InteractionRecord, 'userId' | 'authTime'>): Promise<void> {
+// The request holds a login_hint (an email, usually) and the site's state: sealed like Profile+
+// values (README, Security: nothing personal in clear), bound to the interaction's id. The jsonb column
+// then holds one JSON string, `<data key id>.v1.<iv>.<tag>.<ciphertext>`.
+const requestAad = (id: string) => `interactions.request:${id}`
+
+/** The sealed request as stored, for callers that must bound its size before inserting it. */
+export function sealInteractionRequest(id: string, request: Record<string, unknown>): string {
+  return JSON.stringify(keyring().seal(JSON.stringify(request), requestAad(id)))
+}
+
+/** The request of a stored interaction (one sealed before the seal existed is read as it is). */
+export function openInteractionRequest(id: string, stored: unknown): Record<string, unknown> {
+  if (typeof stored !== 'string') return stored as Record<string, unknown>
+  return JSON.parse(keyring().open(stored, requestAad(id))) as Record<string, unknown>
+}
+
+export async function insertInteraction(db: Executor, interaction: Omit<InteractionRecord, 'userId' | 'authTime' | 'request'> & { sealedRequest: string }): Promise<void> {
   await db
     .insertInto('interactions')
     .values({
       id: interaction.id,
       browser_hash: interaction.browserHash,
       channel_id: interaction.channelId,
-      request: JSON.stringify(interaction.request),
+      request: interaction.sealedRequest,
       expires_at: interaction.expiresAt,
     })
     .execute()
@@ -38,11 +55,21 @@ export async function finishInteraction(db: Executor, id: string): Promise<boole
   return Number(result.numDeletedRows) > 0
 }
 
-/** Expired interactions are kept a day, so a late form gets the "expired" page, then deleted. */
-export async function deleteExpiredInteractions(db: Executor, before: Date, batchSize: number): Promise<number> {
+/**
+ * Expired interactions are kept a while, so a late form gets the "expired" page, then deleted:
+ * those a user logged in to until `before`, anonymous ones (anybody can start them, so they are
+ * kept briefly) until `anonymousBefore`.
+ */
+export async function deleteExpiredInteractions(db: Executor, before: Date, batchSize: number, anonymousBefore: Date = before): Promise<number> {
   const result = await db
     .deleteFrom('interactions')
-    .where('id', 'in', (eb) => eb.selectFrom('interactions').select('id').where('expires_at', '<=', before).limit(batchSize))
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('interactions')
+        .select('id')
+        .where((w) => w.or([w('expires_at', '<=', before), w.and([w('user_id', 'is', null), w('expires_at', '<=', anonymousBefore)])]))
+        .limit(batchSize),
+    )
     .executeTakeFirst()
   return Number(result.numDeletedRows)
 }

@@ -3,6 +3,7 @@
 import { sql } from 'kysely'
 import type { ClaimSource } from '../oauth/claims.ts'
 import type { Executor } from './database.ts'
+import { keyring } from '../crypto/keyring.ts'
 import { profileFromRow, type ProfileColumns } from './profiles.ts'
 import { channelFromRow, findChannel, type Channel, type ChannelRow } from './channels.ts'
 import type { AuditEvent } from './audit.ts'
@@ -273,7 +274,7 @@ export async function findAccessToken(db: Executor, tokenHash: Uint8Array): Prom
     createdAt: row.created_at as Date,
     expiresAt: row.expires_at as Date,
     revokedAt: row.revoked_at as Date | null,
-    pairwiseSecret: row.pairwise_secret as Uint8Array,
+    pairwiseSecret: keyring().openPairwiseSecret(row.pairwise_secret as Uint8Array),
     user: claimSource(row as typeof row & { user_id: string; scopes: string[] }),
     release: releaseState(row),
   }

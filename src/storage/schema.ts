@@ -234,6 +234,36 @@ export interface DataKeysTable {
   created_at: Timestamp
 }
 
+export interface MasterKeyCheckTable {
+  id: Generated<boolean>
+  check_value: Uint8Array
+  created_at: Timestamp
+}
+
+export interface InvitationsTable {
+  id: string
+  kind: 'member' | 'tester'
+  provider_id: string
+  channel_id: string | null
+  role: 'owner' | 'developer' | null
+  invitee_id: string
+  inviter_id: string | null
+  created_at: Timestamp
+  expires_at: Timestamp
+}
+
+export interface ChannelChangesTable {
+  id: string
+  channel_id: string
+  field: 'name' | 'icon_url' | 'callback_urls'
+  old_value: ColumnType<unknown, string, never>
+  new_value: ColumnType<unknown, string, never>
+  actor_id: string | null
+  created_at: Timestamp
+  reviewed_at: Timestamp | null
+  reviewer_id: string | null
+}
+
 export interface PlusidMigrationsTable {
   name: string
   checksum: string
@@ -262,5 +292,8 @@ export interface DB {
   audit_log: AuditLogTable
   data_keys: DataKeysTable
   rate_limits: RateLimitsTable
+  master_key_check: MasterKeyCheckTable
+  invitations: InvitationsTable
+  channel_changes: ChannelChangesTable
   plusid_migrations: PlusidMigrationsTable
 }

@@ -100,6 +100,17 @@ const applicationFields = (item: string) => ({ item, purpose: 'We ship the goods
 async function addMember(owner: Person, providerId: string, member: Person, role: 'owner' | 'developer'): Promise<void> {
   const response = await owner.browser.submit(`/console/providers/${providerId}`, `/console/providers/${providerId}/members`, { email: member.email, role })
   assert.equal(response.statusCode, 303, `adding a member failed: ${response.body.slice(0, 500)}`)
+  // Membership is an invitation the member accepts on their own pages.
+  await acceptInvitation(member)
+}
+
+/** The person accepts their (oldest) pending invitation on /account/invitations. */
+async function acceptInvitation(person: Person): Promise<void> {
+  await person.browser.get('/account/invitations')
+  const action = /action="(\/account\/invitations\/[0-9a-f-]{36})"/.exec(person.browser.lastPage)
+  assert.ok(action, 'an invitation is waiting')
+  const accepted = await person.browser.post(action[1]!, { decision: 'accept' })
+  assert.equal(accepted.statusCode, 303, accepted.body.slice(0, 300))
 }
 
 /** A form POST with the browser's cookies but no csrf_token field. */

@@ -162,6 +162,12 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   assert.equal((await developer.post(`${providerUrl}/members`, { email: colleagueAccount.email, role: 'developer' })).statusCode, 303)
   await developer.get(channelUrl)
   assert.equal((await developer.post(`${channelUrl}/testers`, { email: colleagueAccount.email })).statusCode, 303)
+  // Both are invitations the colleague accepts on their own page (markup in the names, escaped).
+  for (let i = 0; i < 2; i++) {
+    await colleague.get('/account/invitations')
+    const invitation = /action="(\/account\/invitations\/[0-9a-f-]+)"/.exec(colleague.lastPage)![1]!
+    assert.equal((await colleague.post(invitation, { decision: 'accept' })).statusCode, 303)
+  }
   await developer.get(channelUrl)
   assert.equal((await developer.post(`${channelUrl}/publish`, {})).statusCode, 303)
   await developer.get(channelUrl)
@@ -180,6 +186,13 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   await admin.get('/admin')
   const rejectAction = /action="(\/admin\/applications\/[0-9a-f-]+\/reject)"/.exec(admin.lastPage)![1]!
   assert.equal((await admin.post(rejectAction, { reason: `No ${SCRIPT}` })).statusCode, 303)
+  // A change after the approval reaches the queue (old and new values escaped); the admin looks at it.
+  await developer.get(channelUrl)
+  assert.equal((await developer.post(channelUrl, { ...channelForm, icon_url: `https://cdn.example/new.png?${SCRIPT}` })).statusCode, 303)
+  await admin.get('/admin')
+  assert.match(admin.lastPage, /class="change-new">https:\/\/cdn\.example\/new\.png\?&quot;&gt;&lt;script&gt;/)
+  const reviewedAction = /action="(\/admin\/changes\/[0-9a-f-]+\/reviewed)"/.exec(admin.lastPage)![1]!
+  assert.equal((await admin.post(reviewedAction, {})).statusCode, 303)
   await admin.get(`/admin/channels?q=${encodeURIComponent('Shop')}`)
   await admin.get(`/admin/channels/${channelId}`)
   assert.equal((await admin.post(`/admin/channels/${channelId}/suspend`, { reason: `Because ${SCRIPT}` })).statusCode, 303)

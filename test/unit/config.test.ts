@@ -21,7 +21,7 @@ test('values are read and normalised', () => {
     DATABASE_URL: 'postgres://plusid:secret@db:5432/plusid',
     PLUSID_MASTER_KEY: '00'.repeat(32),
     SESSION_TTL_SECONDS: '3600',
-    TRUST_PROXY: 'true',
+    TRUST_PROXY: '1',
     LOG_LEVEL: 'warn',
   })
   assert.equal(config.publicUrl, 'https://id.example.com')
@@ -29,7 +29,12 @@ test('values are read and normalised', () => {
   assert.equal(config.secureCookies, true)
   assert.equal(config.masterKey?.length, 32)
   assert.equal(config.sessionTtlSeconds, 3600)
-  assert.equal(config.trustProxy, true)
+  assert.equal(config.trustProxy, 1)
+  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1' }).trustProxy, ['10.0.0.0/8', '192.168.1.7', '::1'])
+  assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false)
+  assert.equal(loadConfig({}).trustProxy, false)
+  assert.throws(() => loadConfig({ TRUST_PROXY: 'true' }), /TRUST_PROXY must say which proxies to trust/)
+  assert.throws(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' }), /TRUST_PROXY must be false, a number of proxy hops/)
   assert.equal(loadConfig({ PORT: '8080' }).publicUrl, 'http://localhost:8080', 'the default public URL follows PORT')
   assert.equal(loadConfig({ PLUSID_MASTER_KEY: 'A'.repeat(43) }).masterKey?.length, 32, 'base64url keys are accepted')
   assert.equal(loadConfig({ DATABASE_URL: '' }).databaseUrl, undefined, 'an empty variable counts as unset')
@@ -57,7 +62,7 @@ test('every bad value is reported at once, naming the variable and the problem',
       assert.match(error.message, /PLUSID_MASTER_KEY must be 32 random bytes/)
       assert.match(error.message, /LOG_LEVEL must be one of/)
       assert.match(error.message, /SESSION_TTL_SECONDS must be a whole number between 60/)
-      assert.match(error.message, /TRUST_PROXY must be true or false/)
+      assert.match(error.message, /TRUST_PROXY must be false, a number of proxy hops/)
       assert.match(error.message, /REDIS_URL must be a URL such as redis:/)
       assert.ok(!error.message.includes('too-short-secret'), 'secret values are not echoed')
       assert.ok(!error.message.includes('root@localhost'), 'database URLs (which may hold passwords) are not echoed')
