@@ -7,6 +7,7 @@ import type { Executor } from './storage/database.ts'
 import { deleteExpiredSessions } from './storage/sessions.ts'
 import { deleteExpiredInteractions } from './storage/interactions.ts'
 import { deleteOldCounters } from './security/rate-limits.ts'
+import { deleteExpiredSecretReveals } from './storage/console.ts'
 
 /** Expired interactions stay a day, so a late form gets the "expired" page rather than "not found". */
 const INTERACTION_RETENTION_MS = 24 * 3600 * 1000
@@ -34,6 +35,7 @@ const CLEANUPS: Record<string, BatchDelete> = {
   refresh_tokens: (db, now, n) => deleteWhereExpired(db, 'refresh_tokens', 'token_hash', now, n),
   channel_access_tokens: (db, now, n) => deleteWhereExpired(db, 'channel_access_tokens', 'token_hash', now, n),
   rate_limits: (db, now, n) => deleteOldCounters(db, now, n),
+  channel_secret_reveals: (db, now, n) => deleteExpiredSecretReveals(db, now, n),
 }
 
 const CLEANUP_LOCK = 7_052_818_115

@@ -59,10 +59,11 @@ Commands:
   user disable EMAIL                               disable an account: it cannot log in, and its
                                                    sessions and tokens end now
   user enable EMAIL                                let a disabled account log in again
-  channel create --name N --callback-url U [--callback-url U2 …] [--kind web|spa|native]
-                 [--id-token-alg ES256|RS256|HS256] [--error-style rfc|line]
+  channel create --name N --callback-url U [--callback-url U2 …] [--logout-url U …]
+                 [--kind web|spa|native] [--id-token-alg RS256|ES256|HS256] [--error-style rfc|line]
                  [--provider NAME] [--owner EMAIL] [--publish]
-                                                   register a channel; prints its id and secret
+                                                   register a channel (ID tokens RS256 unless told);
+                                                   prints its id and secret
   channel permit CHANNEL_ID ITEM…                  approve items (email real_name gender birthdate phone address)
   channel apply CHANNEL_ID ITEM --purpose TEXT --policy-url URL
                                                    apply for an item (as a channel owner would)
@@ -82,6 +83,7 @@ type Flags = {
   name?: string
   profile?: string
   'callback-url'?: string[]
+  'logout-url'?: string[]
   kind?: string
   'id-token-alg'?: string
   'error-style'?: string
@@ -134,6 +136,7 @@ const COMMANDS: Record<string, Command> = {
     const input = parse(NewChannelInput, {
       name: flags.name,
       callbackUrls: flags['callback-url'] ?? [],
+      logoutUrls: flags['logout-url'] ?? [],
       kind: flags.kind,
       idTokenAlg: flags['id-token-alg'],
       errorStyle: flags['error-style'],
@@ -224,6 +227,7 @@ async function setDisabled({ database, args }: CommandContext, disabled: boolean
 const CHANNEL_FLAGS: Record<string, string> = {
   name: 'name',
   callbackUrls: 'callback-url',
+  logoutUrls: 'logout-url',
   kind: 'kind',
   idTokenAlg: 'id-token-alg',
   errorStyle: 'error-style',
@@ -318,6 +322,7 @@ function parseCommandLine(argv: string[]): { values: Flags & { help?: boolean };
         name: { type: 'string' },
         profile: { type: 'string' },
         'callback-url': { type: 'string', multiple: true },
+        'logout-url': { type: 'string', multiple: true },
         kind: { type: 'string' },
         'id-token-alg': { type: 'string' },
         'error-style': { type: 'string' },
