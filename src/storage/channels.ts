@@ -167,3 +167,9 @@ export async function mayUseDevelopingChannel(db: Executor, channel: Pick<Channe
     .executeTakeFirstOrThrow()
   return Boolean(row.allowed)
 }
+
+/** Every callback URL of every spa channel: their origins may call the protocol from a browser. */
+export async function listSpaCallbackUrls(db: Executor): Promise<string[]> {
+  const rows = await db.selectFrom('channels').select('callback_urls').where('kind', '=', 'spa').execute()
+  return rows.flatMap((row) => row.callback_urls)
+}
