@@ -18,7 +18,7 @@ export interface Config {
   readonly logLevel: (typeof LOG_LEVELS)[number]
   readonly redisUrl: string | undefined
   readonly sessionTtlSeconds: number
-  /** Lifetimes of what the protocol issues (plusid.md §3). */
+  /** Lifetimes of what the protocol issues (docs/protocol.md). */
   readonly authorizationCodeTtlSeconds: number
   readonly accessTokenTtlSeconds: number
   readonly refreshTokenTtlSeconds: number

@@ -1,4 +1,4 @@
-// The `plusid` command line (contract.md). Every command reads the same environment as the
+// The `plusid` command line (docs/cli.md). Every command reads the same environment as the
 // server; `--json` prints one JSON object on stdout; errors go to stderr with a non-zero exit.
 import { english, englishIssue, isMessageKey, messageText } from '../i18n/index.ts'
 import fs from 'node:fs'
@@ -55,7 +55,7 @@ Commands:
   admin create --email E --password P [--name N]   create an administrator account
   user create --email E --password P --name N [--profile FILE]
                                                    create a user, optionally with Profile+ data
-                                                   (FILE: JSON with the claims of plusid.md §4)
+                                                   (FILE: JSON with Profile+ claims; see docs/profile-claims.md)
   user disable EMAIL                               disable an account: it cannot log in, and its
                                                    sessions and tokens end now
   user enable EMAIL                                let a disabled account log in again

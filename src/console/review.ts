@@ -1,4 +1,4 @@
-// The Profile+ review workflow (plusid.md §1): a channel applies for an item with a purpose and a
+// The Profile+ review workflow (docs/profile-claims.md#permissions): a channel applies for an item with a purpose and a
 // privacy policy; an administrator who is not a member of the channel's provider approves or
 // rejects with a reason; an approval can be suspended. Every step is one transaction with its
 // audit entry, so nothing is half-written.

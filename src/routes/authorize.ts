@@ -16,7 +16,7 @@ import { findAuthorizeContext } from '../storage/contexts.ts'
 import { insertInteraction } from '../storage/interactions.ts'
 import { isUnavailable } from '../storage/unavailable.ts'
 
-/** A login page left open longer than this gets the "expired" page (plusid.md §2). */
+/** A login page left open longer than this gets the "expired" page (docs/protocol.md). */
 export const INTERACTION_TTL_SECONDS = 30 * 60
 
 const UNAVAILABLE = new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable: try again shortly')

@@ -74,7 +74,7 @@ const CHANNEL_FORM_FIELDS = ['name', 'description', 'icon_url', 'privacy_policy_
 const SECRET_REVEAL_MS = 10 * 60 * 1000
 const revealContext = (revealId: string) => `channel-secret-reveal:${revealId}`
 
-// Names are shown to users on the consent page: NFC, no control or bidi characters (plusid.md §4's text rule).
+// Names are shown to users on the consent page: NFC, no control or bidi characters (the text rule of docs/profile-claims.md).
 const ProviderForm = z.object({ name: text(100) })
 const MemberForm = z.object({ email: z.string().trim().min(1, 'error.required'), role: z.enum(['owner', 'developer'], { message: 'error.role' }).default('developer') })
 

@@ -1,4 +1,4 @@
-// The `plusid` command line: contract.md's commands, their JSON output, errors and exit codes.
+// The `plusid` command line: docs/cli.md's commands, their JSON output, errors and exit codes.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
