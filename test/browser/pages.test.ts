@@ -94,6 +94,10 @@ test('every page: no console errors or CSP violations; screenshots at phone and 
       await visit('console', `${issuer}/console`)
       await visit('console-provider', `${issuer}/console/providers/${own.providerId}`)
       await visit('console-channel', `${issuer}/console/channels/${own.channelId}`)
+      // Reissuing the secret: the confirmation, then the page that shows the new secret once.
+      await visit('console-secret-confirm', `${issuer}/console/channels/${own.channelId}/secret`)
+      await Promise.all([page.waitForURL(`${issuer}/console/channels/${own.channelId}/secret/**`), page.click('main form button[type=submit]')])
+      await shoot('console-secret')
       await visit('admin-queue', `${issuer}/admin`)
       await visit('admin-channels', `${issuer}/admin/channels`)
       await visit('admin-channel', `${issuer}/admin/channels/${shopChannel.channelId}`)

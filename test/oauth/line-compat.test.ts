@@ -199,7 +199,7 @@ test('1. token exchange with client_secret_post gives LINE’s token response an
   assert.deepEqual(claims.amr, ['pwd'])
   assert.equal(claims.name, user.name)
   const header = decodeProtectedHeader(body.id_token as string)
-  assert.equal(header.alg, 'ES256')
+  assert.equal(header.alg, 'RS256', 'a channel created without an algorithm signs with RS256')
   assert.equal(typeof header.kid, 'string')
 })
 
