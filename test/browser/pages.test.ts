@@ -27,7 +27,7 @@ const SIZES = { phone: PHONE, desktop: DESKTOP }
 test('every page: no console errors or CSP violations; screenshots at phone and desktop size in both languages', { skip: skipWithoutChromium }, async (t) => {
   const { issuer } = await startServer(t)
   const where = await shopPort()
-  const shopChannel = await createTestChannel({ name: 'さくら商店', providerName: 'Sakura Shop', callbackUrls: [where.callbackUrl], items: ITEMS })
+  const shopChannel = await createTestChannel({ name: 'さくら商店', providerName: 'Sakura Shop', callbackUrls: [where.callbackUrl], idTokenAlg: 'ES256', items: ITEMS })
   // The consent page links the shop's privacy policy: the photographs should show it.
   await (await testDatabase()).db.updateTable('channels').set({ privacy_policy_url: 'https://shop.example.com/privacy' }).where('id', '=', shopChannel.channelId).execute()
   const shop = await startShop(t, where, issuer, shopChannel)
