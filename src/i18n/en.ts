@@ -336,7 +336,7 @@ export const en = {
 
   // Administration
   'admin.only': 'Administrators only',
-  'admin.onlyMessage': 'This page is for plusid administrators.',
+  'admin.onlyMessage': 'This page is for plusid administrators. Whoever runs plusid makes one with the command line: plusid admin create --email … --password ….',
   'admin.yourAccount': 'Your account',
   'admin.queue': 'Review queue',
   'admin.channels': 'Channels',

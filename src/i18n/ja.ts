@@ -327,7 +327,7 @@ export const ja: Record<MessageKey, string> = {
   'review.notApproved': '{item} はこのチャネルで承認されていません',
 
   'admin.only': '管理者専用',
-  'admin.onlyMessage': 'このページは plusid の管理者用です。',
+  'admin.onlyMessage': 'このページは plusid の管理者用です。plusid を運用する人がコマンドライン (plusid admin create --email … --password …) で管理者を作成します。',
   'admin.yourAccount': 'アカウント',
   'admin.queue': '審査待ち',
   'admin.channels': 'チャネル',
