@@ -121,7 +121,7 @@ async function prepareDatabase(): Promise<ShopChannel> {
     // Permitting again is harmless and proves the saved channel still exists in this database.
     if (saved && (await cli('channel', 'permit', saved.channel_id, ...ITEMS)).code !== 0) saved = undefined
     if (!saved) {
-      const created = await cli('channel', 'create', '--name', 'さくら商店', '--provider', 'Sakura Shop', '--callback-url', CALLBACK_URL, '--publish')
+      const created = await cli('channel', 'create', '--name', 'さくら商店', '--provider', 'Sakura Shop', '--callback-url', CALLBACK_URL, '--id-token-alg', 'ES256', '--publish')
       if (created.code !== 0) throw new Error(`plusid channel create failed: ${JSON.stringify(created.json)}`)
       saved = { channel_id: String(created.json.channel_id), channel_secret: String(created.json.channel_secret), callback_url: CALLBACK_URL }
       const permitted = await cli('channel', 'permit', saved.channel_id, ...ITEMS)

@@ -30,6 +30,8 @@ import { limitsFrom, postgresRateLimits } from './security/rate-limits.ts'
 import { redisRateLimits } from './security/redis-rate-limits.ts'
 import { isUnavailable, RETRY_AFTER_SECONDS } from './storage/unavailable.ts'
 import type { MessageKey } from './i18n/index.ts'
+import swagger from '@fastify/swagger'
+import { describeRoutes, openapiInfo } from './http/openapi.ts'
 
 export interface AppOptions {
   database: Database
@@ -109,6 +111,10 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   })
 
   if (config.metrics) await app.register(metricsPlugin, { database: options.database })
+  // The JSON endpoints' descriptions become their route schemas; /openapi.json is built from them.
+  describeRoutes(app)
+  await app.register(swagger, openapiInfo(config.publicUrl))
+  app.get('/openapi.json', (_request, reply) => reply.header('cache-control', 'public, max-age=3600').header('access-control-allow-origin', '*').send(app.swagger()))
   await app.register(healthRoutes)
   await app.register(accountRoutes, { config })
   await app.register(accountPages, { config })

@@ -21,7 +21,7 @@ export interface Config {
   readonly sessionTtlSeconds: number
   /** Absolute session lifetime from the login, however the session is used (README, Security). */
   readonly sessionMaxAgeSeconds: number
-  /** Lifetimes of what the protocol issues (plusid.md §3). */
+  /** Lifetimes of what the protocol issues (docs/protocol.md). */
   readonly authorizationCodeTtlSeconds: number
   readonly accessTokenTtlSeconds: number
   readonly refreshTokenTtlSeconds: number

@@ -8,6 +8,7 @@ import { deleteExpiredSessions } from './storage/sessions.ts'
 import { deleteExpiredInteractions } from './storage/interactions.ts'
 import { deleteExpiredInvitations } from './storage/invitations.ts'
 import { deleteOldCounters } from './security/rate-limits.ts'
+import { deleteExpiredSecretReveals } from './storage/console.ts'
 
 /** Expired interactions stay a day, so a late form gets the "expired" page rather than "not found". */
 const INTERACTION_RETENTION_MS = 24 * 3600 * 1000
@@ -38,6 +39,7 @@ const CLEANUPS: Record<string, BatchDelete> = {
   channel_access_tokens: (db, now, n) => deleteWhereExpired(db, 'channel_access_tokens', 'token_hash', now, n),
   rate_limits: (db, now, n) => deleteOldCounters(db, now, n),
   invitations: (db, now, n) => deleteExpiredInvitations(db, now, n),
+  channel_secret_reveals: (db, now, n) => deleteExpiredSecretReveals(db, now, n),
 }
 
 const CLEANUP_LOCK = 7_052_818_115

@@ -79,6 +79,7 @@ export async function buildShop(options: ShopOptions): Promise<FastifyInstance> 
   const issuer = new URL(options.issuer)
   // plusid on http://localhost in the demo and the tests; openid-client refuses plain HTTP unless told.
   const insecure = issuer.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined
+  // The shop's channel signs with ES256, as LINE does (the demo registers it so).
   const oidc = await client.discovery(issuer, options.clientId, { client_secret: options.clientSecret, id_token_signed_response_alg: 'ES256' }, client.ClientSecretBasic(options.clientSecret), insecure)
   const redirectUri = `${options.publicUrl}/callback`
   const members = new MemberStore(options.membersFile)

@@ -1,4 +1,4 @@
-// The `plusid` command line (contract.md). Every command reads the same environment as the
+// The `plusid` command line (docs/cli.md). Every command reads the same environment as the
 // server; `--json` prints one JSON object on stdout; errors go to stderr with a non-zero exit.
 import { english, englishIssue, isMessageKey, messageText } from '../i18n/index.ts'
 import fs from 'node:fs'
@@ -56,14 +56,15 @@ Commands:
   admin create --email E --password P [--name N]   create an administrator account
   user create --email E --password P --name N [--profile FILE]
                                                    create a user, optionally with Profile+ data
-                                                   (FILE: JSON with the claims of plusid.md §4)
+                                                   (FILE: JSON with Profile+ claims; see docs/profile-claims.md)
   user disable EMAIL                               disable an account: it cannot log in, and its
                                                    sessions and tokens end now
   user enable EMAIL                                let a disabled account log in again
-  channel create --name N --callback-url U [--callback-url U2 …] [--kind web|spa|native]
-                 [--id-token-alg ES256|RS256|HS256] [--error-style rfc|line]
+  channel create --name N --callback-url U [--callback-url U2 …] [--logout-url U …]
+                 [--kind web|spa|native] [--id-token-alg RS256|ES256|HS256] [--error-style rfc|line]
                  [--provider NAME] [--owner EMAIL] [--publish]
-                                                   register a channel; prints its id and secret
+                                                   register a channel (ID tokens RS256 unless told);
+                                                   prints its id and secret
   channel permit CHANNEL_ID ITEM…                  approve items (email real_name gender birthdate phone address)
   channel apply CHANNEL_ID ITEM --purpose TEXT --policy-url URL
                                                    apply for an item (as a channel owner would)
@@ -86,6 +87,7 @@ type Flags = {
   name?: string
   profile?: string
   'callback-url'?: string[]
+  'logout-url'?: string[]
   kind?: string
   'id-token-alg'?: string
   'error-style'?: string
@@ -139,6 +141,7 @@ const COMMANDS: Record<string, Command> = {
     const input = parse(NewChannelInput, {
       name: flags.name,
       callbackUrls: flags['callback-url'] ?? [],
+      logoutUrls: flags['logout-url'] ?? [],
       kind: flags.kind,
       idTokenAlg: flags['id-token-alg'],
       errorStyle: flags['error-style'],
@@ -270,6 +273,7 @@ async function setDisabled({ database, args }: CommandContext, disabled: boolean
 const CHANNEL_FLAGS: Record<string, string> = {
   name: 'name',
   callbackUrls: 'callback-url',
+  logoutUrls: 'logout-url',
   kind: 'kind',
   idTokenAlg: 'id-token-alg',
   errorStyle: 'error-style',
@@ -370,6 +374,7 @@ function parseCommandLine(argv: string[]): { values: Flags & { help?: boolean };
         name: { type: 'string' },
         profile: { type: 'string' },
         'callback-url': { type: 'string', multiple: true },
+        'logout-url': { type: 'string', multiple: true },
         kind: { type: 'string' },
         'id-token-alg': { type: 'string' },
         'error-style': { type: 'string' },

@@ -1,4 +1,4 @@
-// The Profile+ review workflow (plusid.md §1): a channel applies for an item with a purpose and a
+// The Profile+ review workflow (docs/profile-claims.md#permissions): a channel applies for an item with a purpose and a
 // privacy policy; an administrator who is not a member of the channel's provider approves or
 // rejects with a reason; an approval can be suspended. Every step is one transaction with its
 // audit entry, so nothing is half-written.
@@ -42,16 +42,33 @@ export const ApplicationInput = z.object({
 export const Reason = z.string().trim().min(1, 'error.required').max(1000, 'error.tooLong')
 
 export async function applyForPermission(db: Kysely<DB>, actor: Actor, channelId: string, input: z.output<typeof ApplicationInput>): Promise<string> {
+  const [id] = await applyForPermissions(db, actor, channelId, { items: [input.item], purpose: input.purpose, policyUrl: input.policyUrl })
+  return id!
+}
+
+/** Several items under one purpose and policy (the console's form): one application each, all or none. */
+export const ApplicationsInput = z.object({
+  items: z.array(z.enum(DATA_ITEMS, { message: 'error.item' })).min(1, 'error.chooseItem'),
+  purpose: ApplicationInput.shape.purpose,
+  policyUrl,
+})
+
+export async function applyForPermissions(db: Kysely<DB>, actor: Actor, channelId: string, input: z.output<typeof ApplicationsInput>): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
     const channel = await findChannel(trx, channelId)
     if (!channel) throw new ReviewError('not_found', 'review.noChannel')
-    if (channel.approvedItems.includes(input.item)) throw new ReviewError('conflict', 'review.alreadyApproved', { item: input.item })
-    const latest = (await listChannelApplications(trx, channelId)).find((application) => application.item === input.item)
-    if (latest?.state === 'applied') throw new ReviewError('conflict', 'review.alreadyWaiting', { item: input.item })
-    const id = await insertApplication(trx, { channelId, item: input.item, purpose: input.purpose, policyUrl: input.policyUrl, applicantId: actor.userId })
-    await setPermissions(trx, channelId, [input.item], 'applied')
-    await appendAudit(trx, { actorId: actor.userId, actorKind: actor.kind, ip: actor.ip, action: 'application.submitted', objectType: 'channel', objectId: channelId, details: { item: input.item, application: id } })
-    return id
+    const applications = await listChannelApplications(trx, channelId)
+    const ids: string[] = []
+    for (const item of new Set(input.items)) {
+      if (channel.approvedItems.includes(item)) throw new ReviewError('conflict', 'review.alreadyApproved', { item })
+      const latest = applications.find((application) => application.item === item)
+      if (latest?.state === 'applied') throw new ReviewError('conflict', 'review.alreadyWaiting', { item })
+      const id = await insertApplication(trx, { channelId, item, purpose: input.purpose, policyUrl: input.policyUrl, applicantId: actor.userId })
+      await setPermissions(trx, channelId, [item], 'applied')
+      await appendAudit(trx, { actorId: actor.userId, actorKind: actor.kind, ip: actor.ip, action: 'application.submitted', objectType: 'channel', objectId: channelId, details: { item, application: id } })
+      ids.push(id)
+    }
+    return ids
   })
 }
 

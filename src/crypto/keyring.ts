@@ -1,4 +1,4 @@
-// Encryption at rest of emails and Profile+ values (plusid.md §4). Values are sealed with
+// Encryption at rest of emails and Profile+ values (docs/profile-claims.md). Values are sealed with
 // AES-256-GCM (a random IV each, the record's id and column as associated data) under a data key;
 // data keys are stored wrapped by the master key, which never enters the database. A value reads
 // `<data key id>.v1.<iv>.<tag>.<ciphertext>`, so a retired key keeps opening what it sealed until

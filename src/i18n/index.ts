@@ -96,7 +96,7 @@ export function parseChoice(value: string | undefined): LanguageChoice | null {
 /**
  * The page's language. During an authorization: its ui_locales, unless the user chose a language
  * with the switch after the authorization started. Otherwise the switch's choice, then
- * Accept-Language, then Japanese (plusid.md §5).
+ * Accept-Language, then Japanese (README: Languages).
  */
 export function chooseLocale(input: {
   choice: LanguageChoice | null

@@ -1,4 +1,4 @@
-// The authorization request (line-login-v2.1.md §2.1, OIDC Core §3.1.2.1), parsed in two steps:
+// The authorization request (LINE Login v2.1, OIDC Core §3.1.2.1; docs/protocol.md), parsed in two steps:
 // first the channel and callback URL — until both are verified no error may be redirected
 // (RFC 6749 §4.1.2.1), so their errors become an error page — then everything else, whose errors
 // are redirected to the verified callback URL.
@@ -42,7 +42,7 @@ export class AuthorizationPageError extends Error {
   }
 }
 
-/** state and nonce: opaque strings of up to 2,048 characters (plusid.md §3). */
+/** state and nonce: opaque strings of up to 2,048 characters (docs/protocol.md). */
 const MAX_OPAQUE = 2048
 
 /** Every parameter is text given at most once (RFC 6749 §3.1: "MUST NOT be included more than once"). */

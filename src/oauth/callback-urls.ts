@@ -53,3 +53,14 @@ export function matchCallbackUrl(requested: string, registered: readonly string[
     return known !== null && known.host === asked.host && known.rest === asked.rest
   })
 }
+
+/**
+ * Logout URLs (where RP-initiated logout returns) follow the callback URLs' registration rules:
+ * the user's browser is sent there just the same.
+ */
+export const logoutUrlProblem = callbackUrlProblem
+
+/** post_logout_redirect_uri must be one of the channel's logout URLs, byte for byte. */
+export function matchLogoutUrl(requested: string, registered: readonly string[]): boolean {
+  return registered.includes(requested)
+}

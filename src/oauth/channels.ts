@@ -6,18 +6,24 @@ import { seal } from '../crypto/secret-box.ts'
 import { sha256 } from '../crypto/tokens.ts'
 import type { Executor } from '../storage/database.ts'
 import { ensureProvider, insertChannel, setPermissions, addProviderMember, type ChannelKind, type IdTokenAlg } from '../storage/channels.ts'
-import { callbackUrlProblem } from './callback-urls.ts'
+import { callbackUrlProblem, logoutUrlProblem } from './callback-urls.ts'
 import { english } from '../i18n/index.ts'
 import { DATA_ITEMS } from './scopes.ts'
 import { trustedName } from '../console/names.ts'
+
+/** New channels sign ID tokens with RS256 unless told otherwise. */
+export const DEFAULT_ID_TOKEN_ALG = 'RS256' satisfies IdTokenAlg
 
 export const NewChannelInput = z
   .object({
     // Shown on the consent page as the asking party: a name people can trust (console/names.ts).
     name: trustedName(100),
     callbackUrls: z.array(z.string()).min(1, 'at least one callback URL is required'),
+    logoutUrls: z.array(z.string()).default([]),
     kind: z.enum(['web', 'spa', 'native'], { message: 'must be web, spa or native' }).default('web'),
-    idTokenAlg: z.enum(['ES256', 'RS256', 'HS256'], { message: 'must be ES256, RS256 or HS256' }).default('ES256'),
+    // RS256 is what OpenID Connect libraries expect when nothing is configured (go-oidc,
+    // openid-client, express-openid-connect); ES256 (as LINE) and HS256 are chosen per channel.
+    idTokenAlg: z.enum(['ES256', 'RS256', 'HS256'], { message: 'must be ES256, RS256 or HS256' }).default(DEFAULT_ID_TOKEN_ALG),
     errorStyle: z.enum(['rfc', 'line'], { message: 'must be rfc or line' }).default('rfc'),
     providerName: trustedName(100).default('default'),
     publish: z.boolean().default(false),
@@ -26,6 +32,10 @@ export const NewChannelInput = z
     input.callbackUrls.forEach((url, index) => {
       const problem = callbackUrlProblem(url, input.kind)
       if (problem) ctx.addIssue({ code: 'custom', path: ['callbackUrls', index], message: `${url} ${english(problem)}` })
+    })
+    input.logoutUrls.forEach((url, index) => {
+      const problem = logoutUrlProblem(url, input.kind)
+      if (problem) ctx.addIssue({ code: 'custom', path: ['logoutUrls', index], message: `${url} ${english(problem)}` })
     })
     if (input.idTokenAlg === 'HS256' && input.kind !== 'web') {
       ctx.addIssue({ code: 'custom', path: ['idTokenAlg'], message: 'HS256 needs a channel secret: only web channels have one' })
@@ -52,6 +62,7 @@ export async function createChannel(
     name: input.name,
     kind: input.kind as ChannelKind,
     callbackUrls: [...new Set(input.callbackUrls)],
+    logoutUrls: [...new Set(input.logoutUrls)],
     idTokenAlg: input.idTokenAlg as IdTokenAlg,
     status: input.publish ? 'published' : 'developing',
     errorStyle: input.errorStyle,

@@ -1,5 +1,5 @@
 // The claims a channel receives: only for scopes that were requested, permitted and granted,
-// and only for items the user has registered (plusid.md §4).
+// and only for items the user has registered (docs/profile-claims.md).
 import type { ProfilePlus } from '../profile/profile.ts'
 import type { Scope } from './scopes.ts'
 

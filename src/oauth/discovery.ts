@@ -15,6 +15,13 @@ export const ENDPOINTS = {
   channelToken: '/oauth2/v3/token',
 } as const
 
+export const DISCOVERY_PATH = '/.well-known/openid-configuration'
+
+/** Where a library finds everything else: what a developer pastes into it. */
+export function discoveryUrl(issuer: string): string {
+  return issuer + DISCOVERY_PATH
+}
+
 export function discoveryDocument(issuer: string): Record<string, unknown> {
   return {
     issuer,

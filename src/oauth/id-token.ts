@@ -1,4 +1,4 @@
-// ID tokens (plusid.md §3): signed with the channel's algorithm — ES256 or RS256 with a published
+// ID tokens (docs/protocol.md): signed with the channel's algorithm — ES256 or RS256 with a published
 // key (header carries its kid), or HS256 keyed with the channel secret (no kid, as LINE's).
 import { createHash } from 'node:crypto'
 import { decodeProtectedHeader, jwtVerify, decodeJwt, errors as joseErrors, type JWTPayload } from 'jose'

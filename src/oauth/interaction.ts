@@ -50,7 +50,7 @@ export function nextStep(input: DecisionInput): NextStep {
   const undecided = items.filter((item) => !grant.grantedItems.includes(item) && !grant.refusedItems.includes(item))
   const requiredUngranted = required.some((scope) => !grant.grantedItems.includes(scope))
   // A public channel's callback can be claimed by another app: personal data is never released
-  // without the user seeing the consent page (plusid.md §1, RFC 8252 §8.6).
+  // without the user seeing the consent page (docs/protocol.md, RFC 8252 §8.6).
   const needsConsent = request.prompt.includes('consent') || undecided.length > 0 || requiredUngranted || (input.channelIsPublic && items.length > 0)
   if (needsConsent) {
     if (silent) throw new OAuthError('consent_required', 'the user has not consented to everything requested')

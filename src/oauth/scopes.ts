@@ -1,5 +1,5 @@
 // Scopes plusid knows, which of them carry personal data the user can refuse, and the rules of
-// line-login-v2.1.md §2.1 and plusid.md §1 for combining them.
+// docs/protocol.md (authorization requests) for combining them.
 import { PROFILE_ITEMS, type ProfileItem } from '../profile/profile.ts'
 import { OAuthError } from './errors.ts'
 
@@ -41,7 +41,7 @@ export function parseScope(scope: string): Scope[] {
   return scopes
 }
 
-/** The items a channel asks for but is not approved to receive (plusid.md §1: fail closed). */
+/** The items a channel asks for but is not approved to receive (docs/profile-claims.md: fail closed). */
 export function unpermittedItems(scopes: readonly Scope[], approved: readonly string[]): DataItem[] {
   return scopes.filter(isDataItem).filter((item) => !approved.includes(item))
 }

@@ -1,4 +1,4 @@
-// Pairwise subject identifiers (plusid.md §3): `U` + 32 lowercase hex, derived from the user's
+// Pairwise subject identifiers (docs/profile-claims.md): `U` + 32 lowercase hex, derived from the user's
 // id with the provider's secret, so channels of one provider see the same sub and two providers
 // cannot correlate a user. Stable for the user's life; no table needed.
 import { createHmac } from 'node:crypto'

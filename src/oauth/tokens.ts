@@ -1,4 +1,4 @@
-// Issuing the token response (line-login-v2.1.md §3.2; RFC 6749 §5.1), shared by both grants.
+// Issuing the token response (LINE Login v2.1; RFC 6749 §5.1), shared by both grants.
 import { randomUUID } from 'node:crypto'
 import { randomToken, sha256 } from '../crypto/tokens.ts'
 import type { Channel } from '../storage/channels.ts'

@@ -65,7 +65,7 @@ export default fp<{ config: Config }>(
       const here = request.pagePath ?? (request.method === 'GET' ? request.url : request.url.split('?')[0]!)
       const html = renderPage(name, {
         csrfToken: this.generateCsrf(),
-        user: auth ? { displayName: auth.user.displayName } : null,
+        user: auth ? { displayName: auth.user.displayName, isAdmin: auth.user.isAdmin } : null,
         locale: request.locale,
         here,
         ...data,

@@ -1,5 +1,5 @@
 // Profile+ data: the items a user registers once and shares per channel with consent
-// (plusid.md §4), how they map to form fields and claim names, and the validation of a form.
+// (docs/profile-claims.md), how they map to form fields and claim names, and the validation of a form.
 import type { z } from 'zod'
 import { formatPhone, formatPostalCode } from '../i18n/format.ts'
 import { issueMessage, type Message } from '../i18n/index.ts'
@@ -38,7 +38,7 @@ export interface ProfilePlus {
 export const EMPTY_PROFILE: ProfilePlus = Object.freeze({ realName: null, gender: null, birthdate: null, phoneNumber: null, address: null })
 
 /**
- * Form field names per item. They are the claim names (contract.md), with the address's members
+ * Form field names per item. They are the claim names (docs/profile-claims.md), with the address's members
  * written `address.postal_code`; the account editor and the consent page's fill-in fields share them.
  */
 export const ITEM_FIELDS = {
@@ -184,7 +184,7 @@ export function profileToForm(profile: ProfilePlus): ProfileForm {
 }
 
 /**
- * Claims as a JSON document holds them (contract.md's `--profile` file: `address` an object) to
+ * Claims as a JSON document holds them (docs/profile-claims.md's `--profile` file: `address` an object) to
  * form fields, so the file is validated by the same rules as the editor. Unknown keys are errors.
  */
 export function claimsToForm(claims: Record<string, unknown>): { form: Record<string, unknown>; errors: FieldErrors } {
@@ -210,7 +210,7 @@ export function claimsToForm(claims: Record<string, unknown>): { form: Record<st
   return { form, errors }
 }
 
-/** Registered Profile+ values as claims (the names of plusid.md §4), for the export. */
+/** Registered Profile+ values as claims (the names of docs/profile-claims.md), for the export. */
 export function profileToClaims(profile: ProfilePlus): Record<string, unknown> {
   const claims: Record<string, unknown> = {}
   const { realName, address } = profile

@@ -1,4 +1,4 @@
-// The format of each Profile+ value (plusid.md §4) as zod schemas over user input. Each schema
+// The format of each Profile+ value (docs/profile-claims.md) as zod schemas over user input. Each schema
 // takes what a person typed (or a CLI file holds) and yields the stored, normalised form, or
 // fails with a message key (src/i18n) shown next to the field, with `max`/`min` as parameters.
 import { parsePhoneNumberWithError } from 'libphonenumber-js/max'

@@ -17,7 +17,7 @@ import { insertInteraction, sealInteractionRequest } from '../storage/interactio
 import { tooManyFromIp } from './accounts.ts'
 import { isUnavailable } from '../storage/unavailable.ts'
 
-/** A login page left open longer than this gets the "expired" page (plusid.md §2). */
+/** A login page left open longer than this gets the "expired" page (docs/protocol.md). */
 export const INTERACTION_TTL_SECONDS = 30 * 60
 
 /**

@@ -1,11 +1,11 @@
 // GET/POST /oauth2/v2.1/logout: RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
 // The user confirms with a form (a link alone must not log anyone out); then the browser goes
-// back to post_logout_redirect_uri — only a callback URL registered for the channel — with state.
+// back to post_logout_redirect_uri — only one of the channel's logout URLs, matched exactly — with state.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { endSession } from '../auth/session.ts'
 import { formBody } from '../http/forms.ts'
 import { callbackWith } from '../oauth/authorize.ts'
-import { matchCallbackUrl } from '../oauth/callback-urls.ts'
+import { matchLogoutUrl } from '../oauth/callback-urls.ts'
 import { ENDPOINTS } from '../oauth/discovery.ts'
 import { IdTokenError, verifyIdToken } from '../oauth/id-token.ts'
 import { findChannel } from '../storage/channels.ts'
@@ -39,7 +39,7 @@ export default async function endSessionRoutes(app: FastifyInstance) {
     }
     if (!logout.postLogoutRedirectUri) return {}
     const channel = clientId ? await findChannel(app.db, clientId) : undefined
-    if (!channel || !matchCallbackUrl(logout.postLogoutRedirectUri, channel.callbackUrls, channel.kind)) {
+    if (!channel || !matchLogoutUrl(logout.postLogoutRedirectUri, channel.logoutUrls)) {
       return { error: 'endSession.unregistered' }
     }
     return { returnTo: callbackWith(logout.postLogoutRedirectUri, { state: logout.state }) }

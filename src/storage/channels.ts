@@ -17,6 +17,8 @@ export interface Channel {
   privacyPolicyUrl: string | null
   kind: ChannelKind
   callbackUrls: string[]
+  /** Where RP-initiated logout may return to (exact match), a list apart from the callbacks. */
+  logoutUrls: string[]
   idTokenAlg: IdTokenAlg
   status: 'developing' | 'published'
   errorStyle: 'rfc' | 'line'
@@ -33,7 +35,8 @@ export interface Channel {
   suspendedAt: Date | null
 }
 
-export type ChannelRow = Selectable<ChannelsTable> & { approved_items: string[] | null; pairwise_secret: Uint8Array }
+// Reads that do not need the logout URLs (the token paths) may leave them out.
+export type ChannelRow = Omit<Selectable<ChannelsTable>, 'logout_urls'> & { logout_urls?: string[] } & { approved_items: string[] | null; pairwise_secret: Uint8Array }
 
 export function channelFromRow(row: ChannelRow): Channel {
   return {
@@ -45,6 +48,7 @@ export function channelFromRow(row: ChannelRow): Channel {
     privacyPolicyUrl: row.privacy_policy_url,
     kind: row.kind,
     callbackUrls: row.callback_urls,
+    logoutUrls: row.logout_urls ?? [],
     idTokenAlg: row.id_token_alg,
     status: row.status,
     errorStyle: row.error_style,
@@ -104,6 +108,7 @@ export interface NewChannel {
   name: string
   kind: ChannelKind
   callbackUrls: string[]
+  logoutUrls: string[]
   idTokenAlg: IdTokenAlg
   status: 'developing' | 'published'
   errorStyle: 'rfc' | 'line'
@@ -124,6 +129,7 @@ export async function insertChannel(db: Executor, channel: NewChannel): Promise<
         name: channel.name,
         kind: channel.kind,
         callback_urls: channel.callbackUrls,
+        logout_urls: channel.logoutUrls,
         id_token_alg: channel.idTokenAlg,
         status: channel.status,
         error_style: channel.errorStyle,
@@ -181,4 +187,10 @@ export async function sealClearPairwiseSecrets(db: Executor): Promise<number> {
     sealed += Number(result.numUpdatedRows)
   }
   return sealed
+}
+
+/** Every callback URL of every spa channel: their origins may call the protocol from a browser. */
+export async function listSpaCallbackUrls(db: Executor): Promise<string[]> {
+  const rows = await db.selectFrom('channels').select('callback_urls').where('kind', '=', 'spa').execute()
+  return rows.flatMap((row) => row.callback_urls)
 }

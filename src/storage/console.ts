@@ -82,7 +82,9 @@ export interface ChannelSettings {
   iconUrl: string | null
   privacyPolicyUrl: string | null
   callbackUrls: string[]
+  logoutUrls: string[]
   idTokenAlg: 'ES256' | 'RS256' | 'HS256'
+  errorStyle: 'rfc' | 'line'
 }
 
 export async function updateChannelSettings(db: Executor, channelId: string, settings: ChannelSettings, sealedSecret?: string | null): Promise<void> {
@@ -94,7 +96,9 @@ export async function updateChannelSettings(db: Executor, channelId: string, set
       icon_url: settings.iconUrl,
       privacy_policy_url: settings.privacyPolicyUrl,
       callback_urls: settings.callbackUrls,
+      logout_urls: settings.logoutUrls,
       id_token_alg: settings.idTokenAlg,
+      error_style: settings.errorStyle,
       ...(sealedSecret !== undefined ? { secret_encrypted: sealedSecret } : {}),
       updated_at: new Date(),
     })
@@ -102,8 +106,40 @@ export async function updateChannelSettings(db: Executor, channelId: string, set
     .execute()
 }
 
-export async function replaceChannelSecret(db: Executor, channelId: string, secretHash: Uint8Array, sealedSecret: string | null): Promise<void> {
-  await db.updateTable('channels').set({ secret_hash: secretHash, secret_encrypted: sealedSecret, updated_at: new Date() }).where('id', '=', channelId).execute()
+/** A new secret; `idTokenAlg` switches the channel's algorithm with it (to HS256, keyed by it). */
+export async function replaceChannelSecret(db: Executor, channelId: string, secretHash: Uint8Array, sealedSecret: string | null, idTokenAlg?: 'HS256'): Promise<void> {
+  await db
+    .updateTable('channels')
+    .set({ secret_hash: secretHash, secret_encrypted: sealedSecret, ...(idTokenAlg ? { id_token_alg: idTokenAlg } : {}), updated_at: new Date() })
+    .where('id', '=', channelId)
+    .execute()
+}
+
+/** Keeps a new secret, sealed, for the one page view that shows it to the user who asked. */
+export async function insertSecretReveal(db: Executor, reveal: { id: string; channelId: string; userId: string; sealedSecret: string; expiresAt: Date }): Promise<void> {
+  await db.insertInto('channel_secret_reveals').values({ id: reveal.id, channel_id: reveal.channelId, user_id: reveal.userId, sealed_secret: reveal.sealedSecret, expires_at: reveal.expiresAt }).execute()
+}
+
+/**
+ * The sealed secret of an unexpired reveal of this channel for this user, deleted in the same
+ * statement: of two requests for it (a reload, a double click) only one gets it.
+ */
+export async function takeSecretReveal(db: Executor, id: string, channelId: string, userId: string, now: Date): Promise<string | undefined> {
+  if (!/^[0-9a-f-]{36}$/.test(id)) return undefined
+  const row = await db
+    .deleteFrom('channel_secret_reveals')
+    .where('id', '=', id)
+    .where('channel_id', '=', channelId)
+    .where('user_id', '=', userId)
+    .where('expires_at', '>', now)
+    .returning('sealed_secret')
+    .executeTakeFirst()
+  return row?.sealed_secret
+}
+
+export async function deleteExpiredSecretReveals(db: Executor, now: Date, batchSize: number): Promise<number> {
+  const result = await sql`DELETE FROM channel_secret_reveals WHERE id IN (SELECT id FROM channel_secret_reveals WHERE expires_at <= ${now} LIMIT ${batchSize})`.execute(db)
+  return Number(result.numAffectedRows ?? 0)
 }
 
 export async function publishChannel(db: Executor, channelId: string): Promise<void> {

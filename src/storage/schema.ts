@@ -71,6 +71,7 @@ export interface ChannelsTable {
   privacy_policy_url: string | null
   kind: 'web' | 'spa' | 'native'
   callback_urls: string[]
+  logout_urls: Generated<string[]>
   id_token_alg: 'ES256' | 'RS256' | 'HS256'
   status: 'developing' | 'published'
   error_style: Generated<'rfc' | 'line'>
@@ -81,6 +82,14 @@ export interface ChannelsTable {
   updated_at: Timestamp
   suspended_at: Date | null
   suspended_reason: string | null
+}
+
+export interface ChannelSecretRevealsTable {
+  id: string
+  channel_id: string
+  user_id: string
+  sealed_secret: string
+  expires_at: Date
 }
 
 export interface ChannelTestersTable {
@@ -278,6 +287,7 @@ export interface DB {
   provider_members: ProviderMembersTable
   channels: ChannelsTable
   channel_testers: ChannelTestersTable
+  channel_secret_reveals: ChannelSecretRevealsTable
   channel_permissions: ChannelPermissionsTable
   signing_keys: SigningKeysTable
   grants: GrantsTable

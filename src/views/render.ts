@@ -33,7 +33,8 @@ export const scripts = Object.freeze({
 export interface LayoutData {
   title: string
   csrfToken: string
-  user: { displayName: string } | null
+  /** The logged-in user; `isAdmin` shows the header's link to the administration. */
+  user: { displayName: string; isAdmin: boolean } | null
   locale: Locale
   /** The path of this page, for the language switch to come back to. */
   here: string

@@ -28,7 +28,7 @@ const SIZES = { phone: PHONE, desktop: DESKTOP }
 test('every page: no console errors or CSP violations; screenshots at phone and desktop size in both languages', { skip: skipWithoutChromium }, async (t) => {
   const { issuer } = await startServer(t)
   const where = await shopPort()
-  const shopChannel = await createTestChannel({ name: 'さくら商店', providerName: 'Sakura Shop', callbackUrls: [where.callbackUrl], items: ITEMS })
+  const shopChannel = await createTestChannel({ name: 'さくら商店', providerName: 'Sakura Shop', callbackUrls: [where.callbackUrl], idTokenAlg: 'ES256', items: ITEMS })
   // The consent page links the shop's privacy policy: the photographs should show it.
   await (await testDatabase()).db.updateTable('channels').set({ privacy_policy_url: 'https://shop.example.com/privacy' }).where('id', '=', shopChannel.channelId).execute()
   const shop = await startShop(t, where, issuer, shopChannel)
@@ -95,6 +95,10 @@ test('every page: no console errors or CSP violations; screenshots at phone and 
       await visit('console', `${issuer}/console`)
       await visit('console-provider', `${issuer}/console/providers/${own.providerId}`)
       await visit('console-channel', `${issuer}/console/channels/${own.channelId}`)
+      // Reissuing the secret: the confirmation, then the page that shows the new secret once.
+      await visit('console-secret-confirm', `${issuer}/console/channels/${own.channelId}/secret`)
+      await Promise.all([page.waitForURL(`${issuer}/console/channels/${own.channelId}/secret/**`), page.click('main form button[type=submit]')])
+      await shoot('console-secret')
       await visit('admin-queue', `${issuer}/admin`)
       await visit('admin-channels', `${issuer}/admin/channels`)
       await visit('admin-channel', `${issuer}/admin/channels/${shopChannel.channelId}`)

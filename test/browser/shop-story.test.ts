@@ -22,7 +22,7 @@ for (const lang of ['ja', 'en'] as const) {
   test(`the demo shop story at a phone's size (ui_locales=${lang})`, { skip: skipWithoutChromium }, async (t) => {
     const { issuer } = await startServer(t)
     const where = await shopPort()
-    const channel = await createTestChannel({ name: 'さくら商店', providerName: `Sakura Shop ${lang}`, callbackUrls: [where.callbackUrl], items: ITEMS })
+    const channel = await createTestChannel({ name: 'さくら商店', providerName: `Sakura Shop ${lang}`, callbackUrls: [where.callbackUrl], idTokenAlg: 'ES256', items: ITEMS })
     const shop = await startShop(t, where, issuer, channel)
     const browser = await launchChromium(t)
     const context = await browser.newContext({ ...PHONE, locale: lang })

@@ -1,4 +1,4 @@
-// The `plusid` command line: contract.md's commands, their JSON output, errors and exit codes.
+// The `plusid` command line: docs/cli.md's commands, their JSON output, errors and exit codes.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -170,7 +170,7 @@ test('channel create registers a channel with a shown-once secret, stored only h
   assert.equal(provider?.id, channel.providerId, 'the provider was created')
 })
 
-test('channel create: public kinds get no secret; ES256 channels keep no sealed secret; developing by default', async () => {
+test('channel create: public kinds get no secret; RS256 and no sealed secret by default; logout URLs; developing by default', async () => {
   const spa = await cli('channel', 'create', '--name', 'App', '--callback-url', 'https://app.example/cb', '--kind', 'spa', '--json')
   assert.equal(spa.code, 0, spa.stderr)
   assert.equal(spa.json().channel_secret, undefined)
@@ -180,7 +180,14 @@ test('channel create: public kinds get no secret; ES256 channels keep no sealed 
   const web = await cli('channel', 'create', '--name', 'Web', '--callback-url', 'https://web.example/cb', '--json')
   const row = await database.db.selectFrom('channels').selectAll().where('id', '=', web.json().channel_id).executeTakeFirstOrThrow()
   assert.equal(row.secret_encrypted, null)
-  assert.equal(row.id_token_alg, 'ES256')
+  assert.equal(row.id_token_alg, 'RS256', 'without --id-token-alg a channel signs with RS256')
+  assert.deepEqual(row.logout_urls, [], 'no logout URL unless given')
+  const withLogout = await cli('channel', 'create', '--name', 'Web 2', '--callback-url', 'https://web.example/cb', '--logout-url', 'https://web.example', '--logout-url', 'https://web.example/bye', '--json')
+  assert.equal(withLogout.code, 0, withLogout.stderr)
+  assert.deepEqual((await findChannel(database.db, withLogout.json().channel_id))!.logoutUrls, ['https://web.example', 'https://web.example/bye'])
+  const badLogout = await cli('channel', 'create', '--name', 'Web 3', '--callback-url', 'https://web.example/cb', '--logout-url', 'http://web.example/bye', '--json')
+  assert.equal(badLogout.code, 2)
+  assert.match(badLogout.stderr, /logout-url/)
 })
 
 test('channel create refuses bad callback URLs, kinds and algorithms with exit code 2', async () => {

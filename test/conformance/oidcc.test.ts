@@ -1,7 +1,6 @@
-// The OpenID certification suite's Basic OP and Config OP plans (shared/spec/oidc-conformance.md
-// §2.3, §2.4), one test per module, plus oidcc-server-rotate-keys. The checks the suite applies to
-// every flow (§2.2) live in the helpers at the top: discovery and JWKS, the authorization
-// response, the code, the token response, the ID token, claim typing and UserInfo.
+// The OpenID certification suite's Basic OP and Config OP plans, one test per module, plus
+// oidcc-server-rotate-keys. The checks the suite applies to every flow live in the helpers at
+// the top: discovery and JWKS, the authorization response, the code, the token response, the ID token, claim typing and UserInfo.
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { test, type TestContext } from 'node:test'

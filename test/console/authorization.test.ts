@@ -72,17 +72,20 @@ const CHANNEL_FIELDS = {
   kind: 'web',
   callback_urls: 'https://rp.example.com/callback',
   id_token_alg: 'ES256',
+  error_style: 'rfc',
   description: 'A shop',
   icon_url: '',
   privacy_policy_url: 'https://rp.example.com/privacy',
 }
 
-/** POST /console/providers/:id/channels (a web channel): returns its id. */
+/** POST /console/providers/:id/channels (a web channel, by an owner): returns its id. */
 async function createChannel(owner: Person, providerId: string, name = uniqueName('Channel')): Promise<string> {
   const response = await owner.browser.submit(`/console/providers/${providerId}`, `/console/providers/${providerId}/channels`, { ...CHANNEL_FIELDS, name })
-  assert.equal(response.statusCode, 200, `channel creation failed: ${response.body.slice(0, 500)}`)
-  const match = /class="channel-id">(\d{10})</.exec(response.body)
-  assert.ok(match, 'the secret page shows the channel id')
+  assert.equal(response.statusCode, 303, `channel creation failed: ${response.body.slice(0, 500)}`)
+  const match = /^\/console\/channels\/(\d{10})\/secret\/[0-9a-f-]{36}$/.exec(String(response.headers.location))
+  assert.ok(match, `the owner is sent to the page that shows the secret once, not ${response.headers.location}`)
+  const shown = await owner.browser.get(String(response.headers.location))
+  assert.match(shown.body, /class="channel-secret">[0-9a-f]{32}</)
   return match[1]!
 }
 
@@ -94,7 +97,7 @@ async function apply(owner: Person, channelId: string, item: string): Promise<st
   return row.id
 }
 
-const applicationFields = (item: string) => ({ item, purpose: 'We ship the goods you buy to this address.', policy_url: 'https://rp.example.com/privacy' })
+const applicationFields = (item: string) => ({ items: item, purpose: 'We ship the goods you buy to this address.', policy_url: 'https://rp.example.com/privacy' })
 
 /** POST /console/providers/:id/members as the owner. */
 async function addMember(owner: Person, providerId: string, member: Person, role: 'owner' | 'developer'): Promise<void> {
@@ -166,7 +169,7 @@ async function applicationState(id: string) {
 async function permissionState(channelId: string, item: string) {
   return (await db.selectFrom('channel_permissions').select('state').where('channel_id', '=', channelId).where('item', '=', item).executeTakeFirst())?.state
 }
-async function countRows(table: 'permission_applications' | 'channel_testers', channelId: string) {
+async function countRows(table: 'permission_applications' | 'channel_testers' | 'channel_secret_reveals', channelId: string) {
   const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).where('channel_id', '=', channelId).executeTakeFirstOrThrow()
   return Number(row.n)
 }
@@ -360,6 +363,34 @@ test('a developer of a provider cannot do what only owners may, and can do the r
     assertStatus(response, 403, 'developer reissuing the secret')
     assert.ok(!/class="channel-secret"/.test(response.body), 'no secret is shown')
     assert.deepEqual((await channelRow(channelId)).secret_hash, original.secret_hash)
+  })
+
+  await t.test('opening the reissue confirmation → 403', async () => {
+    assertStatus(await developer.browser.get(`/console/channels/${channelId}/secret`), 403, 'developer opening the reissue page')
+  })
+
+  await t.test('saving the settings with HS256 → 400 asking an owner; no secret issued or shown, the owner’s secret unchanged', async () => {
+    await developer.browser.get(`/console/channels/${channelId}`)
+    const response = await post(developer.browser, `/console/channels/${channelId}`, { ...CHANNEL_FIELDS, name: original.name, id_token_alg: 'HS256' })
+    assertStatus(response, 400, 'developer switching to HS256')
+    assert.match(response.body, /ask an owner of the provider to reissue the secret with HS256/)
+    assert.doesNotMatch(response.body, /class="channel-secret"|secret\?alg=HS256/)
+    const row = await channelRow(channelId)
+    assert.equal(row.id_token_alg, original.id_token_alg)
+    assert.deepEqual(row.secret_hash, original.secret_hash)
+    assert.equal(row.secret_encrypted, null)
+    assert.equal(await countRows('channel_secret_reveals', channelId), 0)
+  })
+
+  await t.test('a developer’s new web channel: created, its secret shown to nobody', async () => {
+    const response = await developer.browser.submit(`/console/providers/${providerId}`, `/console/providers/${providerId}/channels`, { ...CHANNEL_FIELDS, name: uniqueName('Dev channel') })
+    assertStatus(response, 303, 'developer creating a channel')
+    const location = String(response.headers.location)
+    assert.match(location, /^\/console\/channels\/\d{10}\?secret=owner$/)
+    const page = await developer.browser.get(location)
+    assert.match(page.body, /Only owners of the provider see secrets/)
+    assert.doesNotMatch(page.body, /class="channel-secret"/)
+    assert.equal(await countRows('channel_secret_reveals', location.slice(18, 28)), 0)
   })
 
   await t.test('editing the settings → allowed (303), saved', async () => {

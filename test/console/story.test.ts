@@ -46,24 +46,42 @@ test('apply → refused until approved → approve phone, reject address → con
     icon_url: '',
     privacy_policy_url: 'https://shop.example/privacy',
   })
+  // The answer to the form is a redirect; the secret is shown on the GET it leads to, once.
+  assert.equal(response.statusCode, 303)
+  const secretPage = String(response.headers.location)
+  response = await owner.get(secretPage)
   assert.equal(response.statusCode, 200)
+  assert.equal(response.headers['cache-control'], 'no-store')
   const channelId = /class="channel-id">(\d{10})</.exec(response.body)![1]!
   const secret = /class="channel-secret">([0-9a-f]{32})</.exec(response.body)![1]!
   assert.match(response.body, /shown only once/)
+  const reload = await owner.get(secretPage)
+  assert.equal(reload.statusCode, 410, 'a reload shows nothing new')
+  assert.match(reload.body, /shown once already/)
+  assert.doesNotMatch(reload.body, /class="channel-secret"/)
   const channelPath = `/console/channels/${channelId}`
-  assert.doesNotMatch((await owner.get(channelPath)).body, new RegExp(secret), 'the secret is never shown again')
+  const consolePage = (await owner.get(channelPath)).body
+  assert.doesNotMatch(consolePage, new RegExp(secret), 'the secret is never shown again')
+  // What a developer pastes into a library: the issuer, the discovery URL, ready-made snippets.
+  assert.match(consolePage, /class="issuer">http:\/\/localhost(:\d+)?</)
+  assert.match(consolePage, /class="discovery-url">http:\/\/localhost(:\d+)?\/\.well-known\/openid-configuration</)
+  for (const library of ['openid-client', 'Auth.js', 'passport-line-auth']) assert.match(consolePage, new RegExp(`<summary>${library}`))
+  assert.match(consolePage, new RegExp(`channelID: &quot;${channelId}&quot;`))
+  assert.match(consolePage, /id_token_signed_response_alg: &quot;ES256&quot;/, 'the snippets name the channel’s algorithm')
 
-  // Applications for phone and address, with purpose and policy.
-  for (const item of ['phone', 'address']) {
-    response = await owner.submit(channelPath, `${channelPath}/applications`, { item, purpose: `We deliver orders and need your ${item}.`, policy_url: 'https://shop.example/privacy' })
-    assert.equal(response.statusCode, 303, response.body)
-  }
-  const bad = await owner.submit(channelPath, `${channelPath}/applications`, { item: 'phone', purpose: 'short', policy_url: 'http://insecure.example/' })
+  // Applications for phone and address in one form, with one purpose and policy.
+  response = await owner.submit(channelPath, `${channelPath}/applications`, { items: ['phone', 'address'], purpose: 'We deliver orders to you and call when a parcel waits.', policy_url: 'https://shop.example/privacy' })
+  assert.equal(response.statusCode, 303, response.body)
+  const bad = await owner.submit(channelPath, `${channelPath}/applications`, { purpose: 'short', policy_url: 'http://insecure.example/' })
   assert.equal(bad.statusCode, 400)
   assert.match(bad.body, /Purpose must say in at least 10 characters/)
   assert.match(bad.body, /must be an https URL/)
-  response = await owner.submit(channelPath, `${channelPath}/applications`, { item: 'phone', purpose: 'We deliver orders and need your phone.', policy_url: 'https://shop.example/privacy' })
+  assert.match(bad.body, /choose at least one item/)
+  assert.doesNotMatch(bad.body, /id="apply-phone"/, 'items waiting for review are not offered again')
+  assert.match(bad.body, /id="apply-email"/)
+  response = await owner.submit(channelPath, `${channelPath}/applications`, { items: ['email', 'phone'], purpose: 'We deliver orders and need your phone.', policy_url: 'https://shop.example/privacy' })
   assert.equal(response.statusCode, 409, 'one waiting application per item')
+  assert.equal((await app.db.selectFrom('permission_applications').select('id').where('channel_id', '=', channelId).where('item', '=', 'email').execute()).length, 0, 'all or nothing: email was not applied for either')
   response = await owner.submit(channelPath, `${channelPath}/publish`, {})
   assert.equal(response.statusCode, 303)
 
@@ -95,7 +113,7 @@ test('apply → refused until approved → approve phone, reject address → con
     [...queue.body.matchAll(/<section class="card application" id="application-([0-9a-f-]{36})" data-item="([a-z_]+)">/g)].map((m) => [m[2]!, m[1]!]),
   )
   assert.ok(applicationIds.phone && applicationIds.address, queue.body)
-  assert.match(queue.body, /We deliver orders and need your phone\./)
+  assert.match(queue.body, /We deliver orders to you and call when a parcel waits\./)
   assert.match(queue.body, /https:\/\/shop\.example\/privacy/)
   assert.ok(queue.body.indexOf(`application-${applicationIds.phone}`) < queue.body.indexOf(`application-${applicationIds.address}`), 'oldest first')
   response = await admin.post(`/admin/applications/${applicationIds.phone}/approve`, {})

@@ -1,4 +1,4 @@
-// Browser tests drive Debian's Chromium through playwright-core (NOTES.md: `npx playwright
+// Browser tests drive Debian's Chromium through playwright-core (README, Test it: `npx playwright
 // install` cannot download here). Every page opened through watchedPage() reports console errors,
 // uncaught exceptions and Content-Security-Policy violations into one list the test asserts empty.
 import fs from 'node:fs'

@@ -46,6 +46,8 @@ export interface TestChannel {
   channelId: string
   secret: string | null
   redirectUri: string
+  /** The channel's ID token algorithm (RS256 unless the test chose another). */
+  idTokenAlg?: string
 }
 
 export async function createTestChannel(options: Partial<NewChannelInput> & { items?: string[] } = {}): Promise<TestChannel> {
@@ -53,7 +55,7 @@ export async function createTestChannel(options: Partial<NewChannelInput> & { it
   const input = NewChannelInput.parse({ name: 'Test Shop', callbackUrls: [CALLBACK], publish: true, ...options })
   const { channelId, channelSecret } = await createChannel(database.db, TEST_MASTER_KEY, input)
   if (options.items?.length) await approvePermissions(database.db, channelId, options.items)
-  return { channelId, secret: channelSecret, redirectUri: input.callbackUrls[0]! }
+  return { channelId, secret: channelSecret, redirectUri: input.callbackUrls[0]!, idTokenAlg: input.idTokenAlg }
 }
 
 export const FULL_PROFILE = {
@@ -207,6 +209,6 @@ export async function authorizeInBrowser(browser: WebBrowser, base: string, auth
 export async function relyingParty(issuer: string, channel: TestChannel, options: { alg?: string; auth?: 'basic' | 'post' | 'none' } = {}): Promise<client.Configuration> {
   const auth = options.auth ?? (channel.secret ? 'basic' : 'none')
   const clientAuth = auth === 'basic' ? client.ClientSecretBasic(channel.secret!) : auth === 'post' ? client.ClientSecretPost(channel.secret!) : client.None()
-  const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: options.alg ?? 'ES256', ...(channel.secret ? { client_secret: channel.secret } : {}) }
+  const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: options.alg ?? channel.idTokenAlg ?? 'RS256', ...(channel.secret ? { client_secret: channel.secret } : {}) }
   return client.discovery(new URL(issuer), channel.channelId, metadata, clientAuth, { execute: [client.allowInsecureRequests] })
 }

@@ -1,4 +1,4 @@
-// Pages in Japanese and English (plusid.md §5: ui_locales, then Accept-Language, then Japanese;
+// Pages in Japanese and English (README, Languages: ui_locales, then Accept-Language, then Japanese;
 // the language switch's choice comes between them), and the stylesheet's caching.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'

@@ -1,4 +1,4 @@
-// The Profile+ editor through HTTP: each rule of plusid.md §4 with good and bad values, the
+// The Profile+ editor through HTTP: each rule of docs/profile-claims.md with good and bad values, the
 // normalised form that is stored, and "nothing saved when any field is invalid".
 import assert from 'node:assert/strict'
 import { test } from 'node:test'

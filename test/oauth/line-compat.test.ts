@@ -1,6 +1,6 @@
 // plusid spoken "the LINE way": what passport-line-auth or a hand-written LINE Login v2.1 client
 // sends — plain fetch, form bodies with client_id + client_secret, no OIDC library — and what such
-// a client reads back (line-login-v2.1.md §2–6, 9, 12, 18, 19; plusid.md where it differs).
+// a client reads back (LINE Login v2.1; docs/protocol.md where plusid differs).
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test, type TestContext } from 'node:test'
@@ -199,7 +199,7 @@ test('1. token exchange with client_secret_post gives LINE’s token response an
   assert.deepEqual(claims.amr, ['pwd'])
   assert.equal(claims.name, user.name)
   const header = decodeProtectedHeader(body.id_token as string)
-  assert.equal(header.alg, 'ES256')
+  assert.equal(header.alg, 'RS256', 'a channel created without an algorithm signs with RS256')
   assert.equal(typeof header.kid, 'string')
 })
 
@@ -438,7 +438,7 @@ test('8. token endpoint errors are RFC 6749 JSON with Cache-Control: no-store', 
   // Unknown code.
   await assertJsonError(await exchangeCode(issuer, channel, randomBytes(32).toString('base64url')), 400, 'invalid_grant')
 
-  // Basic auth with the right secret works (LINE accepts it too, line-login-v2.1.md §3.1).
+  // Basic auth with the right secret works (LINE accepts it too).
   const { code: fresh } = await getCode(issuer, channel, user)
   const ok = await postForm(tokenUrl, { grant_type: 'authorization_code', code: fresh, redirect_uri: channel.redirectUri }, { authorization: basic(channel.channelId, channel.secret!) })
   assert.equal(ok.status, 200, await ok.clone().text())

@@ -36,7 +36,7 @@ test('a user unchecks phone and address: neither appears in the ID token nor in 
   assert.match(claims.sub, /^U[0-9a-f]{32}$/)
   assert.equal(claims.phone_number, undefined)
   assert.equal(claims.address, undefined)
-  assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'ES256')
+  assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'RS256')
   const info = await client.fetchUserInfo(rp, tokens.access_token, claims.sub)
   assert.equal(info.family_name, '山田')
   assert.equal(info.phone_number, undefined)

@@ -133,6 +133,7 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
     privacy_policy_url: `https://shop.example/privacy?q="><script>alert(1)</script>`,
     kind: 'web',
     callback_urls: callback,
+    logout_urls: callback,
     id_token_alg: 'ES256',
   }
   // Script URLs are refused as icon and policy URLs, and the refused value is shown escaped.
@@ -145,6 +146,8 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
     assert.match(response.body, /Privacy policy URL must be an https URL/)
   }
   response = await developer.post(`${providerUrl}/channels`, { ...channelForm, icon_url: 'https://cdn.example/icon.png' })
+  assert.equal(response.statusCode, 303, 'the secret is shown on the page the answer redirects to')
+  response = await developer.get(String(response.headers.location))
   assert.equal(response.statusCode, 200, 'the secret page')
   const channelId = /\/console\/channels\/(\d{10})/.exec(response.body)![1]!
   const channelUrl = `/console/channels/${channelId}`
@@ -153,7 +156,7 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   assert.equal((await developer.post(channelUrl, { ...channelForm, icon_url: 'https://cdn.example/icon.png' })).statusCode, 303)
   for (const item of ['address', 'real_name']) {
     await developer.get(channelUrl)
-    response = await developer.post(`${channelUrl}/applications`, { item, purpose: `Deliveries ${SCRIPT}`, policy_url: `https://shop.example/p?${SCRIPT}` })
+    response = await developer.post(`${channelUrl}/applications`, { items: item, purpose: `Deliveries ${SCRIPT}`, policy_url: `https://shop.example/p?${SCRIPT}` })
     assert.equal(response.statusCode, 303)
   }
   const colleague = new Browser(app)
@@ -170,8 +173,10 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   }
   await developer.get(channelUrl)
   assert.equal((await developer.post(`${channelUrl}/publish`, {})).statusCode, 303)
-  await developer.get(channelUrl)
+  await developer.get(`${channelUrl}/secret`)
   response = await developer.post(`${channelUrl}/secret`, {})
+  assert.equal(response.statusCode, 303)
+  response = await developer.get(String(response.headers.location))
   assert.equal(response.statusCode, 200, 'the new secret is a page')
   const secret = /class="channel-secret">([0-9a-f]{32})</.exec(response.body)![1]!
 

@@ -15,7 +15,7 @@ import type { FastifyInstance } from 'fastify'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type JWTPayload, type JWTHeaderParameters } from 'jose'
 import { build, testKeys } from '../helpers/app.ts'
 import { testDatabase } from '../helpers/database.ts'
-import { createTestChannel, type TestChannel } from '../helpers/oidc.ts'
+import { CALLBACK, createTestChannel, type TestChannel } from '../helpers/oidc.ts'
 
 await testDatabase()
 const ISSUER = 'http://localhost:3000'
@@ -95,9 +95,9 @@ function assertRefused(answers: Answers, verifyDescription: string, label: strin
 async function setup(t: Parameters<typeof build>[0]) {
   const app = await build(t)
   const channels = {
-    es: { ...(await createTestChannel({ idTokenAlg: 'ES256' })), alg: 'ES256' as const },
-    rs: { ...(await createTestChannel({ idTokenAlg: 'RS256' })), alg: 'RS256' as const },
-    hs: { ...(await createTestChannel({ idTokenAlg: 'HS256' })), alg: 'HS256' as const },
+    es: { ...(await createTestChannel({ idTokenAlg: 'ES256', logoutUrls: [CALLBACK] })), alg: 'ES256' as const },
+    rs: { ...(await createTestChannel({ idTokenAlg: 'RS256', logoutUrls: [CALLBACK] })), alg: 'RS256' as const },
+    hs: { ...(await createTestChannel({ idTokenAlg: 'HS256', logoutUrls: [CALLBACK] })), alg: 'HS256' as const },
   }
   for (const [name, channel] of Object.entries(channels)) assertAccepted(await present(app, channel, await honest(channel, claims(channel))), `control (${name})`)
   return { app, ...channels }
@@ -173,7 +173,7 @@ test('a jku header pointing elsewhere is refused', async (t) => {
 
 test('a token for another audience is refused', async (t) => {
   const { app, es, hs } = await setup(t)
-  const other = { ...(await createTestChannel()), alg: 'ES256' as const }
+  const other = { ...(await createTestChannel({ idTokenAlg: 'ES256' })), alg: 'ES256' as const }
   // Honestly signed for another channel, presented as this channel's.
   const forOther = await honest(other, claims(other))
   const answers = await present(app, es, forOther)

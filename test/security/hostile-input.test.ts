@@ -207,9 +207,9 @@ function cast(): Promise<Cast> {
     const providerId = String(provider.headers.location).split('/').pop()!
     await developerBrowser.get(`/console/providers/${providerId}`)
     const created = await developerBrowser.post(`/console/providers/${providerId}/channels`, { name: 'Dev channel', callback_urls: CALLBACK, kind: 'web', id_token_alg: 'ES256' })
-    const devChannelId = /\/console\/channels\/(\d{10})/.exec(created.body)![1]!
+    const devChannelId = /\/console\/channels\/(\d{10})/.exec(String(created.headers.location))![1]!
     await developerBrowser.get(`/console/channels/${devChannelId}`)
-    const applied = await developerBrowser.post(`/console/channels/${devChannelId}/applications`, { item: 'phone', purpose: 'to call customers about deliveries', policy_url: 'https://dev.example/privacy' })
+    const applied = await developerBrowser.post(`/console/channels/${devChannelId}/applications`, { items: 'phone', purpose: 'to call customers about deliveries', policy_url: 'https://dev.example/privacy' })
     assert.equal(applied.statusCode, 303, applied.body)
     const developer = await sessionOf(developerBrowser, `/console/channels/${devChannelId}`)
     const adminBrowser = new Browser(app)
@@ -287,14 +287,15 @@ test('authorization: authorize GET and POST, interaction login and consent (with
 
 test('console and administration forms', async () => {
   const { app, developer, admin, providerId, devChannelId, applicationId } = await cast()
-  const channelFields = ['name', 'description', 'icon_url', 'privacy_policy_url', 'kind', 'callback_urls', 'id_token_alg']
+  const channelFields = ['name', 'description', 'icon_url', 'privacy_policy_url', 'kind', 'callback_urls', 'logout_urls', 'id_token_alg', 'error_style']
   await property('POST /console/providers', hostileForm(['name']), (form) => postForm(app, '/console/providers', developer, form))
   await property('POST /console/providers/:id/channels', hostileForm(channelFields), (form) => postForm(app, `/console/providers/${providerId}/channels`, developer, form))
   await property('POST /console/providers/:id/members', hostileForm(['email', 'role']), (form) => postForm(app, `/console/providers/${providerId}/members`, developer, form))
   await property('POST /console/channels/:id', hostileForm(channelFields), (form) => postForm(app, `/console/channels/${devChannelId}`, developer, form))
   await property('POST /console/channels/:id/testers', hostileForm(['email']), (form) => postForm(app, `/console/channels/${devChannelId}/testers`, developer, form))
-  await property('POST /console/channels/:id/applications', hostileForm(['item', 'purpose', 'policy_url']), (form) => postForm(app, `/console/channels/${devChannelId}/applications`, developer, form))
-  await property('console with hostile ids', fc.tuple(pathSegment, fc.constantFrom('', '/secret', '/publish', '/testers', '/applications'), hostileForm(['name'])), ([id, action, form]) => postForm(app, `/console/channels/${id}${action}`, developer, form))
+  await property('POST /console/channels/:id/applications', hostileForm(['items', 'purpose', 'policy_url']), (form) => postForm(app, `/console/channels/${devChannelId}/applications`, developer, form))
+  await property('console with hostile ids', fc.tuple(pathSegment, fc.constantFrom('', '/secret', '/publish', '/testers', '/applications'), hostileForm(['name', 'id_token_alg'])), ([id, action, form]) => postForm(app, `/console/channels/${id}${action}`, developer, form))
+  await property('GET secret pages with hostile ids', fc.tuple(pathSegment, fc.oneof(pathSegment, fc.uuid())), ([id, reveal]) => app.inject({ method: 'GET', url: `/console/channels/${id}/secret/${reveal}`, headers: { cookie: developer.cookie } }))
   await property('GET console pages with hostile ids', fc.tuple(fc.constantFrom('/console/channels/', '/console/providers/'), pathSegment), ([page, id]) => app.inject({ method: 'GET', url: `${page}${id}`, headers: { cookie: developer.cookie } }))
 
   await property('POST /admin/applications/:id/reject', fc.tuple(fc.oneof(pathSegment, fc.constant(applicationId)), hostileForm(['reason'])), ([id, form]) => postForm(app, `/admin/applications/${id}/reject`, admin, form))

@@ -4,9 +4,9 @@
 // RFC 6749 §3.1 (a parameter MUST NOT be given more than once: authorize GET and POST, token,
 // revoke, introspect, verify, client_credentials) and §3.2 (the token endpoint reads
 // application/x-www-form-urlencoded: JSON and other content types get 400 invalid_request, the
-// answer OAuth clients parse), the scope, state and nonce bounds of plusid.md §3, and the
+// answer OAuth clients parse), the scope, state and nonce bounds of docs/protocol.md, and the
 // password policy (8 to 1,024 bytes of UTF-8, any Unicode, NFC) and the Unicode rules of
-// plusid.md §4 at registration, login and in the Profile+ editor.
+// docs/profile-claims.md at registration, login and in the Profile+ editor.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { LightMyRequestResponse } from 'fastify'
@@ -117,7 +117,7 @@ test('RFC 6585 §5: request headers or a request line over 16 KiB get 431 from t
 
 // ---------------------------------------------------------------- authorize bounds
 
-test('plusid.md §3: state and nonce up to 2,048 characters are accepted and returned byte for byte; longer ones are refused', async (t) => {
+test('state and nonce up to 2,048 characters are accepted and returned byte for byte; longer ones are refused', async (t) => {
   const app = await build(t)
   const channel = await createTestChannel()
   const longest = 'S'.repeat(2048)
@@ -293,7 +293,7 @@ test('passwords: 8 to 1,024 bytes of UTF-8, any Unicode; lone surrogates refused
   assert.equal((await nfd.post('/login', { email: composed.email, password: 'cafe\u0301 au lait' })).statusCode, 303)
 })
 
-test('plusid.md §4 at registration and in the Profile+ editor: NFC stored; control and bidi characters refused, nothing saved', async (t) => {
+test('the text rule at registration and in the Profile+ editor: NFC stored; control and bidi characters refused, nothing saved', async (t) => {
   const app = await build(t)
   const browser = new Browser(app)
   await browser.get('/register')

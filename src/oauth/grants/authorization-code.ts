@@ -1,4 +1,4 @@
-// grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6, line-login-v2.1.md §3.1).
+// grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6, LINE Login v2.1).
 import { sha256 } from '../../crypto/tokens.ts'
 import { verifyChannelCredentials, type ClientCredentials } from '../client-auth.ts'
 import { claimAuthorizationCode } from '../../storage/oauth-tokens.ts'

@@ -1,4 +1,4 @@
-// grant_type=refresh_token (RFC 6749 §6, line-login-v2.1.md §3.3). A confidential channel gets
+// grant_type=refresh_token (RFC 6749 §6, LINE Login v2.1). A confidential channel gets
 // the same refresh token back (LINE); a public one gets a new one each time, and reuse of a
 // consumed one revokes the whole family (RFC 9700 §4.14.2). The 90 days count from the first
 // issue and are never extended.

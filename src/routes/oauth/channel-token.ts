@@ -1,5 +1,5 @@
 // POST /oauth2/v3/token: client_credentials → a channel access token for 15 minutes
-// (line-login-v2.1.md §1 #12), needed by /user/v1/deauthorize.
+// (LINE Login v2.1), needed by /user/v1/deauthorize.
 import type { FastifyInstance } from 'fastify'
 import { randomToken, sha256 } from '../../crypto/tokens.ts'
 import { authenticateChannel, CLIENT_AUTHENTICATION_FAILED, readClientCredentials } from '../../oauth/client-auth.ts'

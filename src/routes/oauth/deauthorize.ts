@@ -1,4 +1,4 @@
-// POST /user/v1/deauthorize (line-login-v2.1.md §7): a channel unlinks a user, with a channel
+// POST /user/v1/deauthorize (LINE Login v2.1): a channel unlinks a user, with a channel
 // access token from /oauth2/v3/token and the user's access token. The grant and every token of
 // that user for that channel die at once; the next login asks for consent again.
 import { z } from 'zod'

@@ -1,10 +1,10 @@
 // Discovery and JWKS: served from memory (the JWKS from the key store's snapshot), cacheable.
 import type { FastifyInstance } from 'fastify'
-import { discoveryDocument, ENDPOINTS } from '../../oauth/discovery.ts'
+import { DISCOVERY_PATH, discoveryDocument, ENDPOINTS } from '../../oauth/discovery.ts'
 
 export default async function discoveryRoutes(app: FastifyInstance) {
   const document = JSON.stringify(discoveryDocument(app.oauth.issuer))
-  app.get('/.well-known/openid-configuration', (_request, reply) =>
+  app.get(DISCOVERY_PATH, (_request, reply) =>
     reply.header('cache-control', 'public, max-age=3600').header('access-control-allow-origin', '*').type('application/json').send(document),
   )
   app.get(ENDPOINTS.jwks, (request, reply) => {

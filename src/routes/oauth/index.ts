@@ -13,6 +13,8 @@ import revoke from './revoke.ts'
 import introspect from './introspect.ts'
 import channelToken from './channel-token.ts'
 import deauthorize from './deauthorize.ts'
+import { ENDPOINTS } from '../../oauth/discovery.ts'
+import { registerBrowserCors, SpaOrigins } from '../../plugins/cors.ts'
 
 export default async function oauthRoutes(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | OAuthError, request, reply) => {
@@ -34,6 +36,17 @@ export default async function oauthRoutes(app: FastifyInstance) {
     }
     request.log.error({ err: error }, 'protocol request failed')
     return replyJsonError(reply, new OAuthError('server_error', 'the server could not complete the request'))
+  })
+  // Browser apps (spa channels) call these from their own origin.
+  registerBrowserCors(app, {
+    origins: new SpaOrigins(app.db),
+    paths: {
+      [ENDPOINTS.token]: ['POST'],
+      [ENDPOINTS.userinfo]: ['GET', 'POST'],
+      [ENDPOINTS.revocation]: ['POST'],
+      [ENDPOINTS.verify]: ['GET', 'POST'],
+      [ENDPOINTS.profile]: ['GET'],
+    },
   })
   await app.register(discovery)
   await app.register(token)

@@ -1,4 +1,4 @@
-// GET /v2/profile (line-login-v2.1.md §9): LINE's profile, needs the `profile` scope. Errors use
+// GET /v2/profile (LINE Login v2.1): LINE's profile, needs the `profile` scope. Errors use
 // LINE's API envelope `{"message": …}`.
 import type { FastifyInstance } from 'fastify'
 import { bearerToken, lookupAccessToken } from '../../oauth/bearer.ts'

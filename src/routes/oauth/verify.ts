@@ -1,4 +1,4 @@
-// LINE's verify endpoint (line-login-v2.1.md §4–5): GET checks an access token, POST an ID token.
+// LINE's verify endpoint (LINE Login v2.1): GET checks an access token, POST an ID token.
 // Errors are 400 `invalid_request` with LINE's own description texts.
 import { z } from 'zod'
 import type { FastifyInstance } from 'fastify'
