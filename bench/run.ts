@@ -5,7 +5,7 @@
 // plus the cost of primitives measured on the same machine. The table is also written to
 // bench/results/. `npm run bench -- --soak 300` runs the returning-user flow for 300 s instead and
 // samples RSS and table sizes. Traffic goes to 127.0.0.1 only; every loop is bounded in time.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -31,6 +31,8 @@ const { values: args } = parseArgs({
     // Only scenarios whose name contains this text; --profile writes a V8 CPU profile of the server.
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    // Only the start-up measurement (first start, restart, idle RSS), no load.
+    startup: { type: 'boolean', default: false },
   },
 })
 const SECONDS = Number(args.seconds)
@@ -41,9 +43,96 @@ const CALLBACK = 'https://shop.example/callback'
 const MASTER_KEY = randomBytes(32).toString('hex')
 const PASSWORD = 'bench password 123'
 
+// ---------- start-up: time to the ready line, and memory ----------
+
+interface Startup {
+  label: string
+  readySeconds: number
+  rssAtReadyMb: number
+  peakRssMb: number
+  idleRssMb: number
+}
+
+const IDLE_SECONDS = 10
+
+/** Starts the compiled server, waits for its ready line, then sits idle; returns what it cost. */
+async function measureStart(label: string, env: Record<string, string>): Promise<Startup> {
+  const startPort = await freePort()
+  const started = performance.now()
+  const child = spawn(process.execPath, ['dist/server.js'], {
+    env: { ...process.env, PORT: String(startPort), HOST: '127.0.0.1', PLUSID_MASTER_KEY: MASTER_KEY, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let output = ''
+  child.stdout!.on('data', (chunk) => (output += chunk))
+  while (!output.includes('plusid is ready')) {
+    if (child.exitCode !== null || performance.now() - started > 120_000) throw new Error(`plusid did not start:\n${output}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  const readySeconds = (performance.now() - started) / 1000
+  const rssAtReadyMb = memoryMb(child.pid!, 'VmRSS')
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000))
+  const result = { label, readySeconds, rssAtReadyMb, peakRssMb: memoryMb(child.pid!, 'VmHWM'), idleRssMb: memoryMb(child.pid!, 'VmRSS') }
+  child.kill('SIGTERM')
+  await once(child, 'exit')
+  console.log(`  ${label}: ready in ${result.readySeconds.toFixed(2)} s, RSS ${result.rssAtReadyMb} MB at ready, ${result.idleRssMb} MB idle, peak ${result.peakRssMb} MB`)
+  return result
+}
+
+/** A first start and a restart on the embedded database, and the same on the server of DATABASE_URL. */
+async function measureStartups(): Promise<Startup[]> {
+  if (spawnSync(process.execPath, ['scripts/build.js'], { stdio: 'inherit' }).status !== 0) throw new Error('building the server failed')
+  console.log(`Start-up (the compiled server, as npm start runs it; RSS ${IDLE_SECONDS} s after the ready line as idle):`)
+  const results: Startup[] = []
+  const startDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plusid-bench-start-'))
+  try {
+    results.push(await measureStart('embedded, first start', { DATABASE_URL: '', DATA_DIR: startDir }))
+    results.push(await measureStart('embedded, restart', { DATABASE_URL: '', DATA_DIR: startDir }))
+  } finally {
+    fs.rmSync(startDir, { recursive: true, force: true })
+  }
+  if (serverUrl) {
+    const name = `plusid_bench_start_${Date.now()}`
+    const admin = new pg.Client({ connectionString: serverUrl })
+    await admin.connect()
+    await admin.query(`CREATE DATABASE ${name}`)
+    const url = new URL(serverUrl)
+    url.pathname = `/${name}`
+    try {
+      results.push(await measureStart('PostgreSQL server, first start', { DATABASE_URL: url.toString() }))
+      results.push(await measureStart('PostgreSQL server, restart', { DATABASE_URL: url.toString() }))
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin.end()
+    }
+  }
+  return results
+}
+
+/** The start-up table as the README's Performance section shows it. */
+function startupTable(results: Startup[]): string[] {
+  const restart = (prefix: string) => results.find((r) => r.label === `${prefix}, restart`)
+  const embedded = restart('embedded')
+  const server = restart('PostgreSQL server')
+  const lines = [
+    '| start | ready s | RSS at ready MB | idle RSS MB | peak RSS MB |',
+    '|---|---:|---:|---:|---:|',
+    ...results.map((r) => `| ${r.label} | ${r.readySeconds.toFixed(2)} | ${r.rssAtReadyMb} | ${r.idleRssMb} | ${r.peakRssMb} |`),
+  ]
+  if (embedded && server) lines.push('', `Embedded restart ÷ PostgreSQL server restart: ${(embedded.readySeconds / server.readySeconds).toFixed(1)}× (target ≤ 3×); embedded idle RSS ${embedded.idleRssMb} MB (target < 300 MB).`)
+  return lines
+}
+
 // ---------- the database and the seed ----------
 
 const serverUrl = process.env.DATABASE_URL || undefined
+
+const startups = await measureStartups()
+if (args.startup) {
+  console.log('\n' + startupTable(startups).join('\n'))
+  process.exit(0)
+}
+
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plusid-bench-'))
 let benchDbUrl: string | undefined
 let dropBenchDb = async () => {}
@@ -108,7 +197,9 @@ const BASE = `http://127.0.0.1:${port}`
 const soakEnv = SOAK_SECONDS
   ? { ACCESS_TOKEN_TTL_SECONDS: '60', REFRESH_TOKEN_TTL_SECONDS: '60', AUTHORIZATION_CODE_TTL_SECONDS: '10', SESSION_TTL_SECONDS: '3600', CLEANUP_INTERVAL_SECONDS: '10' }
   : {}
-const server: ChildProcess = spawn(process.execPath, [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : []), '--import', 'tsx', 'src/server.ts'], {
+// The server as `npm start` runs it: the compiled bundle (built now unless current).
+if (spawnSync(process.execPath, ['scripts/build.js'], { stdio: 'inherit' }).status !== 0) throw new Error('building the server failed')
+const server: ChildProcess = spawn(process.execPath, [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : []), 'dist/server.js'], {
   env: { ...process.env, DATABASE_URL: benchDbUrl ?? '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: BASE, PLUSID_MASTER_KEY: MASTER_KEY, LOG_LEVEL: 'warn', METRICS: 'true',
     // All load comes from 127.0.0.1: per-IP limits would measure the limiter, not plusid.
     LOGINS_PER_IP_PER_MINUTE: '1000000', REGISTRATIONS_PER_IP_PER_HOUR: '1000000', TOKEN_FAILURES_PER_IP_PER_MINUTE: '1000000', ...soakEnv },

@@ -88,3 +88,9 @@ export async function setAdministrator(db: Executor, userId: string, isAdmin: bo
   await db.updateTable('users').set({ is_admin: isAdmin, updated_at: new Date() }).where('id', '=', userId).execute()
 }
 
+
+/** Whether any enabled account is an administrator (the server's ready message says how to make one). */
+export async function hasAdministrator(db: Executor): Promise<boolean> {
+  const row = await db.selectFrom('users').select('id').where('is_admin', '=', true).where('disabled_at', 'is', null).limit(1).executeTakeFirst()
+  return row !== undefined
+}
