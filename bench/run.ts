@@ -129,7 +129,8 @@ function startupTable(results: Startup[]): string[] {
 
 const serverUrl = process.env.DATABASE_URL || undefined
 
-const startups = await measureStartups()
+// A run narrowed with --only is about load: it skips the start-up measurement.
+const startups = args.only && !args.startup ? [] : await measureStartups()
 if (args.startup) {
   console.log('\n' + startupTable(startups).join('\n'))
   process.exit(0)
@@ -625,7 +626,7 @@ function readmeTables(): string[] {
       '',
     )
   }
-  tables.push(...startupTable(startups))
+  if (startups.length > 0) tables.push(...startupTable(startups))
   return tables
 }
 const report = lines.join('\n') + '\n'
