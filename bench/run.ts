@@ -5,7 +5,7 @@
 // plus the cost of primitives measured on the same machine. The table is also written to
 // bench/results/. `npm run bench -- --soak 300` runs the returning-user flow for 300 s instead and
 // samples RSS and table sizes. Traffic goes to 127.0.0.1 only; every loop is bounded in time.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -31,6 +31,10 @@ const { values: args } = parseArgs({
     // Only scenarios whose name contains this text; --profile writes a V8 CPU profile of the server.
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    // Only the start-up measurement (first start, restart, idle RSS), no load.
+    startup: { type: 'boolean', default: false },
+    // Also drive oidc-provider 9 (bench/peer/) through the same consent flow, side by side.
+    peer: { type: 'boolean', default: false },
   },
 })
 const SECONDS = Number(args.seconds)
@@ -41,9 +45,97 @@ const CALLBACK = 'https://shop.example/callback'
 const MASTER_KEY = randomBytes(32).toString('hex')
 const PASSWORD = 'bench password 123'
 
+// ---------- start-up: time to the ready line, and memory ----------
+
+interface Startup {
+  label: string
+  readySeconds: number
+  rssAtReadyMb: number
+  peakRssMb: number
+  idleRssMb: number
+}
+
+const IDLE_SECONDS = 10
+
+/** Starts the compiled server, waits for its ready line, then sits idle; returns what it cost. */
+async function measureStart(label: string, env: Record<string, string>): Promise<Startup> {
+  const startPort = await freePort()
+  const started = performance.now()
+  const child = spawn(process.execPath, ['dist/server.js'], {
+    env: { ...process.env, PORT: String(startPort), HOST: '127.0.0.1', PLUSID_MASTER_KEY: MASTER_KEY, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let output = ''
+  child.stdout!.on('data', (chunk) => (output += chunk))
+  while (!output.includes('plusid is ready')) {
+    if (child.exitCode !== null || performance.now() - started > 120_000) throw new Error(`plusid did not start:\n${output}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  const readySeconds = (performance.now() - started) / 1000
+  const rssAtReadyMb = memoryMb(child.pid!, 'VmRSS')
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000))
+  const result = { label, readySeconds, rssAtReadyMb, peakRssMb: memoryMb(child.pid!, 'VmHWM'), idleRssMb: memoryMb(child.pid!, 'VmRSS') }
+  child.kill('SIGTERM')
+  await once(child, 'exit')
+  console.log(`  ${label}: ready in ${result.readySeconds.toFixed(2)} s, RSS ${result.rssAtReadyMb} MB at ready, ${result.idleRssMb} MB idle, peak ${result.peakRssMb} MB`)
+  return result
+}
+
+/** A first start and a restart on the embedded database, and the same on the server of DATABASE_URL. */
+async function measureStartups(): Promise<Startup[]> {
+  if (spawnSync(process.execPath, ['scripts/build.js'], { stdio: 'inherit' }).status !== 0) throw new Error('building the server failed')
+  console.log(`Start-up (the compiled server, as npm start runs it; RSS ${IDLE_SECONDS} s after the ready line as idle):`)
+  const results: Startup[] = []
+  const startDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plusid-bench-start-'))
+  try {
+    results.push(await measureStart('embedded, first start', { DATABASE_URL: '', DATA_DIR: startDir }))
+    results.push(await measureStart('embedded, restart', { DATABASE_URL: '', DATA_DIR: startDir }))
+  } finally {
+    fs.rmSync(startDir, { recursive: true, force: true })
+  }
+  if (serverUrl) {
+    const name = `plusid_bench_start_${Date.now()}`
+    const admin = new pg.Client({ connectionString: serverUrl })
+    await admin.connect()
+    await admin.query(`CREATE DATABASE ${name}`)
+    const url = new URL(serverUrl)
+    url.pathname = `/${name}`
+    try {
+      results.push(await measureStart('PostgreSQL server, first start', { DATABASE_URL: url.toString() }))
+      results.push(await measureStart('PostgreSQL server, restart', { DATABASE_URL: url.toString() }))
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin.end()
+    }
+  }
+  return results
+}
+
+/** The start-up table as the README's Performance section shows it. */
+function startupTable(results: Startup[]): string[] {
+  const restart = (prefix: string) => results.find((r) => r.label === `${prefix}, restart`)
+  const embedded = restart('embedded')
+  const server = restart('PostgreSQL server')
+  const lines = [
+    '| start | ready s | RSS at ready MB | idle RSS MB | peak RSS MB |',
+    '|---|---:|---:|---:|---:|',
+    ...results.map((r) => `| ${r.label} | ${r.readySeconds.toFixed(2)} | ${r.rssAtReadyMb} | ${r.idleRssMb} | ${r.peakRssMb} |`),
+  ]
+  if (embedded && server) lines.push('', `Embedded restart ÷ PostgreSQL server restart: ${(embedded.readySeconds / server.readySeconds).toFixed(1)}× (target ≤ 3×); embedded idle RSS ${embedded.idleRssMb} MB (target < 300 MB).`)
+  return lines
+}
+
 // ---------- the database and the seed ----------
 
 const serverUrl = process.env.DATABASE_URL || undefined
+
+// A run narrowed with --only is about load: it skips the start-up measurement.
+const startups = args.only && !args.startup ? [] : await measureStartups()
+if (args.startup) {
+  console.log('\n' + startupTable(startups).join('\n'))
+  process.exit(0)
+}
+
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plusid-bench-'))
 let benchDbUrl: string | undefined
 let dropBenchDb = async () => {}
@@ -108,7 +200,9 @@ const BASE = `http://127.0.0.1:${port}`
 const soakEnv = SOAK_SECONDS
   ? { ACCESS_TOKEN_TTL_SECONDS: '60', REFRESH_TOKEN_TTL_SECONDS: '60', AUTHORIZATION_CODE_TTL_SECONDS: '10', SESSION_TTL_SECONDS: '3600', CLEANUP_INTERVAL_SECONDS: '10' }
   : {}
-const server: ChildProcess = spawn(process.execPath, [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : []), '--import', 'tsx', 'src/server.ts'], {
+// The server as `npm start` runs it: the compiled bundle (built now unless current).
+if (spawnSync(process.execPath, ['scripts/build.js'], { stdio: 'inherit' }).status !== 0) throw new Error('building the server failed')
+const server: ChildProcess = spawn(process.execPath, [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : []), 'dist/server.js'], {
   env: { ...process.env, DATABASE_URL: benchDbUrl ?? '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: BASE, PLUSID_MASTER_KEY: MASTER_KEY, LOG_LEVEL: 'warn', METRICS: 'true',
     // All load comes from 127.0.0.1: per-IP limits would measure the limiter, not plusid.
     LOGINS_PER_IP_PER_MINUTE: '1000000', REGISTRATIONS_PER_IP_PER_HOUR: '1000000', TOKEN_FAILURES_PER_IP_PER_MINUTE: '1000000', ANONYMOUS_AUTHORIZATIONS_PER_IP_PER_MINUTE: '1000000', ...soakEnv },
@@ -186,10 +280,17 @@ interface Result {
   peakRssMb: number
 }
 
+/** The process under load: its pid (for CPU and RSS) and its count of database statements. */
+interface Target {
+  pid: () => number
+  queries: () => Promise<number>
+}
+const plusidTarget: Target = { pid: () => server.pid!, queries: async () => (await metrics()).queries }
+
 /** Runs `op` in `concurrency` loops for `seconds`; each loop gets its worker index. */
-async function load(scenario: string, concurrency: number, seconds: number, requestsPerOp: number, op: (worker: number) => Promise<void>): Promise<Result> {
+async function load(scenario: string, concurrency: number, seconds: number, requestsPerOp: number, op: (worker: number) => Promise<void>, target = plusidTarget): Promise<Result> {
   const latencies: number[] = []
-  const before = { cpu: processCpuMs(server.pid!), pg: postgresCpuMs(), queries: (await metrics()).queries }
+  const before = { cpu: processCpuMs(target.pid()), pg: postgresCpuMs(), queries: await target.queries() }
   const started = performance.now()
   const deadline = started + seconds * 1000
   await Promise.all(
@@ -202,7 +303,7 @@ async function load(scenario: string, concurrency: number, seconds: number, requ
     }),
   )
   const elapsed = (performance.now() - started) / 1000
-  const after = { cpu: processCpuMs(server.pid!), pg: postgresCpuMs(), queries: (await metrics()).queries }
+  const after = { cpu: processCpuMs(target.pid()), pg: postgresCpuMs(), queries: await target.queries() }
   latencies.sort((a, b) => a - b)
   const ops = latencies.length
   return {
@@ -217,7 +318,7 @@ async function load(scenario: string, concurrency: number, seconds: number, requ
     requestsPerOp,
     serverCpuMsPerOp: (after.cpu - before.cpu) / ops,
     postgresCpuMsPerOp: (after.pg - before.pg) / ops,
-    peakRssMb: memoryMb(server.pid!, 'VmHWM'),
+    peakRssMb: memoryMb(target.pid(), 'VmHWM'),
   }
 }
 
@@ -394,6 +495,89 @@ results.push(quiet, stormed)
 
 await stopServer()
 
+// ---------- the peer: oidc-provider 9 through the same consent flow ----------
+
+/**
+ * oidc-provider's endpoints (its defaults), with the same users and the same flow as plusid's
+ * consent flow: authorize with prompt=consent → consent page → consent → (its resume step) → code
+ * exchange → userinfo → refresh, each user logged in once beforehand.
+ */
+async function runPeer(): Promise<Result | undefined> {
+  if (!serverUrl) {
+    console.log('--peer needs DATABASE_URL (oidc-provider has no embedded database): skipped')
+    return undefined
+  }
+  const name = `plusid_bench_peer_${Date.now()}`
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  const peerPort = await freePort()
+  const PEER = `http://127.0.0.1:${peerPort}`
+  const client = { id: 'bench-client', secret: randomBytes(16).toString('hex') }
+  const peer = spawn(process.execPath, ['bench/peer/server.js'], {
+    env: { ...process.env, DATABASE_URL: url.toString(), PORT: String(peerPort), ISSUER: PEER, CLIENT_ID: client.id, CLIENT_SECRET: client.secret, CALLBACK, PEER_USERS: String(USERS), DEBUG: '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  try {
+    let output = ''
+    peer.stdout!.on('data', (chunk) => (output += chunk))
+    for (let waited = 0; !output.includes('peer is ready'); waited += 100) {
+      if (waited > 60_000 || peer.exitCode !== null) throw new Error(`oidc-provider did not start (is it installed? npm install):\n${output}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    const basic = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`
+    const tokenRequest = (fields: Record<string, string>) => request(`${PEER}/token`, { ...form(fields), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic } })
+    /** Follows the redirects of an authorization, answering its login or consent page, to the code. */
+    const authorize = async (jar: Jar, account: string, extra: Record<string, string> = {}): Promise<string> => {
+      let next = `${PEER}/auth?${new URLSearchParams({ response_type: 'code', client_id: client.id, redirect_uri: CALLBACK, scope: 'openid profile email phone address', state: randomBytes(8).toString('hex'), nonce: 'n', ...extra })}`
+      for (let step = 0; step < 10; step++) {
+        const { response } = await request(next, { jar })
+        const location = response.headers.get('location')
+        if (!location) throw new Error(`peer: ${next} answered ${response.status} without a redirect`)
+        if (location.startsWith(CALLBACK)) return new URL(location).searchParams.get('code')!
+        const target = new URL(location, PEER).toString()
+        if (/\/interaction\//.test(target)) {
+          const page = await request(target, { jar })
+          const action = /action="([^"]+)"/.exec(page.body)![1]!
+          next = new URL(action, PEER).toString()
+          const answered = await request(next, { ...form({ account }), jar })
+          next = new URL(answered.response.headers.get('location')!, PEER).toString()
+        } else {
+          next = target
+        }
+      }
+      throw new Error('peer: too many redirects')
+    }
+    const jars = Array.from({ length: USERS }, () => new Jar())
+    for (let i = 0; i < USERS; i++) await authorize(jars[i]!, `user${i}`)
+    const peerTarget: Target = { pid: () => peer.pid!, queries: async () => Number((await request(`${PEER}/__bench/queries`)).body) }
+    const flow = async (w: number) => {
+      const code = await authorize(jars[w % USERS]!, `user${w % USERS}`, { prompt: 'consent' })
+      const exchanged = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK })
+      if (exchanged.response.status !== 200) throw new Error(`peer token: ${exchanged.response.status} ${exchanged.body}`)
+      const tokens = JSON.parse(exchanged.body) as { access_token: string; refresh_token: string }
+      const info = await request(`${PEER}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+      if (info.response.status !== 200) throw new Error(`peer userinfo: ${info.response.status}`)
+      const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token })
+      if (refreshed.response.status !== 200) throw new Error(`peer refresh: ${refreshed.response.status} ${refreshed.body}`)
+    }
+    await load('warm-up', 4, 0.5, 7, flow, peerTarget)
+    const result = await load('oidc-provider 9: consent flow', 16, SECONDS, 7, flow, peerTarget)
+    console.log(`  oidc-provider consent flow c=16: ${result.opsPerSecond.toFixed(0)} flows/s`)
+    return result
+  } finally {
+    if (peer.exitCode === null) {
+      peer.kill('SIGTERM')
+      await once(peer, 'exit')
+    }
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin.end()
+  }
+}
+const peerResult = args.peer ? await runPeer() : undefined
+
 // ---------- the report ----------
 
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–')
@@ -411,8 +595,40 @@ const lines = [
   ),
   '',
   `Login storm: userinfo p99 ${f(quiet.p99, 2)} ms alone, ${f(stormed.p99, 2)} ms during 64 concurrent logins.`,
-  `Peer comparison (consent flow at c=16): ${f(peerFlow.queriesPerOp, 1)} queries, ${f(peerFlow.serverCpuMsPerOp, 2)} ms server CPU, ${serverUrl ? f(peerFlow.postgresCpuMsPerOp, 2) + ' ms PostgreSQL CPU' : 'PostgreSQL CPU inside the server'} per flow, ${f(peerFlow.opsPerSecond, 0)} flows/s (oidc-provider 9 on PostgreSQL: 36 queries, 6.2 ms + 4.9 ms, 133 flows/s).`,
+  `Peer comparison (consent flow at c=16): ${f(peerFlow.queriesPerOp, 1)} queries, ${f(peerFlow.serverCpuMsPerOp, 2)} ms server CPU, ${serverUrl ? f(peerFlow.postgresCpuMsPerOp, 2) + ' ms PostgreSQL CPU' : 'PostgreSQL CPU inside the server'} per flow, ${f(peerFlow.opsPerSecond, 0)} flows/s.`,
+  '',
+  '## For the README',
+  '',
+  ...readmeTables(),
 ]
+
+/** The tables of the README's Performance section, in its format, from this run. */
+function readmeTables(): string[] {
+  const pgCpu = (r: Result) => (serverUrl ? f(r.postgresCpuMsPerOp, 1) : 'in server')
+  const rows = results.filter((r) => r.concurrency === 16 && !r.scenario.startsWith('userinfo alone') && !r.scenario.startsWith('userinfo during'))
+  const tables = [
+    '| scenario (c=16 unless noted) | ops/s | p50 ms | p99 ms | queries/op | server CPU ms/op | PostgreSQL CPU ms/op |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.scenario} | ${f(r.opsPerSecond, 0)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} | ${f(r.queriesPerOp, 0)} | ${f(r.serverCpuMsPerOp, 2)} | ${pgCpu(r)} |`),
+    '',
+  ]
+  if (peerResult) {
+    const cpu = (r: Result) => r.serverCpuMsPerOp + r.postgresCpuMsPerOp
+    tables.push(
+      'The same returning-user flow with consent each time, side by side (16 concurrent users, fresh databases):',
+      '',
+      '| | flows/s | server CPU ms/flow | PostgreSQL CPU ms/flow | statements/flow |',
+      '|---|---:|---:|---:|---:|',
+      `| oidc-provider 9 with a PostgreSQL adapter (bench/peer) | ${f(peerResult.opsPerSecond, 1)} | ${f(peerResult.serverCpuMsPerOp, 2)} | ${f(peerResult.postgresCpuMsPerOp, 2)} | ${f(peerResult.queriesPerOp, 0)} |`,
+      `| plusid | ${f(peerFlow.opsPerSecond, 1)} (${f(peerFlow.opsPerSecond / peerResult.opsPerSecond, 1)}×) | ${f(peerFlow.serverCpuMsPerOp, 2)} | ${f(peerFlow.postgresCpuMsPerOp, 2)} | ${f(peerFlow.queriesPerOp, 0)} |`,
+      '',
+      `plusid's CPU per flow (server + PostgreSQL) is ${f(cpu(peerFlow) / cpu(peerResult), 2)}× the peer's (goal: ≥ 3× flows/s for ≤ 0.33× CPU).`,
+      '',
+    )
+  }
+  if (startups.length > 0) tables.push(...startupTable(startups))
+  return tables
+}
 const report = lines.join('\n') + '\n'
 console.log('\n' + report)
 const file = path.join('bench', 'results', `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${serverUrl ? 'postgres' : 'pglite'}.md`)

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `plusid` command: runs the TypeScript CLI through tsx, as `npm start` runs the server.
+// The `plusid` command: runs the TypeScript CLI through tsx (the server, `npm start`, runs compiled: scripts/build.js).
 import { register } from 'tsx/esm/api'
 
 register()

@@ -3,7 +3,7 @@
 // there on first start); the shop's channel is registered and its items permitted through the
 // plusid command line, once: its id and secret are kept in data/demo/shop-channel.json, so a
 // second run reuses them. Ctrl-C stops both.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import readline from 'node:readline'
@@ -149,7 +149,10 @@ function readSavedChannel(): ShopChannel | undefined {
 /** Starts `npm start`'s entry as a child process and resolves when it prints that it is ready. */
 async function startPlusid(): Promise<ChildProcess> {
   // Its own process group: Ctrl-C reaches only this script, which stops plusid exactly once.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true })
+  // As `npm start` runs it: the compiled server (built now unless current), no TypeScript loader.
+  const built = spawnSync(process.execPath, ['scripts/build.js'], { stdio: 'inherit' })
+  if (built.status !== 0) throw new Error('building the server failed')
+  const child = spawn(process.execPath, ['dist/server.js'], { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true })
   process.on('exit', () => {
     if (child.exitCode === null) child.kill('SIGTERM')
   })

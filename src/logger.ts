@@ -1,7 +1,7 @@
 // pino options shared by the server and the CLI. Logs carry no secrets and no personal data:
 // credentials and cookies are redacted, and URLs are logged without their query string, which
 // can hold codes, tokens or a login_hint email.
-import type { LoggerOptions } from 'pino'
+import { pino, type Logger, type LoggerOptions } from 'pino'
 import type { Config } from './config.ts'
 
 export const REDACTED_PATHS = [
@@ -36,4 +36,15 @@ export function loggerOptions(config: Pick<Config, 'logLevel'>): LoggerOptions {
       }),
     },
   }
+}
+
+/**
+ * The server's logger: JSON lines for log collectors, readable lines when a person watches the
+ * terminal (stdout is a TTY). pino-pretty is loaded only then, and formats in this thread (no
+ * transport worker), so the JSON case pays nothing for it.
+ */
+export async function serverLogger(config: Pick<Config, 'logLevel'>, stdout: { isTTY?: boolean } = process.stdout): Promise<Logger> {
+  if (!stdout.isTTY) return pino(loggerOptions(config))
+  const { default: pretty } = await import('pino-pretty')
+  return pino(loggerOptions(config), pretty({ sync: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }))
 }

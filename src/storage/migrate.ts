@@ -4,10 +4,10 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { PACKAGE_ROOT } from '../package-root.ts'
 import type { Database } from './database.ts'
 
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations')
+export const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations')
 
 /** Any constant works: it names the lock every plusid process takes before migrating. */
 const MIGRATION_LOCK_KEY = 7_052_818_113

@@ -94,3 +94,9 @@ export async function setAdministrator(db: Executor, userId: string, isAdmin: bo
     .execute()
 }
 
+
+/** Whether any enabled account is an administrator (the server's ready message says how to make one). */
+export async function hasAdministrator(db: Executor): Promise<boolean> {
+  const row = await db.selectFrom('users').select('id').where('is_admin', '=', true).where('disabled_at', 'is', null).limit(1).executeTakeFirst()
+  return row !== undefined
+}

@@ -3,13 +3,13 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Eta } from 'eta'
 import { formatDate, formatDateTime } from '../i18n/format.ts'
 import { LANGUAGE_NAMES, LOCALES, translator, type Locale, type Translate } from '../i18n/index.ts'
 import { itemLabel } from '../profile/labels.ts'
+import { PACKAGE_ROOT } from '../package-root.ts'
 
-const HERE = path.dirname(fileURLToPath(import.meta.url))
+const HERE = path.join(PACKAGE_ROOT, 'src', 'views')
 
 export const VIEWS_DIR = path.join(HERE, 'pages')
 
