@@ -1,5 +1,5 @@
-// Profile+ data (plusid.md §4) as forms and documents hold it: the validation of a form, the
-// editor's text, and claims in and out. Every list here comes from the item registry (items.ts).
+// Profile+ data as forms and documents hold it: the validation of a form, the editor's text,
+// and claims in and out. Every list here comes from the item registry (items.ts).
 import type { z } from 'zod'
 import { issueMessage, type Message } from '../i18n/index.ts'
 import { PROFILE_ITEMS, profileItem, type FieldCheck, type ItemFieldName, type ProfileItem, type ProfilePlus } from './items.ts'
