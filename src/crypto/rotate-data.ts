@@ -4,13 +4,12 @@
 // more are deleted. Interrupted, it resumes where it stopped: a run first finishes any earlier
 // rotation before it starts a new one.
 import { sql, type Kysely } from 'kysely'
+import { PROFILE_COLUMNS, profileValueAad } from '../profile/items.ts'
 import type { DB } from '../storage/schema.ts'
 import { addDataKey, Keyring } from './keyring.ts'
 
-const PROFILE_COLUMNS = [
-  'family_name', 'given_name', 'middle_name', 'family_name_pronunciation', 'given_name_pronunciation', 'gender', 'birthdate',
-  'phone_number', 'postal_code', 'region', 'locality', 'street_address', 'country',
-] as const
+// Every sealed Profile+ column comes from the item registry: a column missing here would keep
+// values under a retired key, and the key's deletion below would then make them unreadable.
 
 const keyIdOf = (value: string) => value.slice(0, value.indexOf('.'))
 
@@ -45,7 +44,7 @@ async function reencryptProfiles(db: Kysely<DB>, ring: Keyring, batchSize: numbe
       for (const column of PROFILE_COLUMNS) {
         const value = row[column] ?? null
         if (value === null || keyIdOf(value) === ring.currentKeyId) continue
-        const aad = `profiles.${column}:${row.user_id}`
+        const aad = profileValueAad(row.user_id, column)
         changes[column] = ring.seal(ring.open(value, aad), aad)
       }
       await trx.updateTable('profiles').set(changes).where('user_id', '=', row.user_id).execute()

@@ -1,17 +1,14 @@
 // What people read for each Profile+ item and field, and how a stored value is shown, in the
-// page's language (src/i18n).
-import { formatAddress, formatDate, formatGender, formatPhone } from '../i18n/format.ts'
+// page's language (src/i18n). The items' labels, fields and formats come from the registry.
+import { formatGender } from '../i18n/format.ts'
 import { translate, type Locale, type MessageKey } from '../i18n/index.ts'
+import { PROFILE_ITEMS, profileItem, type FieldDefinition, type ProfileItem, type ProfilePlus } from './items.ts'
 import { PREFECTURES } from './prefectures.ts'
-import type { ProfileField, ProfileItem, ProfilePlus } from './profile.ts'
+import type { ProfileField } from './profile.ts'
 
 export const ITEM_LABEL_KEYS: Record<ProfileItem | 'email' | 'openid' | 'profile', MessageKey> = {
   email: 'item.email',
-  real_name: 'item.real_name',
-  gender: 'item.gender',
-  birthdate: 'item.birthdate',
-  phone: 'item.phone',
-  address: 'item.address',
+  ...(Object.fromEntries(PROFILE_ITEMS.map((item) => [item, profileItem(item).label])) as Record<ProfileItem, MessageKey>),
   openid: 'item.openid',
   profile: 'item.profile',
 }
@@ -22,33 +19,9 @@ export function itemLabel(locale: Locale, item: string): string {
   return key ? translate(locale, key) : item
 }
 
-interface FieldPresentation {
-  label: MessageKey
-  type?: string
-  autocomplete?: string
-  inputmode?: string
-  hint?: MessageKey
-  list?: string
-  optional?: boolean
-}
+const FIELD_PRESENTATION = new Map<string, FieldDefinition>(PROFILE_ITEMS.flatMap((item) => profileItem(item).fields.map((field) => [field.name, field])))
 
-const FIELD_PRESENTATION: Record<ProfileField, FieldPresentation> = {
-  family_name: { label: 'field.family_name', autocomplete: 'family-name' },
-  given_name: { label: 'field.given_name', autocomplete: 'given-name' },
-  middle_name: { label: 'field.middle_name', autocomplete: 'additional-name', optional: true },
-  family_name_pronunciation: { label: 'field.family_name_pronunciation', hint: 'hint.family_name_pronunciation' },
-  given_name_pronunciation: { label: 'field.given_name_pronunciation', hint: 'hint.given_name_pronunciation' },
-  gender: { label: 'field.gender', list: 'gender-options', hint: 'hint.gender' },
-  birthdate: { label: 'field.birthdate', type: 'date', autocomplete: 'bday', hint: 'hint.birthdate' },
-  phone_number: { label: 'field.phone_number', type: 'tel', autocomplete: 'tel', inputmode: 'tel', hint: 'hint.phone_number' },
-  'address.postal_code': { label: 'field.address.postal_code', autocomplete: 'postal-code', inputmode: 'numeric', hint: 'hint.address.postal_code' },
-  'address.region': { label: 'field.address.region', autocomplete: 'address-level1', hint: 'hint.address.regionText' },
-  'address.locality': { label: 'field.address.locality', autocomplete: 'address-level2' },
-  'address.street_address': { label: 'field.address.street_address', autocomplete: 'street-address' },
-  'address.country': { label: 'field.address.country', autocomplete: 'country', hint: 'hint.address.country' },
-}
-
-export const FORM_FIELDS = Object.keys(FIELD_PRESENTATION) as ProfileField[]
+export const FORM_FIELDS = [...FIELD_PRESENTATION.keys()] as ProfileField[]
 
 /**
  * One form field of the editor or the consent page, as field.eta takes it. The prefecture is a
@@ -56,7 +29,7 @@ export const FORM_FIELDS = Object.keys(FIELD_PRESENTATION) as ProfileField[]
  * region that is not one of them stays as an option, so nothing is lost by saving.
  */
 export function profileField(locale: Locale, field: ProfileField, value: string, error: string | undefined, country: string) {
-  const presentation = FIELD_PRESENTATION[field]
+  const presentation = FIELD_PRESENTATION.get(field)!
   const base = {
     name: field,
     value: field === 'gender' && (value === 'male' || value === 'female') ? formatGender(locale, value) : value,
@@ -90,20 +63,7 @@ export function genderOptions(locale: Locale): string[] {
 
 /** The stored value of an item as one line of text in the page's language, or null when it is not registered. */
 export function describeItem(locale: Locale, profile: ProfilePlus, item: ProfileItem): string | null {
-  switch (item) {
-    case 'real_name': {
-      const name = profile.realName
-      if (!name) return null
-      const written = [name.familyName, name.middleName, name.givenName].filter(Boolean).join(' ')
-      return `${written} (${name.familyNamePronunciation} ${name.givenNamePronunciation})`
-    }
-    case 'gender':
-      return profile.gender && formatGender(locale, profile.gender)
-    case 'birthdate':
-      return profile.birthdate && formatDate(locale, profile.birthdate)
-    case 'phone':
-      return profile.phoneNumber && formatPhone(profile.phoneNumber)
-    case 'address':
-      return profile.address && formatAddress(locale, profile.address)
-  }
+  const definition = profileItem(item)
+  const value = profile[definition.key]
+  return value === null ? null : definition.describe(locale, value)
 }

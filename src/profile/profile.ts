@@ -1,39 +1,10 @@
-// Profile+ data: the items a user registers once and shares per channel with consent
-// (docs/profile-claims.md), how they map to form fields and claim names, and the validation of a form.
+// Profile+ data as forms and documents hold it: the validation of a form, the editor's text,
+// and claims in and out. Every list here comes from the item registry (items.ts).
 import type { z } from 'zod'
-import { formatPhone, formatPostalCode } from '../i18n/format.ts'
 import { issueMessage, type Message } from '../i18n/index.ts'
-import { isPrefecture } from './prefectures.ts'
-import * as rules from './rules.ts'
+import { PROFILE_ITEMS, profileItem, type FieldCheck, type ItemFieldName, type ProfileItem, type ProfilePlus } from './items.ts'
 
-/** The Profile+ scopes that carry data held in the profile (email lives on the account). */
-export const PROFILE_ITEMS = ['real_name', 'gender', 'birthdate', 'phone', 'address'] as const
-export type ProfileItem = (typeof PROFILE_ITEMS)[number]
-
-export interface RealName {
-  familyName: string
-  givenName: string
-  middleName: string | null
-  familyNamePronunciation: string
-  givenNamePronunciation: string
-}
-
-export interface Address {
-  postalCode: string
-  region: string
-  locality: string
-  streetAddress: string
-  country: string
-}
-
-/** A null item is one the user has not registered. */
-export interface ProfilePlus {
-  realName: RealName | null
-  gender: string | null
-  birthdate: string | null
-  phoneNumber: string | null
-  address: Address | null
-}
+export { PROFILE_ITEMS, type Address, type ProfileItem, type ProfilePlus, type RealName } from './items.ts'
 
 export const EMPTY_PROFILE: ProfilePlus = Object.freeze({ realName: null, gender: null, birthdate: null, phoneNumber: null, address: null })
 
@@ -41,15 +12,12 @@ export const EMPTY_PROFILE: ProfilePlus = Object.freeze({ realName: null, gender
  * Form field names per item. They are the claim names (docs/profile-claims.md), with the address's members
  * written `address.postal_code`; the account editor and the consent page's fill-in fields share them.
  */
-export const ITEM_FIELDS = {
-  real_name: ['family_name', 'given_name', 'middle_name', 'family_name_pronunciation', 'given_name_pronunciation'],
-  gender: ['gender'],
-  birthdate: ['birthdate'],
-  phone: ['phone_number'],
-  address: ['address.postal_code', 'address.region', 'address.locality', 'address.street_address', 'address.country'],
-} as const satisfies Record<ProfileItem, readonly string[]>
+export const ITEM_FIELDS = Object.fromEntries(PROFILE_ITEMS.map((item) => [item, profileItem(item).fields.map((field) => field.name)])) as unknown as {
+  // Every item has at least one field: its first names the item in messages about it as a whole.
+  readonly [Item in ProfileItem]: readonly [ItemFieldName<Item>, ...ItemFieldName<Item>[]]
+}
 
-export type ProfileField = (typeof ITEM_FIELDS)[ProfileItem][number]
+export type ProfileField = ItemFieldName<ProfileItem>
 export const PROFILE_FIELDS: readonly ProfileField[] = PROFILE_ITEMS.flatMap((item) => ITEM_FIELDS[item])
 
 /** Raw text per field, as a form shows it. */
@@ -81,106 +49,38 @@ export function validateProfileForm(input: Record<string, unknown>, items: reado
       else errors[field] = { key: 'error.once' }
     }
   }
-  const filled = (field: ProfileField) => (form[field] ?? '').trim() !== ''
-  const check = <T>(field: ProfileField, schema: z.ZodType<T, unknown>): T | undefined => {
+  const filled = (field: string) => (form[field as ProfileField] ?? '').trim() !== ''
+  const check = <T>(field: string, schema: z.ZodType<T, unknown>): T | undefined => {
     if (errors[field]) return undefined
     if (!filled(field)) {
       errors[field] = { key: 'error.required' }
       return undefined
     }
-    const result = schema.safeParse(form[field])
+    const result = schema.safeParse(form[field as ProfileField])
     if (result.success) return result.data
     const issue = result.error.issues[0]
     errors[field] = issue ? issueMessage(issue) : { key: 'error.invalid' }
     return undefined
   }
 
+  const fields: FieldCheck = { check, filled, fail: (field, message) => void (errors[field] = message), now }
   const profile: Partial<ProfilePlus> = {}
   for (const item of items) {
-    if (!ITEM_FIELDS[item].some(filled) && !ITEM_FIELDS[item].some((field) => errors[field])) {
-      profile[itemKey(item)] = null
+    const definition = profileItem(item)
+    const names = definition.fields.map((field) => field.name)
+    if (!names.some(filled) && !names.some((field) => errors[field])) {
+      profile[definition.key] = null
       continue
     }
-    switch (item) {
-      case 'real_name': {
-        const familyName = check('family_name', rules.text(64))
-        const givenName = check('given_name', rules.text(64))
-        const middleName = filled('middle_name') ? check('middle_name', rules.text(64)) : null
-        const familyNamePronunciation = check('family_name_pronunciation', rules.pronunciation)
-        const givenNamePronunciation = check('given_name_pronunciation', rules.pronunciation)
-        if (familyName && givenName && middleName !== undefined && familyNamePronunciation && givenNamePronunciation) {
-          profile.realName = { familyName, givenName, middleName, familyNamePronunciation, givenNamePronunciation }
-        }
-        break
-      }
-      case 'gender': {
-        const gender = check('gender', rules.gender)
-        if (gender) profile.gender = gender
-        break
-      }
-      case 'birthdate': {
-        const birthdate = check('birthdate', rules.birthdate(now))
-        if (birthdate) profile.birthdate = birthdate
-        break
-      }
-      case 'phone': {
-        const phoneNumber = check('phone_number', rules.phoneNumber)
-        if (phoneNumber) profile.phoneNumber = phoneNumber
-        break
-      }
-      case 'address': {
-        // Most users are in Japan: an address without a country is a Japanese one.
-        const country = filled('address.country') ? check('address.country', rules.country) : 'JP'
-        const postalCode = country ? check('address.postal_code', rules.postalCode(country)) : undefined
-        const region = check('address.region', rules.text(128))
-        // The editor offers the prefectures while the country is JP (without a script it cannot
-        // switch as the country is typed): a prefecture with another country is that slip.
-        if (region && country && country !== 'JP' && isPrefecture(region)) errors['address.region'] = { key: 'error.regionAbroad' }
-        const locality = check('address.locality', rules.text(128))
-        const streetAddress = check('address.street_address', rules.text(128))
-        if (country && postalCode && region && locality && streetAddress) {
-          profile.address = { postalCode, region, locality, streetAddress, country }
-        }
-        break
-      }
-    }
+    const value = definition.parse(fields)
+    if (value !== undefined) Object.assign(profile, { [definition.key]: value })
   }
   return Object.keys(errors).length > 0 ? { ok: false, errors, form } : { ok: true, profile }
 }
 
-function itemKey(item: ProfileItem): keyof ProfilePlus {
-  switch (item) {
-    case 'real_name':
-      return 'realName'
-    case 'gender':
-      return 'gender'
-    case 'birthdate':
-      return 'birthdate'
-    case 'phone':
-      return 'phoneNumber'
-    case 'address':
-      return 'address'
-  }
-}
-
 /** The stored profile as form text, for the editor's initial values. */
 export function profileToForm(profile: ProfilePlus): ProfileForm {
-  const { realName, address } = profile
-  return {
-    family_name: realName?.familyName ?? '',
-    given_name: realName?.givenName ?? '',
-    middle_name: realName?.middleName ?? '',
-    family_name_pronunciation: realName?.familyNamePronunciation ?? '',
-    given_name_pronunciation: realName?.givenNamePronunciation ?? '',
-    gender: profile.gender ?? '',
-    birthdate: profile.birthdate ?? '',
-    phone_number: profile.phoneNumber ? formatPhone(profile.phoneNumber) : '',
-    'address.postal_code': address ? formatPostalCode(address.postalCode, address.country) : '',
-    'address.region': address?.region ?? '',
-    'address.locality': address?.locality ?? '',
-    'address.street_address': address?.streetAddress ?? '',
-    'address.country': address?.country ?? 'JP',
-  }
+  return Object.assign({}, ...PROFILE_ITEMS.map((item) => profileItem(item).toForm(profile[profileItem(item).key])))
 }
 
 /**
@@ -191,15 +91,17 @@ export function claimsToForm(claims: Record<string, unknown>): { form: Record<st
   const form: Record<string, unknown> = {}
   const errors: FieldErrors = {}
   for (const [key, value] of Object.entries(claims)) {
-    if (key === 'address') {
+    // A claim whose fields are written `key.member` (the address) is an object of those members.
+    const members = PROFILE_FIELDS.filter((field) => field.startsWith(`${key}.`)).map((field) => field.slice(key.length + 1))
+    if (members.length > 0) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        errors.address = 'must be an object with postal_code, region, locality, street_address and country'
+        errors[key] = `must be an object with ${members.slice(0, -1).join(', ')} and ${members.at(-1)}`
         continue
       }
       for (const [member, memberValue] of Object.entries(value)) {
-        const field = `address.${member}`
-        if ((ITEM_FIELDS.address as readonly string[]).includes(field)) form[field] = memberValue
-        else errors[field] = 'is not an address member (postal_code, region, locality, street_address, country)'
+        const field = `${key}.${member}`
+        if (members.includes(member)) form[field] = memberValue
+        else errors[field] = `is not an ${key} member (${members.join(', ')})`
       }
     } else if ((PROFILE_FIELDS as readonly string[]).includes(key)) {
       form[key] = value
@@ -213,14 +115,10 @@ export function claimsToForm(claims: Record<string, unknown>): { form: Record<st
 /** Registered Profile+ values as claims (the names of docs/profile-claims.md), for the export. */
 export function profileToClaims(profile: ProfilePlus): Record<string, unknown> {
   const claims: Record<string, unknown> = {}
-  const { realName, address } = profile
-  if (realName) {
-    Object.assign(claims, { family_name: realName.familyName, given_name: realName.givenName, family_name_pronunciation: realName.familyNamePronunciation, given_name_pronunciation: realName.givenNamePronunciation })
-    if (realName.middleName) claims.middle_name = realName.middleName
+  for (const item of PROFILE_ITEMS) {
+    const definition = profileItem(item)
+    const value = profile[definition.key]
+    if (value) Object.assign(claims, definition.toClaims(value))
   }
-  if (profile.gender) claims.gender = profile.gender
-  if (profile.birthdate) claims.birthdate = profile.birthdate
-  if (profile.phoneNumber) claims.phone_number = profile.phoneNumber
-  if (address) claims.address = { postal_code: address.postalCode, region: address.region, locality: address.locality, street_address: address.streetAddress, country: address.country }
   return claims
 }

@@ -14,7 +14,12 @@ const database = await testDatabase()
 
 test('no password, cookie, email or Profile+ value reaches the log', async (t) => {
   let logged = ''
-  const stream = new Writable({ write: (chunk, _encoding, done) => void ((logged += chunk), done()) })
+  const stream = new Writable({
+    write: (chunk, _encoding, done) => {
+      logged += chunk
+      done()
+    },
+  })
   const config = testConfig({ LOG_LEVEL: 'trace' })
   const app = await buildApp(config, await buildOptions({ logger: pino(loggerOptions(config), stream) }))
   t.after(() => app.close())
