@@ -36,6 +36,7 @@ export interface AccessTokens {
 
 export interface AdminApiTokens {
   created_at: Generated<Date>;
+  expires_at: Date;
   id: string;
   last_used_at: Date | null;
   revoked_at: Date | null;
@@ -78,6 +79,18 @@ export interface ChannelAccessTokens {
   token_hash: Uint8Array;
 }
 
+export interface ChannelChanges {
+  actor_id: string | null;
+  channel_id: string;
+  created_at: Generated<Date>;
+  field: "name" | "icon_url" | "callback_urls";
+  id: string;
+  new_value: Json;
+  old_value: Json;
+  reviewed_at: Date | null;
+  reviewer_id: string | null;
+}
+
 export interface ChannelPermissions {
   channel_id: string;
   item: "email" | "real_name" | "gender" | "birthdate" | "phone" | "address";
@@ -94,6 +107,7 @@ export interface Channels {
   id: string;
   id_token_alg: "ES256" | "RS256" | "HS256";
   kind: "web" | "spa" | "native";
+  logout_urls: Generated<string[]>;
   name: string;
   privacy_policy_url: string | null;
   provider_id: string;
@@ -104,6 +118,14 @@ export interface Channels {
   suspended_at: Date | null;
   suspended_reason: string | null;
   updated_at: Generated<Date>;
+}
+
+export interface ChannelSecretReveals {
+  channel_id: string;
+  expires_at: Date;
+  id: string;
+  sealed_secret: string;
+  user_id: string;
 }
 
 export interface ChannelTesters {
@@ -138,6 +160,24 @@ export interface Interactions {
   id: string;
   request: Json;
   user_id: string | null;
+}
+
+export interface Invitations {
+  channel_id: string | null;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  id: string;
+  invitee_id: string;
+  inviter_id: string | null;
+  kind: "member" | "tester";
+  provider_id: string;
+  role: "owner" | "developer" | null;
+}
+
+export interface MasterKeyCheck {
+  check_value: Uint8Array;
+  created_at: Generated<Date>;
+  id: Generated<boolean>;
 }
 
 export interface PermissionApplications {
@@ -263,12 +303,16 @@ export interface DB {
   audit_log: AuditLog;
   authorization_codes: AuthorizationCodes;
   channel_access_tokens: ChannelAccessTokens;
+  channel_changes: ChannelChanges;
   channel_permissions: ChannelPermissions;
+  channel_secret_reveals: ChannelSecretReveals;
   channel_testers: ChannelTesters;
   channels: Channels;
   data_keys: DataKeys;
   grants: Grants;
   interactions: Interactions;
+  invitations: Invitations;
+  master_key_check: MasterKeyCheck;
   permission_applications: PermissionApplications;
   permission_refusals: PermissionRefusals;
   plusid_migrations: PlusidMigrations;

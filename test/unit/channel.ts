@@ -14,6 +14,7 @@ export function webChannel(overrides: Partial<Channel> = {}): Channel {
     privacyPolicyUrl: null,
     kind: 'web',
     callbackUrls: ['https://shop.example/callback'],
+    logoutUrls: [],
     idTokenAlg: 'ES256',
     status: 'published',
     errorStyle: 'rfc',
