@@ -77,7 +77,9 @@ async function measureStart(label: string, env: Record<string, string>): Promise
   const result = { label, readySeconds, rssAtReadyMb, peakRssMb: memoryMb(child.pid!, 'VmHWM'), idleRssMb: memoryMb(child.pid!, 'VmRSS') }
   child.kill('SIGTERM')
   await once(child, 'exit')
-  console.log(`  ${label}: ready in ${result.readySeconds.toFixed(2)} s, RSS ${result.rssAtReadyMb} MB at ready, ${result.idleRssMb} MB idle, peak ${result.peakRssMb} MB`)
+  console.log(
+    `  ${label}: ready in ${result.readySeconds.toFixed(2)} s, RSS ${result.rssAtReadyMb} MB at ready, ${result.idleRssMb} MB idle, peak ${result.peakRssMb} MB`,
+  )
   return result
 }
 
@@ -121,7 +123,11 @@ function startupTable(results: Startup[]): string[] {
     '|---|---:|---:|---:|---:|',
     ...results.map((r) => `| ${r.label} | ${r.readySeconds.toFixed(2)} | ${r.rssAtReadyMb} | ${r.idleRssMb} | ${r.peakRssMb} |`),
   ]
-  if (embedded && server) lines.push('', `Embedded restart ÷ PostgreSQL server restart: ${(embedded.readySeconds / server.readySeconds).toFixed(1)}× (target ≤ 3×); embedded idle RSS ${embedded.idleRssMb} MB (target < 300 MB).`)
+  if (embedded && server)
+    lines.push(
+      '',
+      `Embedded restart ÷ PostgreSQL server restart: ${(embedded.readySeconds / server.readySeconds).toFixed(1)}× (target ≤ 3×); embedded idle RSS ${embedded.idleRssMb} MB (target < 300 MB).`,
+    )
   return lines
 }
 
@@ -163,8 +169,17 @@ async function seed(database: Database) {
   const channel = await createChannel(database.db, Buffer.from(MASTER_KEY, 'hex'), input)
   await approvePermissions(database.db, channel.channelId, ['email', 'real_name', 'phone', 'address'])
   const profile = validateProfileForm(
-    { family_name: '山田', given_name: '花子', family_name_pronunciation: 'ヤマダ', given_name_pronunciation: 'ハナコ', phone_number: '090-1234-5678',
-      'address.postal_code': '1028282', 'address.region': '東京都', 'address.locality': '千代田区', 'address.street_address': '1番3号' },
+    {
+      family_name: '山田',
+      given_name: '花子',
+      family_name_pronunciation: 'ヤマダ',
+      given_name_pronunciation: 'ハナコ',
+      phone_number: '090-1234-5678',
+      'address.postal_code': '1028282',
+      'address.region': '東京都',
+      'address.locality': '千代田区',
+      'address.street_address': '1番3号',
+    },
     PROFILE_ITEMS,
   )
   if (!profile.ok) throw new Error('bad seed profile')
@@ -181,7 +196,9 @@ async function seed(database: Database) {
 
 const seedDb = await openDatabase({ databaseUrl: benchDbUrl, dataDir: serverUrl ? undefined : dataDir })
 const seeded = await seed(seedDb)
-const postgresVersion = String((await seedDb.withRawConnection((c) => c.query<{ version: string }>('SELECT version()')))[0]?.version).split(' on ')[0]
+const postgresVersion = String((await seedDb.withRawConnection((c) => c.query<{ version: string }>('SELECT version()')))[0]?.version).split(
+  ' on ',
+)[0]
 await seedDb.close()
 
 // ---------- the server process ----------
@@ -198,16 +215,40 @@ async function freePort(): Promise<number> {
 const port = await freePort()
 const BASE = `http://127.0.0.1:${port}`
 const soakEnv = SOAK_SECONDS
-  ? { ACCESS_TOKEN_TTL_SECONDS: '60', REFRESH_TOKEN_TTL_SECONDS: '60', AUTHORIZATION_CODE_TTL_SECONDS: '10', SESSION_TTL_SECONDS: '3600', CLEANUP_INTERVAL_SECONDS: '10' }
+  ? {
+      ACCESS_TOKEN_TTL_SECONDS: '60',
+      REFRESH_TOKEN_TTL_SECONDS: '60',
+      AUTHORIZATION_CODE_TTL_SECONDS: '10',
+      SESSION_TTL_SECONDS: '3600',
+      CLEANUP_INTERVAL_SECONDS: '10',
+    }
   : {}
 // The server as `npm start` runs it: the compiled bundle (built now unless current).
 if (spawnSync(process.execPath, ['scripts/build.js'], { stdio: 'inherit' }).status !== 0) throw new Error('building the server failed')
-const server: ChildProcess = spawn(process.execPath, [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : []), 'dist/server.js'], {
-  env: { ...process.env, DATABASE_URL: benchDbUrl ?? '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: BASE, PLUSID_MASTER_KEY: MASTER_KEY, LOG_LEVEL: 'warn', METRICS: 'true',
-    // All load comes from 127.0.0.1: per-IP limits would measure the limiter, not plusid.
-    LOGINS_PER_IP_PER_MINUTE: '1000000', REGISTRATIONS_PER_IP_PER_HOUR: '1000000', TOKEN_FAILURES_PER_IP_PER_MINUTE: '1000000', ANONYMOUS_AUTHORIZATIONS_PER_IP_PER_MINUTE: '1000000', ...soakEnv },
-  stdio: ['ignore', 'pipe', 'inherit'],
-})
+const server: ChildProcess = spawn(
+  process.execPath,
+  [...(args.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : []), 'dist/server.js'],
+  {
+    env: {
+      ...process.env,
+      DATABASE_URL: benchDbUrl ?? '',
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: BASE,
+      PLUSID_MASTER_KEY: MASTER_KEY,
+      LOG_LEVEL: 'warn',
+      METRICS: 'true',
+      // All load comes from 127.0.0.1: per-IP limits would measure the limiter, not plusid.
+      LOGINS_PER_IP_PER_MINUTE: '1000000',
+      REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
+      TOKEN_FAILURES_PER_IP_PER_MINUTE: '1000000',
+      ANONYMOUS_AUTHORIZATIONS_PER_IP_PER_MINUTE: '1000000',
+      ...soakEnv,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+)
 let serverOutput = ''
 server.stdout!.on('data', (chunk) => (serverOutput += chunk))
 for (let waited = 0; !serverOutput.includes('plusid is ready'); waited += 100) {
@@ -288,7 +329,14 @@ interface Target {
 const plusidTarget: Target = { pid: () => server.pid!, queries: async () => (await metrics()).queries }
 
 /** Runs `op` in `concurrency` loops for `seconds`; each loop gets its worker index. */
-async function load(scenario: string, concurrency: number, seconds: number, requestsPerOp: number, op: (worker: number) => Promise<void>, target = plusidTarget): Promise<Result> {
+async function load(
+  scenario: string,
+  concurrency: number,
+  seconds: number,
+  requestsPerOp: number,
+  op: (worker: number) => Promise<void>,
+  target = plusidTarget,
+): Promise<Result> {
   const latencies: number[] = []
   const before = { cpu: processCpuMs(target.pid()), pg: postgresCpuMs(), queries: await target.queries() }
   const started = performance.now()
@@ -361,7 +409,10 @@ const authorizeUrl = (extra: Record<string, string> = {}) =>
   `/oauth2/v2.1/authorize?${new URLSearchParams({ response_type: 'code', client_id: seeded.channelId, redirect_uri: CALLBACK, scope: 'openid profile email phone address', state: randomBytes(8).toString('hex'), nonce: 'n', ...extra })}`
 
 async function exchange(code: string) {
-  const { response, body } = await request('/oauth2/v2.1/token', form({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK, client_id: seeded.channelId, client_secret: seeded.secret }))
+  const { response, body } = await request(
+    '/oauth2/v2.1/token',
+    form({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK, client_id: seeded.channelId, client_secret: seeded.secret }),
+  )
   if (response.status !== 200) throw new Error(`token: ${response.status} ${body}`)
   return JSON.parse(body) as { access_token: string; refresh_token: string }
 }
@@ -382,7 +433,10 @@ async function firstTimeFlow(email: string): Promise<{ jar: Jar; tokens: { acces
   const login = await request(`${interaction}/login`, { ...form({ email, password: PASSWORD, csrf_token: csrf(loginPage.body) }), jar })
   if (login.response.status !== 303) throw new Error(`login failed: ${login.response.status}`)
   const consentPage = await request(interaction, { jar })
-  const consent = await request(`${interaction}/consent`, { ...form({ items: ['email', 'phone', 'address'], decision: 'allow', csrf_token: csrf(consentPage.body) }), jar })
+  const consent = await request(`${interaction}/consent`, {
+    ...form({ items: ['email', 'phone', 'address'], decision: 'allow', csrf_token: csrf(consentPage.body) }),
+    jar,
+  })
   const tokens = await exchange(codeOf(consent.response))
   await userinfo(tokens.access_token)
   return { jar, tokens }
@@ -433,16 +487,32 @@ if (SOAK_SECONDS) {
 const prims = await primitives()
 const results: Result[] = []
 const scenarios: [string, number, (worker: number) => Promise<void>][] = [
-  ['returning-user flow (authorize → token → userinfo)', 3, async (w) => {
-    const { response } = await request(authorizeUrl(), { jar: sessions[w % USERS]!.jar })
-    const tokens = await exchange(codeOf(response))
-    await userinfo(tokens.access_token)
-  }],
+  [
+    'returning-user flow (authorize → token → userinfo)',
+    3,
+    async (w) => {
+      const { response } = await request(authorizeUrl(), { jar: sessions[w % USERS]!.jar })
+      const tokens = await exchange(codeOf(response))
+      await userinfo(tokens.access_token)
+    },
+  ],
   ['first-time flow (login + consent → token → userinfo)', 7, async (w) => void (await firstTimeFlow(seeded.emails[w % USERS]!))],
-  ['refresh grant', 1, async (w) => {
-    const { response } = await request('/oauth2/v2.1/token', form({ grant_type: 'refresh_token', refresh_token: sessions[w % USERS]!.tokens.refresh_token, client_id: seeded.channelId, client_secret: seeded.secret }))
-    if (response.status !== 200) throw new Error(`refresh: ${response.status}`)
-  }],
+  [
+    'refresh grant',
+    1,
+    async (w) => {
+      const { response } = await request(
+        '/oauth2/v2.1/token',
+        form({
+          grant_type: 'refresh_token',
+          refresh_token: sessions[w % USERS]!.tokens.refresh_token,
+          client_id: seeded.channelId,
+          client_secret: seeded.secret,
+        }),
+      )
+      if (response.status !== 200) throw new Error(`refresh: ${response.status}`)
+    },
+  ],
   ['userinfo', 1, async (w) => userinfo(sessions[w % USERS]!.tokens.access_token)],
   ['JWKS', 1, async () => void (await request('/oauth2/v2.1/certs'))],
   ['discovery', 1, async () => void (await request('/.well-known/openid-configuration'))],
@@ -458,7 +528,15 @@ for (const [name, requestsPerOp, op] of scenarios.filter(([name]) => !args.only 
 
 if (args.only) {
   await stopServer()
-  console.table(results.map((r) => ({ scenario: r.scenario, c: r.concurrency, opsPerSecond: Math.round(r.opsPerSecond), cpuMsPerOp: r.serverCpuMsPerOp.toFixed(3), queriesPerOp: r.queriesPerOp })))
+  console.table(
+    results.map((r) => ({
+      scenario: r.scenario,
+      c: r.concurrency,
+      opsPerSecond: Math.round(r.opsPerSecond),
+      cpuMsPerOp: r.serverCpuMsPerOp.toFixed(3),
+      queriesPerOp: r.queriesPerOp,
+    })),
+  )
   process.exit(0)
 }
 
@@ -468,10 +546,16 @@ const peerFlow = await load('consent flow (authorize → consent page → consen
   const start = await request(authorizeUrl({ prompt: 'consent' }), { jar })
   const interaction = start.response.headers.get('location')!
   const page = await request(interaction, { jar })
-  const consent = await request(`${interaction}/consent`, { ...form({ items: ['email', 'phone', 'address'], decision: 'allow', csrf_token: csrf(page.body) }), jar })
+  const consent = await request(`${interaction}/consent`, {
+    ...form({ items: ['email', 'phone', 'address'], decision: 'allow', csrf_token: csrf(page.body) }),
+    jar,
+  })
   const tokens = await exchange(codeOf(consent.response))
   await userinfo(tokens.access_token)
-  await request('/oauth2/v2.1/token', form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: seeded.channelId, client_secret: seeded.secret }))
+  await request(
+    '/oauth2/v2.1/token',
+    form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: seeded.channelId, client_secret: seeded.secret }),
+  )
 })
 results.push(peerFlow)
 
@@ -488,7 +572,9 @@ const storm = Promise.all(
   }),
 )
 await new Promise((resolve) => setTimeout(resolve, 500))
-const stormed = await load('userinfo during 64 concurrent logins (c=4)', 4, SECONDS, 1, async (w) => userinfo(sessions[w]!.tokens.access_token))
+const stormed = await load('userinfo during 64 concurrent logins (c=4)', 4, SECONDS, 1, async (w) =>
+  userinfo(sessions[w]!.tokens.access_token),
+)
 storming = false
 await storm
 results.push(quiet, stormed)
@@ -517,18 +603,30 @@ async function runPeer(): Promise<Result | undefined> {
   const PEER = `http://127.0.0.1:${peerPort}`
   const client = { id: 'bench-client', secret: randomBytes(16).toString('hex') }
   const peer = spawn(process.execPath, ['bench/peer/server.js'], {
-    env: { ...process.env, DATABASE_URL: url.toString(), PORT: String(peerPort), ISSUER: PEER, CLIENT_ID: client.id, CLIENT_SECRET: client.secret, CALLBACK, PEER_USERS: String(USERS), DEBUG: '' },
+    env: {
+      ...process.env,
+      DATABASE_URL: url.toString(),
+      PORT: String(peerPort),
+      ISSUER: PEER,
+      CLIENT_ID: client.id,
+      CLIENT_SECRET: client.secret,
+      CALLBACK,
+      PEER_USERS: String(USERS),
+      DEBUG: '',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   try {
     let output = ''
     peer.stdout!.on('data', (chunk) => (output += chunk))
     for (let waited = 0; !output.includes('peer is ready'); waited += 100) {
-      if (waited > 60_000 || peer.exitCode !== null) throw new Error(`oidc-provider did not start (is it installed? npm install):\n${output}`)
+      if (waited > 60_000 || peer.exitCode !== null)
+        throw new Error(`oidc-provider did not start (is it installed? npm install):\n${output}`)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
     const basic = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`
-    const tokenRequest = (fields: Record<string, string>) => request(`${PEER}/token`, { ...form(fields), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic } })
+    const tokenRequest = (fields: Record<string, string>) =>
+      request(`${PEER}/token`, { ...form(fields), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic } })
     /** Follows the redirects of an authorization, answering its login or consent page, to the code. */
     const authorize = async (jar: Jar, account: string, extra: Record<string, string> = {}): Promise<string> => {
       let next = `${PEER}/auth?${new URLSearchParams({ response_type: 'code', client_id: client.id, redirect_uri: CALLBACK, scope: 'openid profile email phone address', state: randomBytes(8).toString('hex'), nonce: 'n', ...extra })}`
@@ -590,8 +688,9 @@ const lines = [
   '',
   '| scenario | c | ops/s | p50 ms | p95 ms | p99 ms | requests/op | queries/op | server CPU ms/op | PostgreSQL CPU ms/op | p50 ÷ SELECT 1 | server CPU ÷ ES256 | peak RSS MB |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...results.map((r) =>
-    `| ${r.scenario} | ${r.concurrency} | ${f(r.opsPerSecond, 0)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${r.requestsPerOp} | ${f(r.queriesPerOp, 2)} | ${f(r.serverCpuMsPerOp, 3)} | ${serverUrl ? f(r.postgresCpuMsPerOp, 3) : 'in server'} | ${f((r.p50 * 1000) / prims.select1, 0)} | ${f((r.serverCpuMsPerOp * 1000) / prims.es256, 1)} | ${r.peakRssMb} |`,
+  ...results.map(
+    (r) =>
+      `| ${r.scenario} | ${r.concurrency} | ${f(r.opsPerSecond, 0)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${r.requestsPerOp} | ${f(r.queriesPerOp, 2)} | ${f(r.serverCpuMsPerOp, 3)} | ${serverUrl ? f(r.postgresCpuMsPerOp, 3) : 'in server'} | ${f((r.p50 * 1000) / prims.select1, 0)} | ${f((r.serverCpuMsPerOp * 1000) / prims.es256, 1)} | ${r.peakRssMb} |`,
   ),
   '',
   `Login storm: userinfo p99 ${f(quiet.p99, 2)} ms alone, ${f(stormed.p99, 2)} ms during 64 concurrent logins.`,
@@ -605,11 +704,16 @@ const lines = [
 /** The tables of the README's Performance section, in its format, from this run. */
 function readmeTables(): string[] {
   const pgCpu = (r: Result) => (serverUrl ? f(r.postgresCpuMsPerOp, 1) : 'in server')
-  const rows = results.filter((r) => r.concurrency === 16 && !r.scenario.startsWith('userinfo alone') && !r.scenario.startsWith('userinfo during'))
+  const rows = results.filter(
+    (r) => r.concurrency === 16 && !r.scenario.startsWith('userinfo alone') && !r.scenario.startsWith('userinfo during'),
+  )
   const tables = [
     '| scenario (c=16 unless noted) | ops/s | p50 ms | p99 ms | queries/op | server CPU ms/op | PostgreSQL CPU ms/op |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.scenario} | ${f(r.opsPerSecond, 0)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} | ${f(r.queriesPerOp, 0)} | ${f(r.serverCpuMsPerOp, 2)} | ${pgCpu(r)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${f(r.opsPerSecond, 0)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} | ${f(r.queriesPerOp, 0)} | ${f(r.serverCpuMsPerOp, 2)} | ${pgCpu(r)} |`,
+    ),
     '',
   ]
   if (peerResult) {
@@ -631,7 +735,11 @@ function readmeTables(): string[] {
 }
 const report = lines.join('\n') + '\n'
 console.log('\n' + report)
-const file = path.join('bench', 'results', `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${serverUrl ? 'postgres' : 'pglite'}.md`)
+const file = path.join(
+  'bench',
+  'results',
+  `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${serverUrl ? 'postgres' : 'pglite'}.md`,
+)
 fs.writeFileSync(file, report)
 console.log(`written to ${file}`)
 
@@ -639,7 +747,12 @@ console.log(`written to ${file}`)
 
 async function soak(seconds: number) {
   console.log(`Soak: returning-user flow at c=16 for ${seconds} s (access and refresh tokens live 60 s, codes 10 s, cleanup every 10 s)`)
-  const samples: string[] = ['| t (s) | flows/s | RSS MB | ' + ['access_tokens', 'refresh_tokens', 'authorization_codes', 'sessions', 'interactions'].join(' | ') + ' |', '|---:|---:|---:|---:|---:|---:|---:|---:|']
+  const samples: string[] = [
+    '| t (s) | flows/s | RSS MB | ' +
+      ['access_tokens', 'refresh_tokens', 'authorization_codes', 'sessions', 'interactions'].join(' | ') +
+      ' |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
   const end = performance.now() + seconds * 1000
   let flows = 0
   const loops = Promise.all(
@@ -663,7 +776,11 @@ async function soak(seconds: number) {
   }
   await loops
   const report = `# plusid soak, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\nMachine: ${machine}.\n\n${samples.join('\n')}\n`
-  const file = path.join('bench', 'results', `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-soak-${serverUrl ? 'postgres' : 'pglite'}.md`)
+  const file = path.join(
+    'bench',
+    'results',
+    `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-soak-${serverUrl ? 'postgres' : 'pglite'}.md`,
+  )
   fs.writeFileSync(file, report)
   console.log(`written to ${file}`)
 }

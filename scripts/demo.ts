@@ -121,9 +121,25 @@ async function prepareDatabase(): Promise<ShopChannel> {
     // Permitting again is harmless and proves the saved channel still exists in this database.
     if (saved && (await cli('channel', 'permit', saved.channel_id, ...ITEMS)).code !== 0) saved = undefined
     if (!saved) {
-      const created = await cli('channel', 'create', '--name', 'さくら商店', '--provider', 'Sakura Shop', '--callback-url', CALLBACK_URL, '--id-token-alg', 'ES256', '--publish')
+      const created = await cli(
+        'channel',
+        'create',
+        '--name',
+        'さくら商店',
+        '--provider',
+        'Sakura Shop',
+        '--callback-url',
+        CALLBACK_URL,
+        '--id-token-alg',
+        'ES256',
+        '--publish',
+      )
       if (created.code !== 0) throw new Error(`plusid channel create failed: ${JSON.stringify(created.json)}`)
-      saved = { channel_id: String(created.json.channel_id), channel_secret: String(created.json.channel_secret), callback_url: CALLBACK_URL }
+      saved = {
+        channel_id: String(created.json.channel_id),
+        channel_secret: String(created.json.channel_secret),
+        callback_url: CALLBACK_URL,
+      }
       const permitted = await cli('channel', 'permit', saved.channel_id, ...ITEMS)
       if (permitted.code !== 0) throw new Error(`plusid channel permit failed: ${JSON.stringify(permitted.json)}`)
       fs.writeFileSync(CHANNEL_FILE, JSON.stringify(saved, null, 2) + '\n', { mode: 0o600 })
@@ -131,7 +147,18 @@ async function prepareDatabase(): Promise<ShopChannel> {
     }
     const profileFile = path.join(DEMO_DIR, 'hanako-profile.json')
     fs.writeFileSync(profileFile, JSON.stringify(DEMO_PROFILE) + '\n')
-    const user = await cli('user', 'create', '--email', DEMO_USER.email, '--password', DEMO_USER.password, '--name', DEMO_USER.name, '--profile', profileFile)
+    const user = await cli(
+      'user',
+      'create',
+      '--email',
+      DEMO_USER.email,
+      '--password',
+      DEMO_USER.password,
+      '--name',
+      DEMO_USER.name,
+      '--profile',
+      profileFile,
+    )
     if (user.code !== 0 && user.json.error !== 'email_taken') throw new Error(`plusid user create failed: ${JSON.stringify(user.json)}`)
     return saved
   } finally {

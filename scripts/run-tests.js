@@ -21,7 +21,9 @@ if (files.length === 0) {
   console.error(`No test file matches ${filters.join(' ')}`)
   process.exit(1)
 }
-const where = process.env.DATABASE_URL ? 'a fresh database per test file on the PostgreSQL server of DATABASE_URL' : 'embedded PostgreSQL (PGlite), one in-memory database per test file'
+const where = process.env.DATABASE_URL
+  ? 'a fresh database per test file on the PostgreSQL server of DATABASE_URL'
+  : 'embedded PostgreSQL (PGlite), one in-memory database per test file'
 console.log(`Running ${files.length} test files against ${where}`)
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...options, ...files], { stdio: 'inherit' })
 process.exit(result.status ?? 1)

@@ -54,7 +54,12 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config) }),
     // Only the configured hops or proxy addresses are believed (config.ts, TRUST_PROXY).
     // A hop count n trusts the n nearest hops (the address at hop i is believed while i < n).
-    trustProxy: typeof config.trustProxy === 'number' ? (_address: string, hop: number) => hop < (config.trustProxy as number) : config.trustProxy === false ? false : [...config.trustProxy],
+    trustProxy:
+      typeof config.trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < (config.trustProxy as number)
+        : config.trustProxy === false
+          ? false
+          : [...config.trustProxy],
     // Fastify answers 400 to a body that is not what its content type says, 413 to one too large.
     bodyLimit: BODY_LIMIT_BYTES,
     http: { maxHeaderSize: HEADER_LIMIT_BYTES },
@@ -96,25 +101,38 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
       return reply
         .code(503)
         .header('retry-after', String(RETRY_AFTER_SECONDS))
-        .page('error', { title: t('errors.unavailableTitle'), heading: t('errors.unavailableHeading'), message: t('errors.unavailableMessage') })
+        .page('error', {
+          title: t('errors.unavailableTitle'),
+          heading: t('errors.unavailableHeading'),
+          message: t('errors.unavailableMessage'),
+        })
     }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
     if (status === 500) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: error.code, status }, 'request refused')
     const { heading, message } = describeError(status, error.code)
     const t = request.t.bind(request)
-    return reply.code(status).page('error', { title: t(heading), heading: t(heading), message: t(message), link: { href: '/', label: t('common.backToPlusid') } })
+    return reply
+      .code(status)
+      .page('error', { title: t(heading), heading: t(heading), message: t(message), link: { href: '/', label: t('common.backToPlusid') } })
   })
   app.setNotFoundHandler((request, reply) => {
     const t = request.t.bind(request)
-    return reply.code(404).page('error', { title: t('errors.notFoundTitle'), heading: t('errors.notFoundHeading'), message: t('errors.notFoundMessage'), link: { href: '/', label: t('common.backToPlusid') } })
+    return reply.code(404).page('error', {
+      title: t('errors.notFoundTitle'),
+      heading: t('errors.notFoundHeading'),
+      message: t('errors.notFoundMessage'),
+      link: { href: '/', label: t('common.backToPlusid') },
+    })
   })
 
   if (config.metrics) await app.register(metricsPlugin, { database: options.database })
   // The JSON endpoints' descriptions become their route schemas; /openapi.json is built from them.
   describeRoutes(app)
   await app.register(swagger, openapiInfo(config.publicUrl))
-  app.get('/openapi.json', (_request, reply) => reply.header('cache-control', 'public, max-age=3600').header('access-control-allow-origin', '*').send(app.swagger()))
+  app.get('/openapi.json', (_request, reply) =>
+    reply.header('cache-control', 'public, max-age=3600').header('access-control-allow-origin', '*').send(app.swagger()),
+  )
   await app.register(healthRoutes)
   await app.register(accountRoutes, { config })
   await app.register(accountPages, { config })
@@ -130,7 +148,8 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
 }
 
 function describeError(status: number, code: string | undefined): { heading: MessageKey; message: MessageKey } {
-  if (code === 'FST_CSRF_INVALID_TOKEN' || code === 'FST_CSRF_MISSING_SECRET') return { heading: 'errors.csrfHeading', message: 'errors.csrfMessage' }
+  if (code === 'FST_CSRF_INVALID_TOKEN' || code === 'FST_CSRF_MISSING_SECRET')
+    return { heading: 'errors.csrfHeading', message: 'errors.csrfMessage' }
   if (code === 'PLUSID_BAD_CURSOR') return { heading: 'admin.badCursorHeading', message: 'admin.badCursorMessage' }
   if (status === 413) return { heading: 'errors.tooLargeHeading', message: 'errors.tooLargeMessage' }
   if (status === 415) return { heading: 'errors.unsupportedHeading', message: 'errors.unsupportedMessage' }

@@ -120,7 +120,10 @@ const trustProxy = z.string().transform((value, ctx): false | number | string[] 
   const text = value.trim()
   if (text === 'false' || text === '0') return false
   if (/^\d{1,2}$/.test(text)) return Number(text)
-  const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean)
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
   if (text !== 'true' && entries.length > 0 && entries.every(proxyEntry)) return entries
   ctx.addIssue({
     code: 'custom',
@@ -136,7 +139,10 @@ const Env = z.object({
   PUBLIC_URL: z.preprocess(emptyToUndefined, httpUrl.optional()),
   HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
   PORT: z.preprocess(emptyToUndefined, integer(0, 65535).optional()),
-  DATABASE_URL: z.preprocess(emptyToUndefined, urlWithScheme(['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/plusid').optional()),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    urlWithScheme(['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/plusid').optional(),
+  ),
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
   PLUSID_MASTER_KEY: z.preprocess(emptyToUndefined, masterKey.optional()),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info')),

@@ -25,15 +25,31 @@ export interface Retention {
   usedCodeSeconds: number
 }
 
-async function deleteWhereExpired(db: Executor, table: 'authorization_codes' | 'access_tokens' | 'refresh_tokens' | 'channel_access_tokens', key: string, before: Date, batchSize: number): Promise<number> {
-  const result = await sql`DELETE FROM ${sql.table(table)} WHERE ${sql.ref(key)} IN (SELECT ${sql.ref(key)} FROM ${sql.table(table)} WHERE expires_at <= ${before} LIMIT ${batchSize})`.execute(db)
+async function deleteWhereExpired(
+  db: Executor,
+  table: 'authorization_codes' | 'access_tokens' | 'refresh_tokens' | 'channel_access_tokens',
+  key: string,
+  before: Date,
+  batchSize: number,
+): Promise<number> {
+  const result =
+    await sql`DELETE FROM ${sql.table(table)} WHERE ${sql.ref(key)} IN (SELECT ${sql.ref(key)} FROM ${sql.table(table)} WHERE expires_at <= ${before} LIMIT ${batchSize})`.execute(
+      db,
+    )
   return Number(result.numAffectedRows ?? 0)
 }
 
 const CLEANUPS: Record<string, BatchDelete> = {
   sessions: (db, now, n) => deleteExpiredSessions(db, now, n),
-  interactions: (db, now, n) => deleteExpiredInteractions(db, new Date(now.getTime() - INTERACTION_RETENTION_MS), n, new Date(now.getTime() - ANONYMOUS_INTERACTION_RETENTION_MS)),
-  authorization_codes: (db, now, n, retention) => deleteWhereExpired(db, 'authorization_codes', 'code_hash', new Date(now.getTime() - retention.usedCodeSeconds * 1000), n),
+  interactions: (db, now, n) =>
+    deleteExpiredInteractions(
+      db,
+      new Date(now.getTime() - INTERACTION_RETENTION_MS),
+      n,
+      new Date(now.getTime() - ANONYMOUS_INTERACTION_RETENTION_MS),
+    ),
+  authorization_codes: (db, now, n, retention) =>
+    deleteWhereExpired(db, 'authorization_codes', 'code_hash', new Date(now.getTime() - retention.usedCodeSeconds * 1000), n),
   access_tokens: (db, now, n) => deleteWhereExpired(db, 'access_tokens', 'token_hash', now, n),
   refresh_tokens: (db, now, n) => deleteWhereExpired(db, 'refresh_tokens', 'token_hash', now, n),
   channel_access_tokens: (db, now, n) => deleteWhereExpired(db, 'channel_access_tokens', 'token_hash', now, n),
@@ -49,7 +65,12 @@ const CLEANUP_LOCK = 7_052_818_115
  * lock, so with many processes one cleans at a time. Returns how many rows per table, or null when
  * another process holds the lock.
  */
-export async function deleteExpiredRows(db: Kysely<DB>, now: Date, retention: Retention, batchSize = 1000): Promise<Record<string, number> | null> {
+export async function deleteExpiredRows(
+  db: Kysely<DB>,
+  now: Date,
+  retention: Retention,
+  batchSize = 1000,
+): Promise<Record<string, number> | null> {
   const deleted: Record<string, number> = {}
   for (const [table, cleanup] of Object.entries(CLEANUPS)) {
     deleted[table] = 0
@@ -66,7 +87,12 @@ export async function deleteExpiredRows(db: Kysely<DB>, now: Date, retention: Re
   return deleted
 }
 
-export function startCleanup(db: Kysely<DB>, log: Pick<Logger, 'info' | 'warn'>, retention: Retention, intervalMs = 10 * 60 * 1000): () => void {
+export function startCleanup(
+  db: Kysely<DB>,
+  log: Pick<Logger, 'info' | 'warn'>,
+  retention: Retention,
+  intervalMs = 10 * 60 * 1000,
+): () => void {
   const run = () =>
     deleteExpiredRows(db, new Date(), retention).then(
       (deleted) => deleted && Object.values(deleted).some((n) => n > 0) && log.info({ deleted }, 'expired rows deleted'),

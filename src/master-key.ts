@@ -63,7 +63,9 @@ export async function resolveMasterKey(config: Config, db: Kysely<DB>, log: Pick
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return resolveMasterKey(config, db, log)
     throw error
   }
-  log.warn(`PLUSID_MASTER_KEY is not set: generated one in ${file}. Back it up; every plusid process sharing this database needs the same key.`)
+  log.warn(
+    `PLUSID_MASTER_KEY is not set: generated one in ${file}. Back it up; every plusid process sharing this database needs the same key.`,
+  )
   return key
 }
 

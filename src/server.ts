@@ -31,7 +31,8 @@ async function checkPortIsFree(host: string, port: number): Promise<void> {
     })
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EADDRINUSE') throw new StartError(`port ${port} on ${host} is already in use (another plusid?): stop that program or set PORT to a free port`)
+    if (code === 'EADDRINUSE')
+      throw new StartError(`port ${port} on ${host} is already in use (another plusid?): stop that program or set PORT to a free port`)
     if (code === 'EACCES') throw new StartError(`no permission to listen on port ${port}: set PORT to a port above 1023`)
     throw new StartError(`cannot listen on ${host}:${port} (${code ?? (error as Error).message}): check HOST and PORT`)
   }
@@ -42,7 +43,14 @@ const log = await serverLogger(config)
 try {
   await checkPortIsFree(config.host, config.port)
   // The application is loaded after the port check, so that answer comes at once.
-  const [{ buildApp }, { startCleanup }, { MasterKeyError, rememberMasterKey, resolveMasterKey }, { embeddedDatabaseExists, openDatabase }, { migrate }, { hasAdministrator }] = await Promise.all([
+  const [
+    { buildApp },
+    { startCleanup },
+    { MasterKeyError, rememberMasterKey, resolveMasterKey },
+    { embeddedDatabaseExists, openDatabase },
+    { migrate },
+    { hasAdministrator },
+  ] = await Promise.all([
     import('./app.ts'),
     import('./maintenance.ts'),
     import('./master-key.ts'),
@@ -74,8 +82,19 @@ try {
     }
     throw error
   })
-  const app = await buildApp(config, { database, closeDatabase: true, logger: log, masterKey, refreshKeysEveryMs: config.keyRefreshSeconds * 1000 })
-  const stopCleanup = startCleanup(database.db, log, { usedCodeSeconds: config.refreshTokenTtlSeconds }, config.cleanupIntervalSeconds * 1000)
+  const app = await buildApp(config, {
+    database,
+    closeDatabase: true,
+    logger: log,
+    masterKey,
+    refreshKeysEveryMs: config.keyRefreshSeconds * 1000,
+  })
+  const stopCleanup = startCleanup(
+    database.db,
+    log,
+    { usedCodeSeconds: config.refreshTokenTtlSeconds },
+    config.cleanupIntervalSeconds * 1000,
+  )
   app.addHook('onClose', async () => stopCleanup())
   // Asked before the ready line, so the hint comes with it.
   const needsAdministrator = !(await hasAdministrator(database.db))

@@ -11,7 +11,15 @@ test('npm run example:client: a login prints the code, the tokens and the claims
   const channel = await createTestChannel({ callbackUrls: [`http://localhost:${port}/callback`], items: ['email'] })
   const user = await createTestUser()
   const printed: string[] = []
-  const sample = await startExampleClient({ issuer, clientId: channel.channelId, clientSecret: channel.secret!, scope: 'openid profile email', port, idTokenAlg: 'RS256', print: (text) => printed.push(text) })
+  const sample = await startExampleClient({
+    issuer,
+    clientId: channel.channelId,
+    clientSecret: channel.secret!,
+    scope: 'openid profile email',
+    port,
+    idTokenAlg: 'RS256',
+    print: (text) => printed.push(text),
+  })
   t.after(() => sample.close())
 
   const browser = new WebBrowser()
@@ -25,6 +33,7 @@ test('npm run example:client: a login prints the code, the tokens and the claims
   assert.equal(received.userinfo.email, user.email)
   assert.equal(typeof received.tokens.access_token, 'string')
   const output = printed.join('\n')
-  for (const heading of ['the code:', 'the token response:', 'the ID token’s claims:', 'userinfo:']) assert.ok(output.includes(heading), heading)
+  for (const heading of ['the code:', 'the token response:', 'the ID token’s claims:', 'userinfo:'])
+    assert.ok(output.includes(heading), heading)
   assert.ok(output.includes(user.email))
 })

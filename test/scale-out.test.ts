@@ -18,7 +18,10 @@ import { freePort, WebBrowser } from './helpers/oidc.ts'
 
 const CALLBACK = 'https://rp.example.com/callback'
 
-test('three processes share sessions, codes, refresh tokens and key rotations', { skip: onServer ? false : 'several processes cannot share the embedded database: runs against the PostgreSQL server only', timeout: 120_000 }, async (t) => {
+test('three processes share sessions, codes, refresh tokens and key rotations', {
+  skip: onServer ? false : 'several processes cannot share the embedded database: runs against the PostgreSQL server only',
+  timeout: 120_000,
+}, async (t) => {
   const fresh = await createTestDatabase()
   t.after(async () => {
     await fresh.database.close()
@@ -31,7 +34,11 @@ test('three processes share sessions, codes, refresh tokens and key rotations', 
 
   // One channel of each kind and a user, written straight to the shared database.
   const web = await createChannel(db, masterKey, NewChannelInput.parse({ name: 'Web', callbackUrls: [CALLBACK], publish: true }))
-  const spa = await createChannel(db, masterKey, NewChannelInput.parse({ name: 'Spa', kind: 'spa', callbackUrls: [CALLBACK], publish: true }))
+  const spa = await createChannel(
+    db,
+    masterKey,
+    NewChannelInput.parse({ name: 'Spa', kind: 'spa', callbackUrls: [CALLBACK], publish: true }),
+  )
   await approvePermissions(db, web.channelId, ['email'])
   const registration = await registerAccount(db, { email: 'scale@example.com', password: 'scale password', displayName: 'Scale' })
   assert.ok(registration.ok)
@@ -40,28 +47,42 @@ test('three processes share sessions, codes, refresh tokens and key rotations', 
   const ports = await Promise.all([freePort(), freePort(), freePort()])
   const processes: ChildProcess[] = ports.map((port) =>
     spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      env: { ...process.env, DATABASE_URL: fresh.url!, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: 'http://127.0.0.1:1', PLUSID_MASTER_KEY: masterKey.toString('hex'), KEY_REFRESH_SECONDS: '1', LOG_LEVEL: 'warn', DATA_DIR: dataDir },
+      env: {
+        ...process.env,
+        DATABASE_URL: fresh.url!,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        PUBLIC_URL: 'http://127.0.0.1:1',
+        PLUSID_MASTER_KEY: masterKey.toString('hex'),
+        KEY_REFRESH_SECONDS: '1',
+        LOG_LEVEL: 'warn',
+        DATA_DIR: dataDir,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   )
   t.after(async () => {
-    await Promise.all(processes.map(async (child) => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM')
-        await once(child, 'exit')
-      }
-    }))
+    await Promise.all(
+      processes.map(async (child) => {
+        if (child.exitCode === null) {
+          child.kill('SIGTERM')
+          await once(child, 'exit')
+        }
+      }),
+    )
     fs.rmSync(dataDir, { recursive: true, force: true })
   })
-  await Promise.all(processes.map(async (child) => {
-    let output = ''
-    child.stdout!.on('data', (chunk) => (output += chunk))
-    child.stderr!.on('data', (chunk) => (output += chunk))
-    for (let waited = 0; !output.includes('plusid is ready'); waited += 50) {
-      if (waited > 60_000 || child.exitCode !== null) throw new Error(`a plusid process did not start: ${output}`)
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-  }))
+  await Promise.all(
+    processes.map(async (child) => {
+      let output = ''
+      child.stdout!.on('data', (chunk) => (output += chunk))
+      child.stderr!.on('data', (chunk) => (output += chunk))
+      for (let waited = 0; !output.includes('plusid is ready'); waited += 50) {
+        if (waited > 60_000 || child.exitCode !== null) throw new Error(`a plusid process did not start: ${output}`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }),
+  )
   const bases = ports.map((port) => `http://127.0.0.1:${port}`)
   const [a, b, c] = bases as [string, string, string]
 
@@ -86,9 +107,21 @@ test('three processes share sessions, codes, refresh tokens and key rotations', 
 
   // 20 concurrent redemptions of one code, spread over the three processes: exactly one succeeds.
   const tokenRequest = (base: string, fields: Record<string, string>) =>
-    fetch(`${base}/oauth2/v2.1/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() })
+    fetch(`${base}/oauth2/v2.1/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    })
   const redemptions = await Promise.all(
-    Array.from({ length: 20 }, (_, i) => tokenRequest(bases[i % 3]!, { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, client_id: web.channelId, client_secret: web.channelSecret! })),
+    Array.from({ length: 20 }, (_, i) =>
+      tokenRequest(bases[i % 3]!, {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: CALLBACK,
+        client_id: web.channelId,
+        client_secret: web.channelSecret!,
+      }),
+    ),
   )
   const statuses = redemptions.map((r) => r.status)
   assert.equal(statuses.filter((s) => s === 200).length, 1, `statuses: ${statuses.join(',')}`)
@@ -97,19 +130,32 @@ test('three processes share sessions, codes, refresh tokens and key rotations', 
   // The same for one refresh token of a public channel (rotated on use).
   const verifier = randomBytes(32).toString('base64url')
   const challenge = createHash('sha256').update(verifier).digest('base64url')
-  response = await browser.get(authorize(a, spa.channelId, { scope: 'openid profile', code_challenge: challenge, code_challenge_method: 'S256' }))
+  response = await browser.get(
+    authorize(a, spa.channelId, { scope: 'openid profile', code_challenge: challenge, code_challenge_method: 'S256' }),
+  )
   response = await browser.get(new URL(response.headers.get('location')!, a).href)
   response = await browser.post(new URL(browser.formAction(), a).href, { decision: 'allow' })
   const spaCode = new URL(response.headers.get('location')!).searchParams.get('code')!
-  const spaTokens = (await (await tokenRequest(b, { grant_type: "authorization_code", code: spaCode, redirect_uri: CALLBACK, client_id: spa.channelId, code_verifier: verifier })).json()) as { refresh_token: string }
+  const spaTokens = (await (
+    await tokenRequest(b, {
+      grant_type: 'authorization_code',
+      code: spaCode,
+      redirect_uri: CALLBACK,
+      client_id: spa.channelId,
+      code_verifier: verifier,
+    })
+  ).json()) as { refresh_token: string }
   assert.ok(spaTokens.refresh_token)
   const refreshes = await Promise.all(
-    Array.from({ length: 20 }, (_, i) => tokenRequest(bases[i % 3]!, { grant_type: 'refresh_token', refresh_token: spaTokens.refresh_token, client_id: spa.channelId })),
+    Array.from({ length: 20 }, (_, i) =>
+      tokenRequest(bases[i % 3]!, { grant_type: 'refresh_token', refresh_token: spaTokens.refresh_token, client_id: spa.channelId }),
+    ),
   )
   assert.equal(refreshes.filter((r) => r.status === 200).length, 1, `statuses: ${refreshes.map((r) => r.status).join(',')}`)
 
   // A key rotation is served by every process within a bounded time (KEY_REFRESH_SECONDS=1).
-  const kids = async (base: string) => ((await (await fetch(`${base}/oauth2/v2.1/certs`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid)
+  const kids = async (base: string) =>
+    ((await (await fetch(`${base}/oauth2/v2.1/certs`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid)
   const rotated = await rotateSigningKeys(db, masterKey, 3900)
   const started = Date.now()
   for (const base of bases) {
@@ -121,7 +167,15 @@ test('three processes share sessions, codes, refresh tokens and key rotations', 
   // And signs with the new current key.
   response = await browser.get(authorize(a, web.channelId))
   const newCode = new URL(response.headers.get('location')!).searchParams.get('code')!
-  const tokens = (await (await tokenRequest(c, { grant_type: "authorization_code", code: newCode, redirect_uri: CALLBACK, client_id: web.channelId, client_secret: web.channelSecret! })).json()) as { id_token: string }
+  const tokens = (await (
+    await tokenRequest(c, {
+      grant_type: 'authorization_code',
+      code: newCode,
+      redirect_uri: CALLBACK,
+      client_id: web.channelId,
+      client_secret: web.channelSecret!,
+    })
+  ).json()) as { id_token: string }
   const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0]!, 'base64url').toString())
   assert.equal(header.kid, rotated.RS256.current, 'the channel signs with RS256, the default')
 })

@@ -30,7 +30,10 @@ interface Running {
 
 async function startServer(env: Record<string, string>, command = SERVER): Promise<Running> {
   const port = await freePort()
-  const child = spawn(process.execPath, command, { env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, command, {
+    env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   child.stdout!.on('data', (chunk) => (output += chunk))
   child.stderr!.on('data', (chunk) => (output += chunk))
@@ -58,7 +61,11 @@ async function startServer(env: Record<string, string>, command = SERVER): Promi
 function browserFor(base: string) {
   const jar = new Map<string, string>()
   const request = async (url: string, init: RequestInit = {}) => {
-    const response = await fetch(base + url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } })
+    const response = await fetch(base + url, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+    })
     for (const cookie of response.headers.getSetCookie()) {
       const [pair] = cookie.split(';')
       const [name, value] = pair!.split('=') as [string, string]
@@ -70,13 +77,21 @@ function browserFor(base: string) {
   const submit = async (pageUrl: string, fields: Record<string, string>) => {
     const page = await (await request(pageUrl)).text()
     const token = /name="csrf_token" value="([^"]+)"/.exec(page)![1]!
-    return request(pageUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, csrf_token: token }).toString() })
+    return request(pageUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...fields, csrf_token: token }).toString(),
+    })
   }
   return { request, submit, jar }
 }
 
 test('a bad configuration stops the start with one message naming each variable', () => {
-  const result = spawnSync(process.execPath, SERVER, { env: { ...process.env, PORT: 'abc', LOG_LEVEL: 'loud', PUBLIC_URL: 'nope' }, encoding: 'utf8', timeout: 30_000 })
+  const result = spawnSync(process.execPath, SERVER, {
+    env: { ...process.env, PORT: 'abc', LOG_LEVEL: 'loud', PUBLIC_URL: 'nope' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
   assert.equal(result.status, 2)
   assert.match(result.stderr, /Invalid configuration:/)
   assert.match(result.stderr, /PORT must be a whole number/)
@@ -93,8 +108,13 @@ test('npm start on the embedded database: pages, readiness, data kept across a r
     assert.match(server.output(), /plusid is ready at http:\/\/localhost:\d+ \(embedded database in .*, started in [\d.]+ s\)/)
     assert.match(server.output(), /No administrator yet: create one with +npx plusid admin create --email/)
     // Not a terminal: every log line is one JSON object (here the generated master key's warning).
-    const logLines = server.output().split('\n').filter((line) => line.startsWith('{'))
-    const warning = logLines.map((line) => JSON.parse(line) as { level: number; msg: string }).find((entry) => /PLUSID_MASTER_KEY is not set: generated one/.test(entry.msg))
+    const logLines = server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+    const warning = logLines
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .find((entry) => /PLUSID_MASTER_KEY is not set: generated one/.test(entry.msg))
     assert.equal(warning?.level, 40, 'the master key warning is a JSON log line at level warn')
     assert.ok(fs.statSync(path.join(dataDir, 'master.key')).mode & 0o600)
     assert.equal((await fetch(`${server.base}/readyz`)).status, 200)
@@ -105,7 +125,11 @@ test('npm start on the embedded database: pages, readiness, data kept across a r
     assert.equal(registered.status, 303)
 
     // The embedded database belongs to the running server: the CLI says so instead of corrupting it.
-    const cli = spawnSync(process.execPath, [path.resolve('bin/plusid.js'), 'migrate', '--json'], { env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir }, encoding: 'utf8', timeout: 60_000 })
+    const cli = spawnSync(process.execPath, [path.resolve('bin/plusid.js'), 'migrate', '--json'], {
+      env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir },
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
     assert.equal(cli.status, 1)
     assert.match(JSON.parse(cli.stderr).message, /in use by process \d+/)
 
@@ -113,7 +137,11 @@ test('npm start on the embedded database: pages, readiness, data kept across a r
     assert.ok(!fs.existsSync(path.join(dataDir, 'plusid.pid')), 'the data folder is unlocked')
 
     // With an administrator, the ready message no longer asks for one.
-    const admin = spawnSync(process.execPath, [path.resolve('bin/plusid.js'), 'admin', 'create', '--email', 'root@example.com', '--password', 'root password 123', '--json'], { env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir }, encoding: 'utf8', timeout: 60_000 })
+    const admin = spawnSync(
+      process.execPath,
+      [path.resolve('bin/plusid.js'), 'admin', 'create', '--email', 'root@example.com', '--password', 'root password 123', '--json'],
+      { env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir }, encoding: 'utf8', timeout: 60_000 },
+    )
     assert.equal(admin.status, 0, admin.stderr)
 
     server = await startServer({ DATA_DIR: dataDir })
@@ -140,10 +168,21 @@ test('on SIGTERM a request in flight finishes before the process exits', async (
     const page = await fetch(`${server.base}/register`)
     const token = /name="csrf_token" value="([^"]+)"/.exec(await page.text())![1]!
     const cookie = page.headers.getSetCookie()[0]!.split(';')[0]!
-    const body = new URLSearchParams({ email: 'inflight@example.com', password: 'in flight password', name: 'F', csrf_token: token }).toString()
+    const body = new URLSearchParams({
+      email: 'inflight@example.com',
+      password: 'in flight password',
+      name: 'F',
+      csrf_token: token,
+    }).toString()
     // Send the headers and half the body, signal, then the rest: the request is in flight throughout.
     const url = new URL(`${server.base}/register`)
-    const request = http.request({ host: url.hostname, port: url.port, path: '/register', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), cookie } })
+    const request = http.request({
+      host: url.hostname,
+      port: url.port,
+      path: '/register',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), cookie },
+    })
     const response = once(request, 'response')
     request.write(body.slice(0, 10))
     await new Promise((resolve) => setTimeout(resolve, 300))
@@ -168,17 +207,27 @@ test('a port in use is reported at once, before the database is opened or migrat
   const { port } = busy.address() as net.AddressInfo
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plusid-data-'))
   try {
-    const result = spawnSync(process.execPath, SERVER, { env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' }, encoding: 'utf8', timeout: 60_000 })
+    const result = spawnSync(process.execPath, SERVER, {
+      env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
     assert.equal(result.status, 1)
     assert.match(result.stderr, new RegExp(`plusid could not start: port ${port} on 127\\.0\\.0\\.1 is already in use`))
-    assert.doesNotMatch(result.stdout + result.stderr, /embedded database|migrated|at .*\.ts:\d+/, 'no database step ran, and no stack trace')
+    assert.doesNotMatch(
+      result.stdout + result.stderr,
+      /embedded database|migrated|at .*\.ts:\d+/,
+      'no database step ran, and no stack trace',
+    )
     assert.deepEqual(fs.readdirSync(dataDir), [], 'nothing was created in the data folder: no database, no master key')
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true })
   }
 })
 
-test('in a terminal the logs are readable lines, not JSON', { skip: fs.existsSync('/usr/bin/script') ? false : 'needs script(1) from util-linux to give the server a terminal' }, async () => {
+test('in a terminal the logs are readable lines, not JSON', {
+  skip: fs.existsSync('/usr/bin/script') ? false : 'needs script(1) from util-linux to give the server a terminal',
+}, async () => {
   const port = await freePort()
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plusid-data-'))
   const command = [process.execPath, ...SERVER].map((word) => `'${word}'`).join(' ')
@@ -192,7 +241,8 @@ test('in a terminal the logs are readable lines, not JSON', { skip: fs.existsSyn
   child.stdout!.on('data', (chunk) => (output += chunk))
   try {
     const deadline = Date.now() + 180_000
-    while (!output.includes('plusid is ready at') && Date.now() < deadline && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 50))
+    while (!output.includes('plusid is ready at') && Date.now() < deadline && child.exitCode === null)
+      await new Promise((resolve) => setTimeout(resolve, 50))
     assert.match(output, /plusid is ready at/)
     assert.match(output, /WARN.*PLUSID_MASTER_KEY is not set/, 'the warning as a readable line')
     assert.match(output, /INFO.*database migrated/)

@@ -39,7 +39,15 @@ export class PostgresAdapter {
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
          user_code = EXCLUDED.user_code, uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at`,
-      [this.model, id, payload, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiresIn ? new Date(Date.now() + expiresIn * 1000) : null],
+      [
+        this.model,
+        id,
+        payload,
+        payload.grantId ?? null,
+        payload.userCode ?? null,
+        payload.uid ?? null,
+        expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+      ],
     )
   }
 
@@ -54,7 +62,10 @@ export class PostgresAdapter {
   }
 
   async findByUserCode(userCode) {
-    const { rows } = await query(`SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND user_code = $2 ${live}`, [this.model, userCode])
+    const { rows } = await query(`SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND user_code = $2 ${live}`, [
+      this.model,
+      userCode,
+    ])
     return payloadOf(rows[0])
   }
 

@@ -13,14 +13,36 @@ const SCOPE = 'openid profile email phone address'
 await connect(env.DATABASE_URL)
 const users = Number(env.PEER_USERS ?? 64)
 for (let i = 0; i < users; i++) {
-  const claims = { name: `Bench ${i}`, email: `bench${i}@example.com`, email_verified: false, phone_number: '+819012345678', address: { postal_code: '1028282', region: '東京都', locality: '千代田区', street_address: '1番3号', country: 'JP' } }
+  const claims = {
+    name: `Bench ${i}`,
+    email: `bench${i}@example.com`,
+    email_verified: false,
+    phone_number: '+819012345678',
+    address: { postal_code: '1028282', region: '東京都', locality: '千代田区', street_address: '1番3号', country: 'JP' },
+  }
   await query('INSERT INTO peer_accounts (id, claims) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [`user${i}`, claims])
 }
 
-const keys = await Promise.all(['ES256', 'RS256'].map(async (alg) => ({ ...(await exportJWK((await generateKeyPair(alg, { extractable: true })).privateKey)), alg, use: 'sig', kid: alg })))
+const keys = await Promise.all(
+  ['ES256', 'RS256'].map(async (alg) => ({
+    ...(await exportJWK((await generateKeyPair(alg, { extractable: true })).privateKey)),
+    alg,
+    use: 'sig',
+    kid: alg,
+  })),
+)
 const provider = new Provider(env.ISSUER, {
   adapter: PostgresAdapter,
-  clients: [{ client_id: env.CLIENT_ID, client_secret: env.CLIENT_SECRET, redirect_uris: [env.CALLBACK], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], id_token_signed_response_alg: 'ES256' }],
+  clients: [
+    {
+      client_id: env.CLIENT_ID,
+      client_secret: env.CLIENT_SECRET,
+      redirect_uris: [env.CALLBACK],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'ES256',
+    },
+  ],
   jwks: { keys },
   cookies: { keys: ['bench cookie key, not a secret'] },
   claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'], phone: ['phone_number'], address: ['address'] },
@@ -48,7 +70,9 @@ async function interaction(request, response, uid, action) {
   if (details.uid !== uid) throw new Error('interaction mismatch')
   if (request.method === 'GET') {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-    response.end(`<!doctype html><title>${details.prompt.name}</title><form method="post" action="/interaction/${uid}/${details.prompt.name}"><input name="account"><button>OK</button></form>`)
+    response.end(
+      `<!doctype html><title>${details.prompt.name}</title><form method="post" action="/interaction/${uid}/${details.prompt.name}"><input name="account"><button>OK</button></form>`,
+    )
     return
   }
   const form = await readForm(request)
@@ -56,7 +80,9 @@ async function interaction(request, response, uid, action) {
     await provider.interactionFinished(request, response, { login: { accountId: form.get('account') } }, { mergeWithLastSubmission: false })
     return
   }
-  const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id })
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id })
   grant.addOIDCScope(SCOPE)
   await provider.interactionFinished(request, response, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true })
 }

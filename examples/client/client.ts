@@ -40,7 +40,10 @@ const page = (title: string, body: string) =>
 export async function startExampleClient(options: ExampleClientOptions): Promise<RunningExampleClient> {
   const url = `http://localhost:${options.port}`
   const callbackUrl = `${url}/callback`
-  const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: options.idTokenAlg, ...(options.clientSecret ? { client_secret: options.clientSecret } : {}) }
+  const metadata: Partial<client.ClientMetadata> = {
+    id_token_signed_response_alg: options.idTokenAlg,
+    ...(options.clientSecret ? { client_secret: options.clientSecret } : {}),
+  }
   const auth = options.clientSecret ? client.ClientSecretBasic(options.clientSecret) : client.None()
   // plusid on http://localhost is fine for trying; openid-client insists on https unless told.
   const insecure = options.issuer.startsWith('http:') ? { execute: [client.allowInsecureRequests] } : undefined
@@ -76,18 +79,49 @@ export async function startExampleClient(options: ExampleClientOptions): Promise
         if (here.searchParams.has('error') || !login) {
           const error = `${here.searchParams.get('error') ?? 'unknown state'}: ${here.searchParams.get('error_description') ?? 'start again at /'}`
           options.print(`✗ ${error}`)
-          return response.writeHead(400, { 'content-type': 'text/html; charset=utf-8' }).end(page('Login failed', `<p>${escapeHtml(error)}</p><p><a href="/">Try again</a></p>`))
+          return response
+            .writeHead(400, { 'content-type': 'text/html; charset=utf-8' })
+            .end(page('Login failed', `<p>${escapeHtml(error)}</p><p><a href="/">Try again</a></p>`))
         }
         pending.delete(state)
         const code = here.searchParams.get('code')!
-        const tokens = await client.authorizationCodeGrant(config, here, { pkceCodeVerifier: login.codeVerifier, expectedState: state, expectedNonce: login.nonce })
+        const tokens = await client.authorizationCodeGrant(config, here, {
+          pkceCodeVerifier: login.codeVerifier,
+          expectedState: state,
+          expectedNonce: login.nonce,
+        })
         const idTokenClaims = tokens.claims() as Record<string, unknown> | undefined
-        const userinfo = (await client.fetchUserInfo(config, tokens.access_token, String(idTokenClaims?.sub ?? client.skipSubjectCheck))) as Record<string, unknown>
+        const userinfo = (await client.fetchUserInfo(
+          config,
+          tokens.access_token,
+          String(idTokenClaims?.sub ?? client.skipSubjectCheck),
+        )) as Record<string, unknown>
         const received: Received = { code, tokens: { ...tokens }, idTokenClaims, userinfo }
-        options.print(['← the code:', code, '', 'the token response:', JSON.stringify(received.tokens, null, 2), '', 'the ID token’s claims:', JSON.stringify(idTokenClaims, null, 2), '', 'userinfo:', JSON.stringify(userinfo, null, 2), ''].join('\n'))
+        options.print(
+          [
+            '← the code:',
+            code,
+            '',
+            'the token response:',
+            JSON.stringify(received.tokens, null, 2),
+            '',
+            'the ID token’s claims:',
+            JSON.stringify(idTokenClaims, null, 2),
+            '',
+            'userinfo:',
+            JSON.stringify(userinfo, null, 2),
+            '',
+          ].join('\n'),
+        )
         resolveFirst(received)
-        const body = ['ID token claims', 'Userinfo'].map((title, i) => `<h2>${title}</h2><pre>${escapeHtml(JSON.stringify(i === 0 ? idTokenClaims : userinfo, null, 2))}</pre>`).join('')
-        return response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page('Logged in through plusid', `${body}<p>The token response is printed in the terminal. <a href="/">Log in again</a></p>`))
+        const body = ['ID token claims', 'Userinfo']
+          .map((title, i) => `<h2>${title}</h2><pre>${escapeHtml(JSON.stringify(i === 0 ? idTokenClaims : userinfo, null, 2))}</pre>`)
+          .join('')
+        return response
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+          .end(
+            page('Logged in through plusid', `${body}<p>The token response is printed in the terminal. <a href="/">Log in again</a></p>`),
+          )
       }
       response.writeHead(404).end()
     } catch (error) {

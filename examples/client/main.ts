@@ -17,7 +17,9 @@ const { values } = parseArgs({
 })
 
 if (!values['client-id']) {
-  console.error('Usage: npm run example:client -- --client-id ID [--client-secret SECRET] [--issuer http://localhost:3000] [--scope "openid profile email"] [--port 8080]')
+  console.error(
+    'Usage: npm run example:client -- --client-id ID [--client-secret SECRET] [--issuer http://localhost:3000] [--scope "openid profile email"] [--port 8080]',
+  )
   process.exit(2)
 }
 
@@ -30,4 +32,6 @@ const running = await startExampleClient({
   idTokenAlg: values['id-token-alg'],
   print: (text) => console.log(text),
 })
-console.log(`The sample client listens at ${running.url} (callback ${running.callbackUrl}).\nOpen ${running.url} in a browser to log in through plusid; Ctrl-C stops it.`)
+console.log(
+  `The sample client listens at ${running.url} (callback ${running.callbackUrl}).\nOpen ${running.url} in a browser to log in through plusid; Ctrl-C stops it.`,
+)

@@ -55,14 +55,33 @@ const MemberForm = z
   .object({
     family_name: z.string().trim().min(1).max(64),
     given_name: z.string().trim().min(1).max(64),
-    family_name_kana: z.string().trim().regex(/^[ァ-ヺー 　]{1,64}$/u),
-    given_name_kana: z.string().trim().regex(/^[ァ-ヺー 　]{1,64}$/u),
+    family_name_kana: z
+      .string()
+      .trim()
+      .regex(/^[ァ-ヺー 　]{1,64}$/u),
+    given_name_kana: z
+      .string()
+      .trim()
+      .regex(/^[ァ-ヺー 　]{1,64}$/u),
     gender: z.enum(['', 'male', 'female', 'other']),
-    birthdate: z.string().trim().regex(/^(\d{4}-\d{2}-\d{2})?$/),
+    birthdate: z
+      .string()
+      .trim()
+      .regex(/^(\d{4}-\d{2}-\d{2})?$/),
     // NFKC: full-width digits and hyphens as a Japanese keyboard types them.
-    phone: z.string().transform((v) => v.normalize('NFKC').trim()).pipe(z.string().regex(/^\+?[0-9][0-9 -]{8,18}[0-9]$/)),
-    email: z.string().trim().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/).max(254),
-    postal_code: z.string().transform((v) => v.normalize('NFKC').trim().replace(/^〒/, '')).pipe(z.string().regex(/^(\d{3}-?\d{4})?$/)),
+    phone: z
+      .string()
+      .transform((v) => v.normalize('NFKC').trim())
+      .pipe(z.string().regex(/^\+?[0-9][0-9 -]{8,18}[0-9]$/)),
+    email: z
+      .string()
+      .trim()
+      .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/)
+      .max(254),
+    postal_code: z
+      .string()
+      .transform((v) => v.normalize('NFKC').trim().replace(/^〒/, ''))
+      .pipe(z.string().regex(/^(\d{3}-?\d{4})?$/)),
     prefecture: optional(128),
     city: optional(128),
     street: optional(128),
@@ -80,7 +99,13 @@ export async function buildShop(options: ShopOptions): Promise<FastifyInstance> 
   // plusid on http://localhost in the demo and the tests; openid-client refuses plain HTTP unless told.
   const insecure = issuer.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined
   // The shop's channel signs with ES256, as LINE does (the demo registers it so).
-  const oidc = await client.discovery(issuer, options.clientId, { client_secret: options.clientSecret, id_token_signed_response_alg: 'ES256' }, client.ClientSecretBasic(options.clientSecret), insecure)
+  const oidc = await client.discovery(
+    issuer,
+    options.clientId,
+    { client_secret: options.clientSecret, id_token_signed_response_alg: 'ES256' },
+    client.ClientSecretBasic(options.clientSecret),
+    insecure,
+  )
   const redirectUri = `${options.publicUrl}/callback`
   const members = new MemberStore(options.membersFile)
   const sessions = new Map<string, ShopSession>()
@@ -111,7 +136,14 @@ export async function buildShop(options: ShopOptions): Promise<FastifyInstance> 
     return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html)
   }
 
-  function registrationForm(reply: FastifyReply, lang: Lang, shop: ShopSession, values: Partial<MemberFields>, errors: Record<string, string> = {}, status = 200) {
+  function registrationForm(
+    reply: FastifyReply,
+    lang: Lang,
+    shop: ShopSession,
+    values: Partial<MemberFields>,
+    errors: Record<string, string> = {},
+    status = 200,
+  ) {
     const t = MESSAGES[lang]
     const fromPlusid = new Set(Object.keys(shop.linked?.prefill ?? {}))
     const fields = FIELDS.map((field) => ({
@@ -123,7 +155,20 @@ export async function buildShop(options: ShopOptions): Promise<FastifyInstance> 
     }))
     const notice = shop.notice === 'cancelled' ? t.cancelled : shop.linked ? t.prefilled : undefined
     shop.notice = undefined
-    return page(reply, lang, 'register', { title: t.registerTitle, fields, csrfToken: shop.csrfToken, linked: Boolean(shop.linked), notice, hasErrors: Object.keys(errors).length > 0 }, status)
+    return page(
+      reply,
+      lang,
+      'register',
+      {
+        title: t.registerTitle,
+        fields,
+        csrfToken: shop.csrfToken,
+        linked: Boolean(shop.linked),
+        notice,
+        hasErrors: Object.keys(errors).length > 0,
+      },
+      status,
+    )
   }
 
   app.get('/', async (request, reply) => {
@@ -198,7 +243,9 @@ export async function buildShop(options: ShopOptions): Promise<FastifyInstance> 
       const t = MESSAGES[lang]
       return page(reply, lang, 'error', { title: t.expiredTitle, message: t.expired }, 403)
     }
-    const values = Object.fromEntries(FIELDS.map((field) => [field.name, typeof body[field.name] === 'string' ? (body[field.name] as string) : ''])) as unknown as MemberFields
+    const values = Object.fromEntries(
+      FIELDS.map((field) => [field.name, typeof body[field.name] === 'string' ? (body[field.name] as string) : '']),
+    ) as unknown as MemberFields
     const parsed = MemberForm.safeParse(values)
     if (!parsed.success) {
       const errors: Record<string, string> = {}
@@ -225,7 +272,11 @@ export async function buildShop(options: ShopOptions): Promise<FastifyInstance> 
     const t = MESSAGES[lang]
     const notice = shop.notice === 'already-member' ? t.alreadyMember : shop.notice === 'registered' ? t.registered : undefined
     shop.notice = undefined
-    const rows = FIELDS.map((field) => ({ name: field.name, label: t.fields[field.name], value: displayValue(t, field.name, member[field.name]) }))
+    const rows = FIELDS.map((field) => ({
+      name: field.name,
+      label: t.fields[field.name],
+      value: displayValue(t, field.name, member[field.name]),
+    }))
     return page(reply, lang, 'member', { title: t.memberTitle, notice, rows, linked: member.sub !== null, csrfToken: shop.csrfToken })
   })
 
@@ -238,7 +289,9 @@ export async function buildShop(options: ShopOptions): Promise<FastifyInstance> 
     return reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect(`/?lang=${lang}`, 303)
   })
 
-  app.get('/shop.css', async (_request, reply) => reply.header('cache-control', 'no-cache').type('text/css; charset=utf-8').send(STYLESHEET))
+  app.get('/shop.css', async (_request, reply) =>
+    reply.header('cache-control', 'no-cache').type('text/css; charset=utf-8').send(STYLESHEET),
+  )
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send())
 
   function currentMember(shop: ShopSession): Member | undefined {

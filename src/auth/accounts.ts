@@ -3,7 +3,14 @@ import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Executor } from '../storage/database.ts'
 import type { DB } from '../storage/schema.ts'
-import { emailLookupKey, findUserWithPasswordByEmail, insertUser, setUserDisabled, updatePasswordHash, type User } from '../storage/users.ts'
+import {
+  emailLookupKey,
+  findUserWithPasswordByEmail,
+  insertUser,
+  setUserDisabled,
+  updatePasswordHash,
+  type User,
+} from '../storage/users.ts'
 import { appendAudit, type ActorKind } from '../storage/audit.ts'
 import { endUserAccess } from '../storage/user-data.ts'
 import type { RateLimitStore } from '../security/rate-limits.ts'
@@ -44,7 +51,13 @@ export async function authenticate(db: Executor, counters: RateLimitStore, email
  * failed attempt targeted (for the audit log only). A delayed or locked account — known or not —
  * costs one dummy argon2 verification and gets the same failure as a wrong password.
  */
-export async function authenticateForAudit(db: Executor, counters: RateLimitStore, email: string, password: string, now = new Date()): Promise<{ user: User | null; targetedUserId: string | null }> {
+export async function authenticateForAudit(
+  db: Executor,
+  counters: RateLimitStore,
+  email: string,
+  password: string,
+  now = new Date(),
+): Promise<{ user: User | null; targetedUserId: string | null }> {
   const lookup = emailLookupKey(email)
   const { mayTry, hasFailures } = await counters.accountMayTry(lookup, now)
   if (!mayTry) return verifyDummyPassword(password).then(() => ({ user: null, targetedUserId: null }))
@@ -82,7 +95,15 @@ export async function changePassword<T>(
   return db.transaction().execute(async (trx) => {
     await updatePasswordHash(trx, userId, passwordHash)
     const ended = await endUserAccess(trx, userId, context.now)
-    await appendAudit(trx, { actorId: userId, actorKind: 'user', action: 'account.password_changed', objectType: 'user', objectId: userId, ip: context.ip, details: { ...ended } })
+    await appendAudit(trx, {
+      actorId: userId,
+      actorKind: 'user',
+      action: 'account.password_changed',
+      objectType: 'user',
+      objectId: userId,
+      ip: context.ip,
+      details: { ...ended },
+    })
     return then(trx)
   })
 }
@@ -98,7 +119,13 @@ export interface AccountActor {
  * transaction, so every request path refuses them at once without checking a flag (the hot paths
  * keep their round trips). Returns false when the account was so already (nothing audited).
  */
-export async function setAccountDisabled(db: Kysely<DB>, actor: AccountActor, userId: string, disabled: boolean, now = new Date()): Promise<boolean> {
+export async function setAccountDisabled(
+  db: Kysely<DB>,
+  actor: AccountActor,
+  userId: string,
+  disabled: boolean,
+  now = new Date(),
+): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     if (!(await setUserDisabled(trx, userId, disabled ? now : null))) {
       // Disabled already: end access again all the same (nothing is audited). Nothing can be
@@ -107,7 +134,15 @@ export async function setAccountDisabled(db: Kysely<DB>, actor: AccountActor, us
       return false
     }
     const ended = disabled ? await endUserAccess(trx, userId, now) : undefined
-    await appendAudit(trx, { actorId: actor.userId, actorKind: actor.kind, action: disabled ? 'account.disabled' : 'account.enabled', objectType: 'user', objectId: userId, ip: actor.ip, ...(ended ? { details: { ...ended } } : {}) })
+    await appendAudit(trx, {
+      actorId: actor.userId,
+      actorKind: actor.kind,
+      action: disabled ? 'account.disabled' : 'account.enabled',
+      objectType: 'user',
+      objectId: userId,
+      ip: actor.ip,
+      ...(ended ? { details: { ...ended } } : {}),
+    })
     return true
   })
 }

@@ -19,7 +19,9 @@ export const passwordBytes = (password: string): number => Buffer.byteLength(pas
 
 // Compared lower-cased: `Password1` is as guessable as `password1`. Only entries the length rule
 // would let through are kept.
-const COMMON_PASSWORDS = new Set(dictionary['passwords-common'].map((p) => p.normalize('NFC').toLowerCase()).filter((p) => passwordBytes(p) >= PASSWORD_MIN_BYTES))
+const COMMON_PASSWORDS = new Set(
+  dictionary['passwords-common'].map((p) => p.normalize('NFC').toLowerCase()).filter((p) => passwordBytes(p) >= PASSWORD_MIN_BYTES),
+)
 
 /** Whether the password is on the list of common passwords (case ignored). */
 export function isCommonPassword(password: string): boolean {
@@ -38,6 +40,7 @@ export const newPassword = z
     if (LONE_SURROGATE.test(value)) return void ctx.addIssue({ code: 'custom', message: 'error.notUnicode' })
     const bytes = passwordBytes(value)
     if (bytes < PASSWORD_MIN_BYTES) ctx.addIssue({ code: 'custom', message: 'error.passwordTooShort', params: { min: PASSWORD_MIN_BYTES } })
-    else if (bytes > PASSWORD_MAX_BYTES) ctx.addIssue({ code: 'custom', message: 'error.passwordTooLong', params: { max: PASSWORD_MAX_BYTES } })
+    else if (bytes > PASSWORD_MAX_BYTES)
+      ctx.addIssue({ code: 'custom', message: 'error.passwordTooLong', params: { max: PASSWORD_MAX_BYTES } })
     else if (isCommonPassword(value)) ctx.addIssue({ code: 'custom', message: 'error.passwordCommon' })
   })

@@ -119,7 +119,12 @@ const COMMANDS: Record<string, Command> = {
       password: flags.password,
       name: flags.name ?? 'Administrator',
     })
-    const registration = await registerAccount(database.db, { email: account.email, password: account.password, displayName: account.name, isAdmin: true })
+    const registration = await registerAccount(database.db, {
+      email: account.email,
+      password: account.password,
+      displayName: account.name,
+      isAdmin: true,
+    })
     if (!registration.ok) throw new CliError('email_taken', `An account with the email ${account.email} already exists.`)
     return { json: { user_id: registration.user.id }, text: `Administrator ${account.email} created (user id ${registration.user.id}).` }
   },
@@ -138,16 +143,20 @@ const COMMANDS: Record<string, Command> = {
   'user disable': async (context) => setDisabled(context, true),
   'user enable': async (context) => setDisabled(context, false),
   'channel create': async ({ database, flags, masterKey }) => {
-    const input = parse(NewChannelInput, {
-      name: flags.name,
-      callbackUrls: flags['callback-url'] ?? [],
-      logoutUrls: flags['logout-url'] ?? [],
-      kind: flags.kind,
-      idTokenAlg: flags['id-token-alg'],
-      errorStyle: flags['error-style'],
-      providerName: flags.provider,
-      publish: flags.publish ?? false,
-    }, CHANNEL_FLAGS)
+    const input = parse(
+      NewChannelInput,
+      {
+        name: flags.name,
+        callbackUrls: flags['callback-url'] ?? [],
+        logoutUrls: flags['logout-url'] ?? [],
+        kind: flags.kind,
+        idTokenAlg: flags['id-token-alg'],
+        errorStyle: flags['error-style'],
+        providerName: flags.provider,
+        publish: flags.publish ?? false,
+      },
+      CHANNEL_FLAGS,
+    )
     const result = await database.db.transaction().execute(async (trx) => {
       let owner: { userId: string } | undefined
       if (flags.owner !== undefined) {
@@ -159,7 +168,9 @@ const COMMANDS: Record<string, Command> = {
     })
     return {
       json: { channel_id: result.channelId, ...(result.channelSecret ? { channel_secret: result.channelSecret } : {}) },
-      text: `Channel ${result.channelId} created.` + (result.channelSecret ? ` Its secret (shown only now): ${result.channelSecret}` : ' It is public: no secret.'),
+      text:
+        `Channel ${result.channelId} created.` +
+        (result.channelSecret ? ` Its secret (shown only now): ${result.channelSecret}` : ' It is public: no secret.'),
     }
   },
   'channel permit': async ({ database, args }) => {
@@ -169,14 +180,26 @@ const COMMANDS: Record<string, Command> = {
     if (!(await findChannel(database.db, channelId))) throw new CliError('unknown_channel', `No channel has the id ${channelId}.`)
     await database.db.transaction().execute(async (trx) => {
       await approvePermissions(trx, channelId, permitted)
-      await appendAudit(trx, { actorId: null, actorKind: 'cli', action: 'permission.approved', objectType: 'channel', objectId: channelId, details: { items: permitted } })
+      await appendAudit(trx, {
+        actorId: null,
+        actorKind: 'cli',
+        action: 'permission.approved',
+        objectType: 'channel',
+        objectId: channelId,
+        details: { items: permitted },
+      })
     })
     return { json: { channel_id: channelId, permitted }, text: `Channel ${channelId} may now request ${permitted.join(', ')}.` }
   },
   'channel apply': async ({ database, args, flags }) => {
     const [channelId, item, ...rest] = args
-    if (!channelId || !item || rest.length > 0) throw new CliError('invalid_argument', 'Usage: plusid channel apply CHANNEL_ID ITEM --purpose TEXT --policy-url URL', 2)
-    const input = parse(ApplicationInput, { item, purpose: flags.purpose ?? '', policyUrl: flags['policy-url'] ?? '' }, { item: 'ITEM', purpose: 'purpose', policyUrl: 'policy-url' })
+    if (!channelId || !item || rest.length > 0)
+      throw new CliError('invalid_argument', 'Usage: plusid channel apply CHANNEL_ID ITEM --purpose TEXT --policy-url URL', 2)
+    const input = parse(
+      ApplicationInput,
+      { item, purpose: flags.purpose ?? '', policyUrl: flags['policy-url'] ?? '' },
+      { item: 'ITEM', purpose: 'purpose', policyUrl: 'policy-url' },
+    )
     try {
       const id = await applyForPermission(database.db, { userId: null, kind: 'cli', ip: null }, channelId, input)
       return { json: { application_id: id }, text: `Application ${id} for ${input.item} is waiting for review.` }
@@ -189,16 +212,33 @@ const COMMANDS: Record<string, Command> = {
     const [verb, ...rest] = context.args
     if (verb === 'list' && rest.length === 0) return listAdminTokensCommand(context)
     if (verb === 'revoke' && rest.length === 1) return revokeAdminTokenCommand(context, rest[0]!)
-    if (verb !== undefined) throw new CliError('invalid_argument', 'Usage: plusid admin token --email E [--expires-in SECONDS] | admin token list --email E | admin token revoke TOKEN_ID', 2)
+    if (verb !== undefined)
+      throw new CliError(
+        'invalid_argument',
+        'Usage: plusid admin token --email E [--expires-in SECONDS] | admin token list --email E | admin token revoke TOKEN_ID',
+        2,
+      )
     const { database, flags } = context
     const admin = await findAdministrator(database, flags.email)
     const expiresIn = flags['expires-in'] === undefined ? ADMIN_TOKEN_TTL_SECONDS : Number(flags['expires-in'])
-    if (!/^\d+$/.test(flags['expires-in'] ?? '0') || !Number.isSafeInteger(expiresIn) || expiresIn < 60 || expiresIn > 10 * 365 * 24 * 3600) {
+    if (
+      !/^\d+$/.test(flags['expires-in'] ?? '0') ||
+      !Number.isSafeInteger(expiresIn) ||
+      expiresIn < 60 ||
+      expiresIn > 10 * 365 * 24 * 3600
+    ) {
       throw new CliError('invalid_argument', '--expires-in must be a whole number of seconds from 60 to 315360000 (ten years)', 2)
     }
     const created = await database.db.transaction().execute(async (trx) => {
       const token = await createAdminToken(trx, admin.id, new Date(Date.now() + expiresIn * 1000))
-      await appendAudit(trx, { actorId: admin.id, actorKind: 'cli', action: 'admin_token.created', objectType: 'admin_token', objectId: token.id, details: { expires_at: token.expiresAt.toISOString() } })
+      await appendAudit(trx, {
+        actorId: admin.id,
+        actorKind: 'cli',
+        action: 'admin_token.created',
+        objectType: 'admin_token',
+        objectId: token.id,
+        details: { expires_at: token.expiresAt.toISOString() },
+      })
       return token
     })
     return {
@@ -208,7 +248,8 @@ const COMMANDS: Record<string, Command> = {
   },
   'keys rotate-data': async ({ database, masterKey, flags, io }) => {
     const waitSeconds = flags.wait !== undefined ? Number(flags.wait) : 2 * loadConfig(io.env).keyRefreshSeconds
-    if (!Number.isInteger(waitSeconds) || waitSeconds < 0) throw new CliError('invalid_argument', '--wait must be a whole number of seconds', 2)
+    if (!Number.isInteger(waitSeconds) || waitSeconds < 0)
+      throw new CliError('invalid_argument', '--wait must be a whole number of seconds', 2)
     const rotation = await rotateDataKeys(database.db, masterKey(), { waitSeconds })
     return {
       json: { current: rotation.current, new_key: rotation.newKey, reencrypted: rotation.reencrypted, removed: rotation.removed },
@@ -219,7 +260,9 @@ const COMMANDS: Record<string, Command> = {
     const rotated = await rotateSigningKeys(database.db, masterKey(), ID_TOKEN_TTL_SECONDS + 300)
     return {
       json: { current: rotated.ES256.current, next: rotated.ES256.next, keys: rotated },
-      text: Object.entries(rotated).map(([alg, kids]) => `${alg}: current ${kids.current}, next ${kids.next}`).join('\n'),
+      text: Object.entries(rotated)
+        .map(([alg, kids]) => `${alg}: current ${kids.current}, next ${kids.next}`)
+        .join('\n'),
     }
   },
 }
@@ -238,18 +281,35 @@ async function listAdminTokensCommand({ database, flags }: CommandContext) {
   const tokens = await listAdminTokens(database.db, admin.id, new Date())
   const iso = (date: Date | null) => date?.toISOString() ?? null
   return {
-    json: { items: tokens.map((t) => ({ token_id: t.id, created_at: iso(t.createdAt), expires_at: iso(t.expiresAt), last_used_at: iso(t.lastUsedAt) })) },
+    json: {
+      items: tokens.map((t) => ({
+        token_id: t.id,
+        created_at: iso(t.createdAt),
+        expires_at: iso(t.expiresAt),
+        last_used_at: iso(t.lastUsedAt),
+      })),
+    },
     text: tokens.length
-      ? tokens.map((t) => `${t.id}  created ${iso(t.createdAt)}  expires ${iso(t.expiresAt)}  last used ${iso(t.lastUsedAt) ?? 'never'}`).join('\n')
+      ? tokens
+          .map((t) => `${t.id}  created ${iso(t.createdAt)}  expires ${iso(t.expiresAt)}  last used ${iso(t.lastUsedAt) ?? 'never'}`)
+          .join('\n')
       : `${flags.email} has no live API tokens.`,
   }
 }
 
 async function revokeAdminTokenCommand({ database }: CommandContext, tokenId: string) {
-  if (!z.string().uuid().safeParse(tokenId).success) throw new CliError('invalid_argument', `TOKEN_ID must be a token id as plusid admin token list prints it, not "${tokenId}"`, 2)
+  if (!z.string().uuid().safeParse(tokenId).success)
+    throw new CliError('invalid_argument', `TOKEN_ID must be a token id as plusid admin token list prints it, not "${tokenId}"`, 2)
   const revoked = await database.db.transaction().execute(async (trx) => {
     const owner = await revokeAdminToken(trx, tokenId, new Date())
-    if (owner) await appendAudit(trx, { actorId: owner, actorKind: 'cli', action: 'admin_token.revoked', objectType: 'admin_token', objectId: tokenId })
+    if (owner)
+      await appendAudit(trx, {
+        actorId: owner,
+        actorKind: 'cli',
+        action: 'admin_token.revoked',
+        objectType: 'admin_token',
+        objectId: tokenId,
+      })
     return owner !== undefined
   })
   if (!revoked) throw new CliError('unknown_token', `No live API token has the id ${tokenId}.`)
@@ -265,7 +325,9 @@ async function setDisabled({ database, args }: CommandContext, disabled: boolean
   const changed = await setAccountDisabled(database.db, { userId: null, kind: 'cli', ip: null }, found.user.id, disabled)
   return {
     json: { user_id: found.user.id, disabled, changed },
-    text: changed ? `${email} is ${disabled ? 'disabled: its sessions and tokens have ended' : 'enabled'}.` : `${email} was ${disabled ? 'disabled' : 'enabled'} already.`,
+    text: changed
+      ? `${email} is ${disabled ? 'disabled: its sessions and tokens have ended' : 'enabled'}.`
+      : `${email} was ${disabled ? 'disabled' : 'enabled'} already.`,
   }
 }
 
@@ -307,7 +369,9 @@ function readProfileFile(file: string) {
   const result = validateProfileForm(form, PROFILE_ITEMS)
   const allErrors = { ...errors, ...(result.ok ? {} : result.errors) }
   if (!result.ok || Object.keys(allErrors).length > 0) {
-    const problems = Object.entries(allErrors).map(([field, message]) => `${field} ${typeof message === 'string' ? message : message && messageText(english, message)}`)
+    const problems = Object.entries(allErrors).map(
+      ([field, message]) => `${field} ${typeof message === 'string' ? message : message && messageText(english, message)}`,
+    )
     throw new CliError('invalid_profile', `The profile file ${file} is not valid: ${problems.join('; ')}`)
   }
   return result.profile
@@ -331,7 +395,10 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
       // Emails and Profile+ values are sealed: every command but migrate needs the master key, which
       // is checked against the database before anything is written (master-key.ts).
       let masterKey: Buffer | undefined
-      if (name !== 'migrate') masterKey = deps.masterKey ?? (await resolveMasterKey(loadConfig(io.env), database.db, { warn: (message: string) => io.stderr(`plusid: ${message}\n`) }))
+      if (name !== 'migrate')
+        masterKey =
+          deps.masterKey ??
+          (await resolveMasterKey(loadConfig(io.env), database.db, { warn: (message: string) => io.stderr(`plusid: ${message}\n`) }))
       // Every command works on a current schema; migrating is idempotent and takes a lock.
       if (name !== 'migrate') await migrate(database)
       if (masterKey) await rememberMasterKey(database.db, masterKey)
@@ -346,7 +413,8 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         await installKeyring(database.db, masterKey)
         await sealClearPairwiseSecrets(database.db)
       }
-      if (args.length > 0 && !['channel permit', 'channel apply', 'user disable', 'user enable', 'admin token'].includes(name)) throw new CliError('invalid_argument', `Unexpected argument "${args[0]}".\n\n${USAGE}`, 2)
+      if (args.length > 0 && !['channel permit', 'channel apply', 'user disable', 'user enable', 'admin token'].includes(name))
+        throw new CliError('invalid_argument', `Unexpected argument "${args[0]}".\n\n${USAGE}`, 2)
       const result = await command(context)
       io.stdout(json ? JSON.stringify(result.json) + '\n' : result.text + '\n')
       return 0

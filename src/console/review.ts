@@ -8,7 +8,13 @@ import { DATA_ITEMS } from '../oauth/scopes.ts'
 import type { DB } from '../storage/schema.ts'
 import type { Executor } from '../storage/database.ts'
 import { appendAudit, type ActorKind } from '../storage/audit.ts'
-import { decideApplication, findApplication, insertApplication, listChannelApplications, suspendApprovedApplication } from '../storage/applications.ts'
+import {
+  decideApplication,
+  findApplication,
+  insertApplication,
+  listChannelApplications,
+  suspendApprovedApplication,
+} from '../storage/applications.ts'
 import { findChannel, setPermissions } from '../storage/channels.ts'
 import { findMembership, setChannelSuspension } from '../storage/console.ts'
 import { callbackUrlProblem } from '../oauth/callback-urls.ts'
@@ -31,7 +37,10 @@ export interface Actor {
   ip: string | null
 }
 
-const policyUrl = z.string().trim().refine((url) => callbackUrlProblem(url, 'web') === null, { message: 'error.https' })
+const policyUrl = z
+  .string()
+  .trim()
+  .refine((url) => callbackUrlProblem(url, 'web') === null, { message: 'error.https' })
 
 export const ApplicationInput = z.object({
   item: z.enum(DATA_ITEMS, { message: 'error.item' }),
@@ -41,7 +50,12 @@ export const ApplicationInput = z.object({
 
 export const Reason = z.string().trim().min(1, 'error.required').max(1000, 'error.tooLong')
 
-export async function applyForPermission(db: Kysely<DB>, actor: Actor, channelId: string, input: z.output<typeof ApplicationInput>): Promise<string> {
+export async function applyForPermission(
+  db: Kysely<DB>,
+  actor: Actor,
+  channelId: string,
+  input: z.output<typeof ApplicationInput>,
+): Promise<string> {
   const [id] = await applyForPermissions(db, actor, channelId, { items: [input.item], purpose: input.purpose, policyUrl: input.policyUrl })
   return id!
 }
@@ -53,7 +67,12 @@ export const ApplicationsInput = z.object({
   policyUrl,
 })
 
-export async function applyForPermissions(db: Kysely<DB>, actor: Actor, channelId: string, input: z.output<typeof ApplicationsInput>): Promise<string[]> {
+export async function applyForPermissions(
+  db: Kysely<DB>,
+  actor: Actor,
+  channelId: string,
+  input: z.output<typeof ApplicationsInput>,
+): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
     const channel = await findChannel(trx, channelId)
     if (!channel) throw new ReviewError('not_found', 'review.noChannel')
@@ -63,9 +82,23 @@ export async function applyForPermissions(db: Kysely<DB>, actor: Actor, channelI
       if (channel.approvedItems.includes(item)) throw new ReviewError('conflict', 'review.alreadyApproved', { item })
       const latest = applications.find((application) => application.item === item)
       if (latest?.state === 'applied') throw new ReviewError('conflict', 'review.alreadyWaiting', { item })
-      const id = await insertApplication(trx, { channelId, item, purpose: input.purpose, policyUrl: input.policyUrl, applicantId: actor.userId })
+      const id = await insertApplication(trx, {
+        channelId,
+        item,
+        purpose: input.purpose,
+        policyUrl: input.policyUrl,
+        applicantId: actor.userId,
+      })
       await setPermissions(trx, channelId, [item], 'applied')
-      await appendAudit(trx, { actorId: actor.userId, actorKind: actor.kind, ip: actor.ip, action: 'application.submitted', objectType: 'channel', objectId: channelId, details: { item, application: id } })
+      await appendAudit(trx, {
+        actorId: actor.userId,
+        actorKind: actor.kind,
+        ip: actor.ip,
+        action: 'application.submitted',
+        objectType: 'channel',
+        objectId: channelId,
+        details: { item, application: id },
+      })
       ids.push(id)
     }
     return ids
@@ -79,7 +112,12 @@ async function assertNotOwnChannel(db: Executor, actor: Actor, providerId: strin
   }
 }
 
-export async function reviewApplication(db: Kysely<DB>, actor: Actor, applicationId: string, decision: { approve: true } | { approve: false; reason: string }): Promise<void> {
+export async function reviewApplication(
+  db: Kysely<DB>,
+  actor: Actor,
+  applicationId: string,
+  decision: { approve: true } | { approve: false; reason: string },
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const application = await findApplication(trx, applicationId)
     if (!application) throw new ReviewError('not_found', 'review.noApplication')
@@ -104,7 +142,13 @@ export async function reviewApplication(db: Kysely<DB>, actor: Actor, applicatio
 }
 
 /** Suspends an approved item: the next authorization asking for it is refused, and the next refresh and userinfo drop it. */
-export async function suspendPermission(db: Kysely<DB>, actor: Actor, channelId: string, item: string, reason: string | null): Promise<void> {
+export async function suspendPermission(
+  db: Kysely<DB>,
+  actor: Actor,
+  channelId: string,
+  item: string,
+  reason: string | null,
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const channel = await findChannel(trx, channelId)
     if (!channel) throw new ReviewError('not_found', 'review.noChannel')
@@ -113,7 +157,15 @@ export async function suspendPermission(db: Kysely<DB>, actor: Actor, channelId:
     const now = new Date()
     await setPermissions(trx, channelId, [item], 'suspended')
     await suspendApprovedApplication(trx, channelId, item, actor.userId, reason, now)
-    await appendAudit(trx, { actorId: actor.userId, actorKind: actor.kind, ip: actor.ip, action: 'permission.suspended', objectType: 'channel', objectId: channelId, details: { item, ...(reason ? { reason } : {}) } })
+    await appendAudit(trx, {
+      actorId: actor.userId,
+      actorKind: actor.kind,
+      ip: actor.ip,
+      action: 'permission.suspended',
+      objectType: 'channel',
+      objectId: channelId,
+      details: { item, ...(reason ? { reason } : {}) },
+    })
   })
 }
 

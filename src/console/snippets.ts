@@ -20,10 +20,15 @@ export function channelSnippets(channel: Pick<Channel, 'id' | 'kind' | 'callback
   const snippets: Snippet[] = []
 
   // openid-client checks the ID token's algorithm against the client's metadata, RS256 unless told.
-  const metadata = channel.kind === 'web'
-    ? `{ client_secret: process.env.PLUSID_CHANNEL_SECRET${channel.idTokenAlg === 'RS256' ? '' : `, id_token_signed_response_alg: ${q(channel.idTokenAlg)}`} }`
-    : channel.idTokenAlg === 'RS256' ? 'undefined' : `{ id_token_signed_response_alg: ${q(channel.idTokenAlg)} }`
-  const options = [channel.kind === 'web' ? '' : 'client.None()', insecure ? '{ execute: [client.allowInsecureRequests] }' : ''].filter(Boolean)
+  const metadata =
+    channel.kind === 'web'
+      ? `{ client_secret: process.env.PLUSID_CHANNEL_SECRET${channel.idTokenAlg === 'RS256' ? '' : `, id_token_signed_response_alg: ${q(channel.idTokenAlg)}`} }`
+      : channel.idTokenAlg === 'RS256'
+        ? 'undefined'
+        : `{ id_token_signed_response_alg: ${q(channel.idTokenAlg)} }`
+  const options = [channel.kind === 'web' ? '' : 'client.None()', insecure ? '{ execute: [client.allowInsecureRequests] }' : ''].filter(
+    Boolean,
+  )
   snippets.push({
     library: 'openid-client (Node.js)',
     where: 'server.mjs',

@@ -126,9 +126,12 @@ async function ensureDataKey(db: Kysely<DB>, masterKey: Buffer): Promise<void> {
   })
 }
 
-async function insertDataKey(db: Executor, masterKey: Buffer, state: "current" | "retired"): Promise<string> {
+async function insertDataKey(db: Executor, masterKey: Buffer, state: 'current' | 'retired'): Promise<string> {
   const id = 'dk' + randomBytes(6).toString('hex')
-  await db.insertInto('data_keys').values({ id, wrapped_key: seal(masterKey, randomBytes(32).toString('base64'), `data-key:${id}`), state }).execute()
+  await db
+    .insertInto('data_keys')
+    .values({ id, wrapped_key: seal(masterKey, randomBytes(32).toString('base64'), `data-key:${id}`), state })
+    .execute()
   return id
 }
 

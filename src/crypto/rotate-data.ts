@@ -25,10 +25,16 @@ async function staleRows(db: Kysely<DB>, current: string): Promise<number> {
 async function reencryptUsers(db: Kysely<DB>, ring: Keyring, batchSize: number): Promise<number> {
   return db.transaction().execute(async (trx) => {
     const { rows } = await sql<{ id: string; email: string }>`
-      SELECT id, email FROM users WHERE split_part(email, '.', 1) <> ${ring.currentKeyId} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`.execute(trx)
+      SELECT id, email FROM users WHERE split_part(email, '.', 1) <> ${ring.currentKeyId} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`.execute(
+      trx,
+    )
     for (const row of rows) {
       const aad = `users.email:${row.id}`
-      await trx.updateTable('users').set({ email: ring.seal(ring.open(row.email, aad), aad) }).where('id', '=', row.id).execute()
+      await trx
+        .updateTable('users')
+        .set({ email: ring.seal(ring.open(row.email, aad), aad) })
+        .where('id', '=', row.id)
+        .execute()
     }
     return rows.length
   })
@@ -38,7 +44,9 @@ async function reencryptProfiles(db: Kysely<DB>, ring: Keyring, batchSize: numbe
   const stale = PROFILE_COLUMNS.map((column) => `split_part(${column}, '.', 1) <> '${ring.currentKeyId}'`).join(' OR ')
   return db.transaction().execute(async (trx) => {
     const { rows } = await sql<Record<string, string | null> & { user_id: string }>`
-      SELECT user_id, ${sql.raw(PROFILE_COLUMNS.join(', '))} FROM profiles WHERE ${sql.raw(stale)} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`.execute(trx)
+      SELECT user_id, ${sql.raw(PROFILE_COLUMNS.join(', '))} FROM profiles WHERE ${sql.raw(stale)} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`.execute(
+      trx,
+    )
     for (const row of rows) {
       const changes: Record<string, string | null> = {}
       for (const column of PROFILE_COLUMNS) {
@@ -85,7 +93,9 @@ export async function rotateDataKeys(
       if (done < batchSize) break
     }
   }
-  const inUse = PROFILE_COLUMNS.map((column) => `EXISTS (SELECT 1 FROM profiles WHERE split_part(${column}, '.', 1) = data_keys.id)`).join(' OR ')
+  const inUse = PROFILE_COLUMNS.map((column) => `EXISTS (SELECT 1 FROM profiles WHERE split_part(${column}, '.', 1) = data_keys.id)`).join(
+    ' OR ',
+  )
   const { rows } = await sql<{ id: string }>`
     DELETE FROM data_keys WHERE state = 'retired'
       AND NOT EXISTS (SELECT 1 FROM users WHERE split_part(email, '.', 1) = data_keys.id)

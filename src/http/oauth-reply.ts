@@ -5,7 +5,11 @@ import { callbackWith } from '../oauth/authorize.ts'
 import { safeDescription, type OAuthError } from '../oauth/errors.ts'
 
 /** Token, verify, revoke, introspect: JSON `{error, error_description}`, never cached (RFC 6749 §5.2). */
-export function replyJsonError(reply: FastifyReply, error: OAuthError, options: { basicAuthUsed?: boolean; status?: number } = {}): FastifyReply {
+export function replyJsonError(
+  reply: FastifyReply,
+  error: OAuthError,
+  options: { basicAuthUsed?: boolean; status?: number } = {},
+): FastifyReply {
   if (error.code === 'invalid_client' && options.basicAuthUsed) reply.header('www-authenticate', 'Basic realm="plusid"')
   return reply
     .code(options.status ?? error.status)
@@ -19,7 +23,10 @@ export function replyBearerError(reply: FastifyReply, error: OAuthError | null):
   reply.header('cache-control', 'no-store')
   if (!error) {
     // No credentials at all: a challenge without an error code (RFC 6750 §3.1).
-    return reply.code(401).header('www-authenticate', 'Bearer realm="plusid"').send({ error: 'invalid_token', error_description: 'an access token is required' })
+    return reply
+      .code(401)
+      .header('www-authenticate', 'Bearer realm="plusid"')
+      .send({ error: 'invalid_token', error_description: 'an access token is required' })
   }
   const description = safeDescription(error.description).replace(/"/g, "'")
   return reply
@@ -47,7 +54,11 @@ export function replyToCallback(reply: FastifyReply, target: ResponseTarget, par
   reply.header('cache-control', 'no-store')
   if (target.responseMode === 'form_post') {
     const fields = Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined)
-    return reply.page('form-post', { title: reply.request.t('formPost.title'), action: target.redirectUri, fields }, { formAction: [target.redirectUri], script: true })
+    return reply.page(
+      'form-post',
+      { title: reply.request.t('formPost.title'), action: target.redirectUri, fields },
+      { formAction: [target.redirectUri], script: true },
+    )
   }
   return reply.redirect(callbackWith(target.redirectUri, params), reply.request.method === 'POST' ? 303 : 302)
 }

@@ -181,7 +181,8 @@ export const en = {
   'sessions.notFoundHeading': 'No such session',
   'sessions.notFoundMessage': 'It has ended already.',
   'delete.title': 'Delete your account',
-  'delete.warning': 'This deletes your account and your Profile+ data, ends every session and stops every site\u2019s access. It cannot be undone. Sites keep what they already received: ask them to delete it.',
+  'delete.warning':
+    'This deletes your account and your Profile+ data, ends every session and stops every site\u2019s access. It cannot be undone. Sites keep what they already received: ask them to delete it.',
   'delete.exportFirst': 'Download your data first',
   'delete.password': 'Your password, to confirm',
   'delete.submit': 'Delete my account',
@@ -210,7 +211,8 @@ export const en = {
   'formPost.continue': 'Continue',
   'interaction.notFoundTitle': 'Login not found',
   'interaction.notFoundHeading': 'This login is no longer open',
-  'interaction.notFoundMessage': 'It was completed or cancelled already, or it was started in another browser. Go back to the site and log in again.',
+  'interaction.notFoundMessage':
+    'It was completed or cancelled already, or it was started in another browser. Go back to the site and log in again.',
   'interaction.expiredTitle': 'Login expired',
   'interaction.expiredHeading': 'This login page has expired',
   'interaction.expiredMessage': 'It was open for more than 30 minutes. Go back to {channel} and start the login again.',
@@ -223,7 +225,8 @@ export const en = {
   'authorize.noClientId': 'The request has no client_id: the site that sent you here did not say who it is.',
   'authorize.unknownClient': 'The site that sent you here is not registered with plusid (unknown client_id).',
   'authorize.noRedirectUri': 'The request has no redirect_uri, so plusid cannot send you back to the site.',
-  'authorize.unregisteredRedirectUri': 'The redirect_uri of this request is not a callback URL registered for this site, so plusid will not send you there.',
+  'authorize.unregisteredRedirectUri':
+    'The redirect_uri of this request is not a callback URL registered for this site, so plusid will not send you there.',
   'endSession.title': 'Log out',
   'endSession.heading': 'Log out of plusid?',
   'endSession.explain': 'The site you came from asks plusid to end your login on this browser.',
@@ -244,7 +247,8 @@ export const en = {
   'errors.notFoundHeading': 'Page not found',
   'errors.notFoundMessage': 'There is no page at this address.',
   'errors.csrfHeading': 'This form has expired',
-  'errors.csrfMessage': 'The form was not sent from a plusid page open in this browser, or it was open too long. Go back, reload the page and try again.',
+  'errors.csrfMessage':
+    'The form was not sent from a plusid page open in this browser, or it was open too long. Go back, reload the page and try again.',
   'errors.tooLargeHeading': 'Too much data',
   'errors.tooLargeMessage': 'The form sent more data than plusid accepts.',
   'errors.unsupportedHeading': 'Unsupported form',
@@ -298,7 +302,8 @@ export const en = {
   'console.publish': 'Publish (open to every user)',
   'console.reissueSecret': 'Reissue the channel secret',
   'console.refusals': 'Refused authorizations',
-  'console.refusal': 'Requests asked for {item}, which this channel is not permitted to receive: refused {count} time(s), last at {at}. Apply for it below.',
+  'console.refusal':
+    'Requests asked for {item}, which this channel is not permitted to receive: refused {count} time(s), last at {at}. Apply for it below.',
   'console.permissions': 'Permissions',
   'console.item': 'Item',
   'console.state': 'State',
@@ -336,7 +341,8 @@ export const en = {
 
   // Administration
   'admin.only': 'Administrators only',
-  'admin.onlyMessage': 'This page is for plusid administrators. Whoever runs plusid makes one with the command line: plusid admin create --email … --password ….',
+  'admin.onlyMessage':
+    'This page is for plusid administrators. Whoever runs plusid makes one with the command line: plusid admin create --email … --password ….',
   'admin.yourAccount': 'Your account',
   'admin.queue': 'Review queue',
   'admin.channels': 'Channels',
@@ -425,7 +431,8 @@ export const en = {
   'errors.unavailableMessage': 'plusid cannot complete this request right now. Please try again in a moment.',
   // Administrators' API tokens (issue 12: what a user withdrew stays withdrawn)
   'admin.apiTokens': 'API tokens',
-  'admin.apiTokensIntro': 'Administrators\u2019 tokens for /admin/api/, made with plusid admin token. A token stops working when it expires, is revoked, or its administrator is disabled, changes password or loses the role.',
+  'admin.apiTokensIntro':
+    'Administrators\u2019 tokens for /admin/api/, made with plusid admin token. A token stops working when it expires, is revoked, or its administrator is disabled, changes password or loses the role.',
   'admin.noApiTokens': 'No API token is live.',
   'admin.tokenId': 'Token ID',
   'admin.tokenOwner': 'Administrator',
@@ -440,14 +447,18 @@ export const en = {
   // Hardening for the open internet (issue 13): cursors, names, invitations, loopback, passwords, limits
   'admin.badCursorHeading': 'This page link is not valid',
   'admin.badCursorMessage': 'The page position in this link was not made by plusid. Go back to the first page and use its Next page link.',
-  'error.passwordCommon': 'is one of the most common passwords, which attackers try first: choose another (a few unrelated words work well)',
+  'error.passwordCommon':
+    'is one of the most common passwords, which attackers try first: choose another (a few unrelated words work well)',
   'error.nameInvisible': 'must not contain invisible characters (zero-width characters, fillers or other characters that show nothing)',
   'error.nameMarks': 'must not stack accents or other combining marks (at most two on a letter, none repeated)',
-  'error.nameMixedScripts': 'mixes alphabets in a way that can imitate another name (for example Latin with Cyrillic or Greek letters); write it in one alphabet, or Latin with Japanese, Chinese or Korean',
-  'error.nameConfusable': 'is written in letters that look like Latin letters, so it could imitate another name; write it in Latin letters or in its own alphabet\u2019s distinct letters',
+  'error.nameMixedScripts':
+    'mixes alphabets in a way that can imitate another name (for example Latin with Cyrillic or Greek letters); write it in one alphabet, or Latin with Japanese, Chinese or Korean',
+  'error.nameConfusable':
+    'is written in letters that look like Latin letters, so it could imitate another name; write it in Latin letters or in its own alphabet\u2019s distinct letters',
   'nav.invitations': 'Invitations',
   'invitations.title': 'Invitations',
-  'invitations.intro': 'Someone asked you to join their provider in the developer console, or to test one of their channels. Nothing changes until you accept.',
+  'invitations.intro':
+    'Someone asked you to join their provider in the developer console, or to test one of their channels. Nothing changes until you accept.',
   'invitations.none': 'You have no invitations.',
   'invitations.member': 'Join the provider {provider} as a member',
   'invitations.tester': 'Test the channel {channel} of {provider}',
@@ -459,10 +470,13 @@ export const en = {
   'invitations.declined': 'You declined the invitation.',
   'invitations.chooseOne': 'Choose Accept or Decline.',
   'invitations.gone': 'This invitation no longer exists: it was answered already or it expired.',
-  'console.memberInvited': 'If this email belongs to a plusid account, its owner was invited. They become a member once they accept the invitation on their account pages.',
-  'console.testerInvited': 'If this email belongs to a plusid account, its owner was invited. They become a tester once they accept the invitation on their account pages.',
+  'console.memberInvited':
+    'If this email belongs to a plusid account, its owner was invited. They become a member once they accept the invitation on their account pages.',
+  'console.testerInvited':
+    'If this email belongs to a plusid account, its owner was invited. They become a tester once they accept the invitation on their account pages.',
   'admin.changesHeading': 'Changes to approved channels',
-  'admin.changesHint': 'These channels changed what users see or are sent to after an item was approved. The approval stays in force: look at each change, and suspend the channel or an item if it is not acceptable.',
+  'admin.changesHint':
+    'These channels changed what users see or are sent to after an item was approved. The approval stays in force: look at each change, and suspend the channel or an item if it is not acceptable.',
   'admin.changeHeading': '{field} of {channel} changed',
   'admin.changeField.name': 'Name',
   'admin.changeField.icon': 'Icon URL',
@@ -483,27 +497,35 @@ export const en = {
   'console.issuer': 'Issuer',
   'console.discoveryUrl': 'Discovery URL',
   'console.connect': 'Connect your app',
-  'console.connectHint': 'Paste the issuer or the discovery URL into your OpenID Connect library. Ready-made settings for this channel (keep the secret in an environment variable):',
+  'console.connectHint':
+    'Paste the issuer or the discovery URL into your OpenID Connect library. Ready-made settings for this channel (keep the secret in an environment variable):',
   'console.logoutUrls': 'Logout URLs, one per line',
   'console.logoutUrlsLabel': 'Logout URLs',
   'console.logoutUrlsHint': 'Where plusid may send the user after logging out (post_logout_redirect_uri), matched exactly.',
-  'console.idTokenAlgHint': 'RS256 works with every OpenID Connect library without settings; ES256 is what LINE uses; HS256 signs with the channel secret.',
+  'console.idTokenAlgHint':
+    'RS256 works with every OpenID Connect library without settings; ES256 is what LINE uses; HS256 signs with the channel secret.',
   'console.errorStyle': 'Error style',
   'console.errorStyle.rfc': 'rfc: lowercase codes (OAuth 2.0)',
   'console.errorStyle.line': 'line: UPPERCASE codes (as LINE)',
   'console.errorStyleHint': 'How authorization errors are sent back to the callback URL.',
-  'console.hs256ReissueOwner': 'HS256 signs with the channel secret, which plusid does not keep for this channel: switching needs a new secret.',
-  'console.hs256ReissueDeveloper': 'HS256 signs with the channel secret, which plusid does not keep for this channel: ask an owner of the provider to reissue the secret with HS256.',
+  'console.hs256ReissueOwner':
+    'HS256 signs with the channel secret, which plusid does not keep for this channel: switching needs a new secret.',
+  'console.hs256ReissueDeveloper':
+    'HS256 signs with the channel secret, which plusid does not keep for this channel: ask an owner of the provider to reissue the secret with HS256.',
   'console.reissueWithHs256': 'Reissue the secret and switch to HS256',
-  'console.secretForOwners': 'The channel was created with a secret. Only owners of the provider see secrets: ask one to reissue it for you.',
+  'console.secretForOwners':
+    'The channel was created with a secret. Only owners of the provider see secrets: ask one to reissue it for you.',
   'console.reissueTitle': 'Reissue the channel secret',
   'console.reissueWarning': 'The current secret stops working at once.',
-  'console.reissueExplain': 'Every server that uses it fails to log users in until it has the new secret. The new secret is shown once, on the next page.',
-  'console.reissueSwitchesHs256': 'The channel then signs its ID tokens with HS256, keyed by the new secret, and every server that uses the current secret fails until it has the new one. The new secret is shown once, on the next page.',
+  'console.reissueExplain':
+    'Every server that uses it fails to log users in until it has the new secret. The new secret is shown once, on the next page.',
+  'console.reissueSwitchesHs256':
+    'The channel then signs its ID tokens with HS256, keyed by the new secret, and every server that uses the current secret fails until it has the new one. The new secret is shown once, on the next page.',
   'console.reissueConfirm': 'Reissue the secret',
   'console.reissueConfirmHs256': 'Reissue the secret and use HS256',
   'console.secretGoneTitle': 'Secret already shown',
-  'console.secretGone': 'This secret was shown once already (or the page expired), so it is not shown again. If you did not keep it, reissue the secret.',
+  'console.secretGone':
+    'This secret was shown once already (or the page expired), so it is not shown again. If you did not keep it, reissue the secret.',
   'console.secretSealed': 'plusid keeps a hash of it, and an encrypted copy to sign HS256 ID tokens with.',
 } as const satisfies Record<string, string>
 

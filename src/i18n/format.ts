@@ -16,7 +16,15 @@ function formatter(locale: Locale, kind: 'date' | 'dateTime'): Intl.DateTimeForm
     format =
       kind === 'date'
         ? new Intl.DateTimeFormat(INTL_LOCALE[locale], { dateStyle: 'long', timeZone: 'UTC' })
-        : new Intl.DateTimeFormat(INTL_LOCALE[locale], { year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: TIME_ZONE, timeZoneName: 'short' })
+        : new Intl.DateTimeFormat(INTL_LOCALE[locale], {
+            year: 'numeric',
+            month: 'long',
+            day: 'numeric',
+            hour: '2-digit',
+            minute: '2-digit',
+            timeZone: TIME_ZONE,
+            timeZoneName: 'short',
+          })
     dateFormats.set(key, format)
   }
   return format

@@ -106,7 +106,10 @@ export function chooseLocale(input: {
   const { choice, authorization } = input
   const requested = authorization ? fromUiLocales(authorization.uiLocales) : null
   // The cookie keeps whole seconds: compare with the start rounded down the same way.
-  const chosenDuring = choice !== null && authorization !== undefined && choice.chosenAt.getTime() >= Math.floor(authorization.startedAt.getTime() / 1000) * 1000
+  const chosenDuring =
+    choice !== null &&
+    authorization !== undefined &&
+    choice.chosenAt.getTime() >= Math.floor(authorization.startedAt.getTime() / 1000) * 1000
   if (requested && !chosenDuring) return requested
   return choice?.locale ?? fromAcceptLanguage(input.acceptLanguage) ?? DEFAULT_LOCALE
 }
@@ -127,7 +130,6 @@ export function issueMessage(issue: z.core.$ZodIssue): Message {
   if (issue.code === 'custom' && issue.params) Object.assign(params, issue.params)
   return { key: issue.message, params }
 }
-
 
 /** A zod issue's message in English, for machine-facing answers (the admin API). */
 export function englishIssue(issue: z.core.$ZodIssue): string {

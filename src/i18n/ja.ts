@@ -177,7 +177,8 @@ export const ja: Record<MessageKey, string> = {
   'sessions.notFoundHeading': 'セッションが見つかりません',
   'sessions.notFoundMessage': 'すでに終了しています。',
   'delete.title': 'アカウントを削除',
-  'delete.warning': 'アカウントと Profile+ の情報を削除し、すべてのセッションを終了し、すべてのサイトのアクセスを止めます。元に戻せません。サイトがすでに受け取った情報は残るため、削除はそれぞれのサイトに依頼してください。',
+  'delete.warning':
+    'アカウントと Profile+ の情報を削除し、すべてのセッションを終了し、すべてのサイトのアクセスを止めます。元に戻せません。サイトがすでに受け取った情報は残るため、削除はそれぞれのサイトに依頼してください。',
   'delete.exportFirst': '先にデータをダウンロードする',
   'delete.password': '確認のためパスワードを入力',
   'delete.submit': 'アカウントを削除する',
@@ -205,7 +206,8 @@ export const ja: Record<MessageKey, string> = {
   'formPost.continue': '続ける',
   'interaction.notFoundTitle': 'ログインが見つかりません',
   'interaction.notFoundHeading': 'このログインはもう開いていません',
-  'interaction.notFoundMessage': 'すでに完了またはキャンセルされたか、別のブラウザーで始められたものです。サイトに戻って、もう一度ログインしてください。',
+  'interaction.notFoundMessage':
+    'すでに完了またはキャンセルされたか、別のブラウザーで始められたものです。サイトに戻って、もう一度ログインしてください。',
   'interaction.expiredTitle': 'ログインの期限切れ',
   'interaction.expiredHeading': 'このログインページは期限が切れました',
   'interaction.expiredMessage': '30分以上開かれていました。「{channel}」に戻って、もう一度ログインを始めてください。',
@@ -218,7 +220,8 @@ export const ja: Record<MessageKey, string> = {
   'authorize.noClientId': '要求に client_id がありません。移動元のサイトが自分を名乗っていません。',
   'authorize.unknownClient': '移動元のサイトは plusid に登録されていません (不明な client_id)。',
   'authorize.noRedirectUri': '要求に redirect_uri がないため、plusid はサイトに戻せません。',
-  'authorize.unregisteredRedirectUri': 'この要求の redirect_uri はこのサイトに登録されたコールバック URL ではないため、plusid はそこへ移動させません。',
+  'authorize.unregisteredRedirectUri':
+    'この要求の redirect_uri はこのサイトに登録されたコールバック URL ではないため、plusid はそこへ移動させません。',
   'endSession.title': 'ログアウト',
   'endSession.heading': 'plusid からログアウトしますか？',
   'endSession.explain': '移動元のサイトが、このブラウザーでの plusid のログインを終えるよう求めています。',
@@ -238,7 +241,8 @@ export const ja: Record<MessageKey, string> = {
   'errors.notFoundHeading': 'ページが見つかりません',
   'errors.notFoundMessage': 'このアドレスにはページがありません。',
   'errors.csrfHeading': 'このフォームは期限切れです',
-  'errors.csrfMessage': 'このブラウザーで開いた plusid のページから送信されていないか、開いてから時間が経ちすぎています。戻ってページを再読み込みし、もう一度お試しください。',
+  'errors.csrfMessage':
+    'このブラウザーで開いた plusid のページから送信されていないか、開いてから時間が経ちすぎています。戻ってページを再読み込みし、もう一度お試しください。',
   'errors.tooLargeHeading': 'データが多すぎます',
   'errors.tooLargeMessage': 'フォームから送られたデータが plusid の受け付ける量を超えています。',
   'errors.unsupportedHeading': '対応していないフォームです',
@@ -327,7 +331,8 @@ export const ja: Record<MessageKey, string> = {
   'review.notApproved': '{item} はこのチャネルで承認されていません',
 
   'admin.only': '管理者専用',
-  'admin.onlyMessage': 'このページは plusid の管理者用です。plusid を運用する人がコマンドライン (plusid admin create --email … --password …) で管理者を作成します。',
+  'admin.onlyMessage':
+    'このページは plusid の管理者用です。plusid を運用する人がコマンドライン (plusid admin create --email … --password …) で管理者を作成します。',
   'admin.yourAccount': 'アカウント',
   'admin.queue': '審査待ち',
   'admin.channels': 'チャネル',
@@ -382,7 +387,8 @@ export const ja: Record<MessageKey, string> = {
   // Password change and disabled accounts
   'nav.password': 'パスワード',
   'password.title': 'パスワードの変更',
-  'password.explain': 'パスワードを変更すると、ほかの端末ではすべてログアウトし、サイトが持っているトークンも使えなくなります。サイトでは改めてログインが必要です。',
+  'password.explain':
+    'パスワードを変更すると、ほかの端末ではすべてログアウトし、サイトが持っているトークンも使えなくなります。サイトでは改めてログインが必要です。',
   'password.current': '現在のパスワード',
   'password.new': '新しいパスワード',
   'password.again': '新しいパスワード(確認)',
@@ -416,7 +422,8 @@ export const ja: Record<MessageKey, string> = {
   'errors.unavailableMessage': 'いまはこの要求を処理できません。しばらくしてから、もう一度お試しください。',
   // Administrators' API tokens (issue 12: what a user withdrew stays withdrawn)
   'admin.apiTokens': 'API トークン',
-  'admin.apiTokensIntro': 'plusid admin token で作成した、/admin/api/ 用の管理者トークンです。期限切れ、取り消し、または管理者の無効化・パスワード変更・権限の削除で使えなくなります。',
+  'admin.apiTokensIntro':
+    'plusid admin token で作成した、/admin/api/ 用の管理者トークンです。期限切れ、取り消し、または管理者の無効化・パスワード変更・権限の削除で使えなくなります。',
   'admin.noApiTokens': '有効な API トークンはありません。',
   'admin.tokenId': 'トークン ID',
   'admin.tokenOwner': '管理者',
@@ -430,12 +437,16 @@ export const ja: Record<MessageKey, string> = {
   'admin.noSuchTokenMessage': 'この ID の有効な API トークンはありません。すでに取り消されたか、期限が切れています。',
   // Hardening for the open internet (issue 13): cursors, names, invitations, loopback, passwords, limits
   'admin.badCursorHeading': 'このページのリンクは正しくありません',
-  'admin.badCursorMessage': 'このリンクのページ位置は plusid が作ったものではありません。最初のページに戻り、「次のページ」のリンクを使ってください。',
-  'error.passwordCommon': 'はよく使われるパスワードで、攻撃者が最初に試します。別のものにしてください(関係のない単語をいくつか並べるとよいでしょう)',
+  'admin.badCursorMessage':
+    'このリンクのページ位置は plusid が作ったものではありません。最初のページに戻り、「次のページ」のリンクを使ってください。',
+  'error.passwordCommon':
+    'はよく使われるパスワードで、攻撃者が最初に試します。別のものにしてください(関係のない単語をいくつか並べるとよいでしょう)',
   'error.nameInvisible': '見えない文字(ゼロ幅文字、フィラー文字など表示されない文字)は使えません',
   'error.nameMarks': 'アクセントなどの結合文字を重ねることはできません(1文字に2つまで、同じものの繰り返しは不可)',
-  'error.nameMixedScripts': 'ほかの名前をまねられる文字の混ぜ方です(ラテン文字とキリル文字・ギリシャ文字など)。1種類の文字、またはラテン文字と日本語・中国語・韓国語の文字で書いてください',
-  'error.nameConfusable': 'ラテン文字とそっくりな文字だけで書かれていて、ほかの名前をまねられます。ラテン文字か、その文字体系に固有の字で書いてください',
+  'error.nameMixedScripts':
+    'ほかの名前をまねられる文字の混ぜ方です(ラテン文字とキリル文字・ギリシャ文字など)。1種類の文字、またはラテン文字と日本語・中国語・韓国語の文字で書いてください',
+  'error.nameConfusable':
+    'ラテン文字とそっくりな文字だけで書かれていて、ほかの名前をまねられます。ラテン文字か、その文字体系に固有の字で書いてください',
   'nav.invitations': '招待',
   'invitations.title': '招待',
   'invitations.intro': 'デベロッパーコンソールのプロバイダーへの参加や、チャネルのテストを頼まれています。承諾するまで何も変わりません。',
@@ -450,10 +461,13 @@ export const ja: Record<MessageKey, string> = {
   'invitations.declined': '招待を断りました。',
   'invitations.chooseOne': '「承諾する」か「断る」を選んでください。',
   'invitations.gone': 'この招待はもうありません。回答済みか、期限が切れています。',
-  'console.memberInvited': 'このメールアドレスの plusid アカウントがあれば、その持ち主を招待しました。アカウントのページで招待を承諾すると、メンバーになります。',
-  'console.testerInvited': 'このメールアドレスの plusid アカウントがあれば、その持ち主を招待しました。アカウントのページで招待を承諾すると、テスターになります。',
+  'console.memberInvited':
+    'このメールアドレスの plusid アカウントがあれば、その持ち主を招待しました。アカウントのページで招待を承諾すると、メンバーになります。',
+  'console.testerInvited':
+    'このメールアドレスの plusid アカウントがあれば、その持ち主を招待しました。アカウントのページで招待を承諾すると、テスターになります。',
   'admin.changesHeading': '承認済みチャネルの変更',
-  'admin.changesHint': '項目の承認後に、ユーザーに見える内容や戻り先を変えたチャネルです。承認は有効なままです。各変更を確認し、問題があればチャネルか項目を停止してください。',
+  'admin.changesHint':
+    '項目の承認後に、ユーザーに見える内容や戻り先を変えたチャネルです。承認は有効なままです。各変更を確認し、問題があればチャネルか項目を停止してください。',
   'admin.changeHeading': '{channel} の{field}が変更されました',
   'admin.changeField.name': '名前',
   'admin.changeField.icon': 'アイコン URL',
@@ -474,26 +488,34 @@ export const ja: Record<MessageKey, string> = {
   'console.issuer': 'Issuer',
   'console.discoveryUrl': 'ディスカバリー URL',
   'console.connect': 'アプリをつなぐ',
-  'console.connectHint': 'Issuer かディスカバリー URL を OpenID Connect ライブラリに設定してください。このチャネル用の設定例 (シークレットは環境変数に置いてください):',
+  'console.connectHint':
+    'Issuer かディスカバリー URL を OpenID Connect ライブラリに設定してください。このチャネル用の設定例 (シークレットは環境変数に置いてください):',
   'console.logoutUrls': 'ログアウト URL (1行に1つ)',
   'console.logoutUrlsLabel': 'ログアウト URL',
   'console.logoutUrlsHint': 'ログアウト後に plusid が利用者を送ってよい URL (post_logout_redirect_uri) です。完全一致で照合します。',
-  'console.idTokenAlgHint': 'RS256 はどの OpenID Connect ライブラリでも設定なしで使えます。ES256 は LINE と同じ、HS256 はチャネルシークレットで署名します。',
+  'console.idTokenAlgHint':
+    'RS256 はどの OpenID Connect ライブラリでも設定なしで使えます。ES256 は LINE と同じ、HS256 はチャネルシークレットで署名します。',
   'console.errorStyle': 'エラーの形式',
   'console.errorStyle.rfc': 'rfc: 小文字のコード (OAuth 2.0)',
   'console.errorStyle.line': 'line: 大文字のコード (LINE と同じ)',
   'console.errorStyleHint': '認可のエラーをコールバック URL に返すときの形式です。',
-  'console.hs256ReissueOwner': 'HS256 はチャネルシークレットで署名しますが、plusid はこのチャネルのシークレットを保持していません。切り替えるには新しいシークレットが必要です。',
-  'console.hs256ReissueDeveloper': 'HS256 はチャネルシークレットで署名しますが、plusid はこのチャネルのシークレットを保持していません。プロバイダーのオーナーに、HS256 でシークレットを再発行するよう依頼してください。',
+  'console.hs256ReissueOwner':
+    'HS256 はチャネルシークレットで署名しますが、plusid はこのチャネルのシークレットを保持していません。切り替えるには新しいシークレットが必要です。',
+  'console.hs256ReissueDeveloper':
+    'HS256 はチャネルシークレットで署名しますが、plusid はこのチャネルのシークレットを保持していません。プロバイダーのオーナーに、HS256 でシークレットを再発行するよう依頼してください。',
   'console.reissueWithHs256': 'シークレットを再発行して HS256 に切り替える',
-  'console.secretForOwners': 'チャネルはシークレット付きで作成されました。シークレットはプロバイダーのオーナーにだけ表示されます。オーナーに再発行を依頼してください。',
+  'console.secretForOwners':
+    'チャネルはシークレット付きで作成されました。シークレットはプロバイダーのオーナーにだけ表示されます。オーナーに再発行を依頼してください。',
   'console.reissueTitle': 'チャネルシークレットの再発行',
   'console.reissueWarning': 'いまのシークレットはすぐに使えなくなります。',
-  'console.reissueExplain': 'それを使っているサーバーは、新しいシークレットを設定するまでログインに失敗します。新しいシークレットは次のページで一度だけ表示されます。',
-  'console.reissueSwitchesHs256': 'このチャネルは以後、新しいシークレットを鍵にして HS256 で ID トークンに署名します。いまのシークレットを使っているサーバーは、新しいシークレットを設定するまで失敗します。新しいシークレットは次のページで一度だけ表示されます。',
+  'console.reissueExplain':
+    'それを使っているサーバーは、新しいシークレットを設定するまでログインに失敗します。新しいシークレットは次のページで一度だけ表示されます。',
+  'console.reissueSwitchesHs256':
+    'このチャネルは以後、新しいシークレットを鍵にして HS256 で ID トークンに署名します。いまのシークレットを使っているサーバーは、新しいシークレットを設定するまで失敗します。新しいシークレットは次のページで一度だけ表示されます。',
   'console.reissueConfirm': 'シークレットを再発行',
   'console.reissueConfirmHs256': 'シークレットを再発行して HS256 を使う',
   'console.secretGoneTitle': 'シークレットは表示済みです',
-  'console.secretGone': 'このシークレットはすでに一度表示されたため (またはページの期限が切れたため)、もう表示されません。控えていない場合は、シークレットを再発行してください。',
+  'console.secretGone':
+    'このシークレットはすでに一度表示されたため (またはページの期限が切れたため)、もう表示されません。控えていない場合は、シークレットを再発行してください。',
   'console.secretSealed': 'plusid はそのハッシュと、HS256 の ID トークンに署名するための暗号化した写しを保存します。',
 }

@@ -46,7 +46,13 @@ export async function decideNextStep(
  */
 async function hintedSubject(ctx: OAuthContext, idTokenHint: string, channel: Channel): Promise<string> {
   try {
-    const payload = await verifyIdToken(idTokenHint, { issuer: ctx.issuer, keys: ctx.keys, masterKey: ctx.masterKey, channel, allowExpired: true })
+    const payload = await verifyIdToken(idTokenHint, {
+      issuer: ctx.issuer,
+      keys: ctx.keys,
+      masterKey: ctx.masterKey,
+      channel,
+      allowExpired: true,
+    })
     return payload.sub
   } catch (error) {
     if (error instanceof IdTokenError) throw new OAuthError('invalid_request', 'id_token_hint is not a valid ID token of this server')

@@ -53,7 +53,10 @@ function single(params: Record<string, unknown>, name: string): string | undefin
   return value
 }
 
-export function resolveChannelAndCallback(params: Record<string, unknown>, channel: Channel | undefined): ResponseTarget & { channel: Channel } {
+export function resolveChannelAndCallback(
+  params: Record<string, unknown>,
+  channel: Channel | undefined,
+): ResponseTarget & { channel: Channel } {
   const clientId = params.client_id
   if (Array.isArray(clientId)) throw new AuthorizationPageError('authorize.repeatedClientId')
   if (typeof clientId !== 'string' || clientId === '') throw new AuthorizationPageError('authorize.noClientId')
@@ -87,7 +90,10 @@ const RequestParams = z.object({
 const KNOWN = Object.keys(RequestParams.shape)
 
 /** Validates everything after the callback URL. Throws OAuthError, to be redirected. */
-export function validateAuthorizationRequest(params: Record<string, unknown>, target: ResponseTarget & { channel: Channel }): AuthorizationRequest {
+export function validateAuthorizationRequest(
+  params: Record<string, unknown>,
+  target: ResponseTarget & { channel: Channel },
+): AuthorizationRequest {
   const { channel } = target
   if (channel.suspendedAt) throw new OAuthError('access_denied', 'the channel is suspended')
   // Request objects are not supported: saying so beats silently ignoring the state and nonce inside.
@@ -105,7 +111,8 @@ export function validateAuthorizationRequest(params: Record<string, unknown>, ta
     throw new OAuthError('invalid_request', 'response_mode must be query or form_post')
   }
 
-  if (p.code_challenge_method !== undefined && p.code_challenge === undefined) throw new OAuthError('invalid_request', 'code_challenge_method without code_challenge')
+  if (p.code_challenge_method !== undefined && p.code_challenge === undefined)
+    throw new OAuthError('invalid_request', 'code_challenge_method without code_challenge')
   if (p.code_challenge !== undefined) {
     if ((p.code_challenge_method ?? 'plain') !== 'S256') throw new OAuthError('invalid_request', 'code_challenge_method must be S256')
     if (!CODE_CHALLENGE.test(p.code_challenge)) throw new OAuthError('invalid_request', 'code_challenge must be 43 base64url characters')
@@ -113,7 +120,8 @@ export function validateAuthorizationRequest(params: Record<string, unknown>, ta
     throw new OAuthError('invalid_request', 'code_challenge is required (PKCE with S256)')
   }
   // state is required as LINE requires it, unless PKCE already protects the callback (RFC 9700 §2.1).
-  if ((p.state === undefined || p.state === '') && p.code_challenge === undefined) throw new OAuthError('invalid_request', "'state' is not specified")
+  if ((p.state === undefined || p.state === '') && p.code_challenge === undefined)
+    throw new OAuthError('invalid_request', "'state' is not specified")
 
   if (p.scope === undefined || p.scope.trim() === '') throw new OAuthError('invalid_scope', 'scope is required')
   const scopes = parseScope(p.scope)
@@ -149,9 +157,11 @@ function parsePrompt(value: string | undefined): Prompt[] {
   if (value === undefined) return []
   const prompts = [...new Set(value.split(' ').filter(Boolean))]
   for (const prompt of prompts) {
-    if (!['none', 'login', 'consent', 'select_account'].includes(prompt)) throw new OAuthError('invalid_request', `unsupported prompt value: ${prompt}`)
+    if (!['none', 'login', 'consent', 'select_account'].includes(prompt))
+      throw new OAuthError('invalid_request', `unsupported prompt value: ${prompt}`)
   }
-  if (prompts.includes('none') && prompts.length > 1) throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values')
+  if (prompts.includes('none') && prompts.length > 1)
+    throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values')
   return prompts as Prompt[]
 }
 

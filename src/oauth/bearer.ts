@@ -5,7 +5,9 @@ import { findAccessToken, type AccessTokenRecord } from '../storage/oauth-tokens
 import { OAuthError } from './errors.ts'
 import { releasableScopes } from './release.ts'
 
-export type AccessTokenState = { valid: true; token: AccessTokenRecord } | { valid: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked' }
+export type AccessTokenState =
+  | { valid: true; token: AccessTokenRecord }
+  | { valid: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked' }
 
 export async function lookupAccessToken(db: Executor, accessToken: string, now: Date): Promise<AccessTokenState> {
   if (!TOKEN_FORMAT.test(accessToken)) return { valid: false, reason: 'malformed' }
@@ -27,7 +29,9 @@ export async function lookupAccessToken(db: Executor, accessToken: string, now: 
 export function bearerToken(authorization: string | undefined, body: Record<string, unknown> | undefined): string | undefined {
   const fromHeader = authorization && /^bearer /i.test(authorization) ? authorization.slice(7).trim() : undefined
   const fromBody = body?.access_token
-  if (fromBody !== undefined && typeof fromBody !== 'string') throw new OAuthError('invalid_request', 'access_token was given more than once')
-  if (fromHeader !== undefined && fromBody !== undefined) throw new OAuthError('invalid_request', 'send the access token in one place, not in both the header and the body')
+  if (fromBody !== undefined && typeof fromBody !== 'string')
+    throw new OAuthError('invalid_request', 'access_token was given more than once')
+  if (fromHeader !== undefined && fromBody !== undefined)
+    throw new OAuthError('invalid_request', 'send the access token in one place, not in both the header and the body')
   return fromHeader ?? fromBody
 }

@@ -72,7 +72,9 @@ export async function createChannel(
   return { channelId, channelSecret: secret }
 }
 
-export const PermissionItems = z.array(z.enum(DATA_ITEMS, { message: `must be one of ${DATA_ITEMS.join(', ')}` })).min(1, 'name at least one item')
+export const PermissionItems = z
+  .array(z.enum(DATA_ITEMS, { message: `must be one of ${DATA_ITEMS.join(', ')}` }))
+  .min(1, 'name at least one item')
 
 /** Approves items for a channel, as an administrator's review would. */
 export async function approvePermissions(db: Executor, channelId: string, items: readonly string[]): Promise<void> {

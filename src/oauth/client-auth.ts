@@ -19,15 +19,18 @@ function formDecode(value: string): string {
 export function readClientCredentials(authorization: string | undefined, body: Record<string, unknown>): ClientCredentials {
   const bodyId = typeof body.client_id === 'string' ? body.client_id : undefined
   const bodySecret = typeof body.client_secret === 'string' ? body.client_secret : undefined
-  if (Array.isArray(body.client_id) || Array.isArray(body.client_secret)) throw new OAuthError('invalid_request', 'client credentials were given more than once')
+  if (Array.isArray(body.client_id) || Array.isArray(body.client_secret))
+    throw new OAuthError('invalid_request', 'client credentials were given more than once')
   if (authorization !== undefined && /^basic /i.test(authorization)) {
-    if (bodySecret !== undefined) throw new OAuthError('invalid_request', 'use one client authentication method, not both Basic and client_secret')
+    if (bodySecret !== undefined)
+      throw new OAuthError('invalid_request', 'use one client authentication method, not both Basic and client_secret')
     const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8')
     const colon = decoded.indexOf(':')
     if (colon < 0) throw new OAuthError('invalid_client', 'malformed Basic credentials')
     try {
       const clientId = formDecode(decoded.slice(0, colon))
-      if (bodyId !== undefined && bodyId !== clientId) throw new OAuthError('invalid_request', 'client_id differs from the Basic credentials')
+      if (bodyId !== undefined && bodyId !== clientId)
+        throw new OAuthError('invalid_request', 'client_id differs from the Basic credentials')
       return { clientId, secret: formDecode(decoded.slice(colon + 1)), method: 'client_secret_basic' }
     } catch (error) {
       if (error instanceof OAuthError) throw error

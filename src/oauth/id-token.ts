@@ -132,7 +132,13 @@ export async function verifyIdToken(token: string, check: IdTokenCheck): Promise
       if (!check.allowExpired) throw new IdTokenError('expired')
       payload = error.payload
     } else if (error instanceof joseErrors.JWTClaimValidationFailed) {
-      throw new IdTokenError(error.claim === 'iss' && error.reason === 'check_failed' ? 'issuer' : error.claim === 'aud' && error.reason === 'check_failed' ? 'audience' : 'malformed')
+      throw new IdTokenError(
+        error.claim === 'iss' && error.reason === 'check_failed'
+          ? 'issuer'
+          : error.claim === 'aud' && error.reason === 'check_failed'
+            ? 'audience'
+            : 'malformed',
+      )
     } else if (error instanceof joseErrors.JWTInvalid) {
       throw new IdTokenError('malformed')
     } else if (error instanceof joseErrors.JOSEError) {

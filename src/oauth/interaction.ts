@@ -24,10 +24,7 @@ export interface DecisionInput {
   now: Date
 }
 
-export type NextStep =
-  | { step: 'login' }
-  | { step: 'consent'; undecided: DataItem[] }
-  | { step: 'issue'; scopes: Scope[]; amr: string[] }
+export type NextStep = { step: 'login' } | { step: 'consent'; undecided: DataItem[] } | { step: 'issue'; scopes: Scope[]; amr: string[] }
 
 /** Throws OAuthError when the answer must go back to the channel (prompt=none, access denied). */
 export function nextStep(input: DecisionInput): NextStep {
@@ -51,7 +48,8 @@ export function nextStep(input: DecisionInput): NextStep {
   const requiredUngranted = required.some((scope) => !grant.grantedItems.includes(scope))
   // A public channel's callback can be claimed by another app: personal data is never released
   // without the user seeing the consent page (docs/protocol.md, RFC 8252 §8.6).
-  const needsConsent = request.prompt.includes('consent') || undecided.length > 0 || requiredUngranted || (input.channelIsPublic && items.length > 0)
+  const needsConsent =
+    request.prompt.includes('consent') || undecided.length > 0 || requiredUngranted || (input.channelIsPublic && items.length > 0)
   if (needsConsent) {
     if (silent) throw new OAuthError('consent_required', 'the user has not consented to everything requested')
     return { step: 'consent', undecided }

@@ -12,7 +12,8 @@ export function signCompactJws(header: Record<string, unknown>, payload: Record<
   const input = `${encode({ ...header, alg: key.alg })}.${encode(payload)}`
   let signature: Buffer
   if (key.alg === 'HS256') signature = createHmac('sha256', key.secret).update(input).digest()
-  else if (key.alg === 'ES256') signature = sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' }) // RFC 7518 §3.4: R || S
+  else if (key.alg === 'ES256')
+    signature = sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' }) // RFC 7518 §3.4: R || S
   else signature = sign('sha256', Buffer.from(input), key.privateKey) // RSASSA-PKCS1-v1_5
   return `${input}.${signature.toString('base64url')}`
 }

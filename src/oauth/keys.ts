@@ -9,7 +9,15 @@ import { open, seal } from '../crypto/secret-box.ts'
 import type { Executor } from '../storage/database.ts'
 import type { Kysely } from 'kysely'
 import type { DB } from '../storage/schema.ts'
-import { insertKey, keySetVersion, listPublishedKeys, promoteNextKey, retireCurrentKey, type KeyAlg, type StoredKey } from '../storage/signing-keys.ts'
+import {
+  insertKey,
+  keySetVersion,
+  listPublishedKeys,
+  promoteNextKey,
+  retireCurrentKey,
+  type KeyAlg,
+  type StoredKey,
+} from '../storage/signing-keys.ts'
 
 export const KEY_ALGS: readonly KeyAlg[] = ['ES256', 'RS256']
 const KEY_LOCK = 7_052_818_114
@@ -47,7 +55,11 @@ async function newKey(alg: KeyAlg, state: 'next' | 'current', masterKey: Buffer)
 /** Makes sure each algorithm has a current and a next key (first start, or after a manual edit). */
 export async function ensureSigningKeys(db: Kysely<DB>, masterKey: Buffer, now = new Date()): Promise<void> {
   const published = await listPublishedKeys(db, now)
-  const missing = KEY_ALGS.flatMap((alg) => (['current', 'next'] as const).filter((state) => !published.some((k) => k.alg === alg && k.state === state)).map((state) => ({ alg, state })))
+  const missing = KEY_ALGS.flatMap((alg) =>
+    (['current', 'next'] as const)
+      .filter((state) => !published.some((k) => k.alg === alg && k.state === state))
+      .map((state) => ({ alg, state })),
+  )
   if (missing.length === 0) return
   const created = await Promise.all(missing.map(({ alg, state }) => newKey(alg, state, masterKey)))
   await db.transaction().execute(async (trx) => {
@@ -64,7 +76,12 @@ export async function ensureSigningKeys(db: Kysely<DB>, masterKey: Buffer, now =
  * next → current, current → retired (published until `retainFor` has passed: the lifetime of
  * the tokens it signed), and a new next key. Returns the new current and next kids per algorithm.
  */
-export async function rotateSigningKeys(db: Kysely<DB>, masterKey: Buffer, retainForSeconds: number, now = new Date()): Promise<Record<KeyAlg, { current: string; next: string }>> {
+export async function rotateSigningKeys(
+  db: Kysely<DB>,
+  masterKey: Buffer,
+  retainForSeconds: number,
+  now = new Date(),
+): Promise<Record<KeyAlg, { current: string; next: string }>> {
   await ensureSigningKeys(db, masterKey, now)
   const nextKeys = await Promise.all(KEY_ALGS.map((alg) => newKey(alg, 'next', masterKey)))
   return db.transaction().execute(async (trx) => {
@@ -135,10 +152,20 @@ export class KeyStore {
       publicKeys.set(stored.kid, { alg: stored.alg, key: (await importJWK(stored.publicJwk as JWK, stored.alg)) as CryptoKey })
       if (stored.state === 'current') {
         const privateJwk = JSON.parse(open(this.masterKey, stored.privateJwkEncrypted, `signing-key:${stored.kid}`)) as JWK
-        current.set(stored.alg, { kid: stored.kid, alg: stored.alg, privateKey: createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' }) })
+        current.set(stored.alg, {
+          kid: stored.kid,
+          alg: stored.alg,
+          privateKey: createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' }),
+        })
       }
     }
     const jwksBody = JSON.stringify({ keys: keys.map((k) => k.publicJwk) })
-    this.snapshot = { version, current, publicKeys, jwksBody, jwksEtag: `"${createHash('sha256').update(jwksBody).digest('base64url').slice(0, 27)}"` }
+    this.snapshot = {
+      version,
+      current,
+      publicKeys,
+      jwksBody,
+      jwksEtag: `"${createHash('sha256').update(jwksBody).digest('base64url').slice(0, 27)}"`,
+    }
   }
 }

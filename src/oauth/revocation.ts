@@ -15,7 +15,11 @@ export type TokenTypeHint = 'access_token' | 'refresh_token' | undefined
  * token). The grant row is locked first, so an issuance in this family either committed before
  * (and its tokens are revoked here) or waits and then finds its source revoked.
  */
-export async function revokeFamily(db: Kysely<DB>, target: { userId: string; channelId: string; family: string; codeHash?: Uint8Array }, now: Date): Promise<void> {
+export async function revokeFamily(
+  db: Kysely<DB>,
+  target: { userId: string; channelId: string; family: string; codeHash?: Uint8Array },
+  now: Date,
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await lockGrant(trx, target.userId, target.channelId)
     await revokeTokenFamily(trx, target.family, now, target.codeHash)
@@ -37,7 +41,8 @@ export async function revokeToken(db: Kysely<DB>, channel: Channel, token: strin
     } else {
       const refresh = await findRefreshToken(db, hash)
       if (refresh) {
-        if (refresh.channelId === channel.id) await revokeFamily(db, { userId: refresh.userId, channelId: channel.id, family: refresh.family }, now)
+        if (refresh.channelId === channel.id)
+          await revokeFamily(db, { userId: refresh.userId, channelId: channel.id, family: refresh.family }, now)
         return
       }
     }
@@ -59,7 +64,13 @@ interface IntrospectedToken {
  * release allowed by the same rule every release point applies (release.ts); its scope is what
  * it would release now.
  */
-export async function introspectToken(db: Kysely<DB>, channel: Channel, token: string, hint: TokenTypeHint, now: Date): Promise<Record<string, unknown>> {
+export async function introspectToken(
+  db: Kysely<DB>,
+  channel: Channel,
+  token: string,
+  hint: TokenTypeHint,
+  now: Date,
+): Promise<Record<string, unknown>> {
   const inactive = { active: false }
   if (!TOKEN_FORMAT.test(token)) return inactive
   const hash = sha256(token)
@@ -68,7 +79,15 @@ export async function introspectToken(db: Kysely<DB>, channel: Channel, token: s
     if (found.channelId !== channel.id || found.revokedAt || found.consumedAt || found.expiresAt <= now) return inactive
     const scopes = releasableScopes(found.release)
     if (scopes === null) return inactive
-    return { active: true, scope: scopes.join(' '), client_id: channel.id, sub: pairwiseSubject(channel.pairwiseSecret, found.userId), exp: seconds(found.expiresAt), iat: seconds(found.createdAt), token_type: tokenType }
+    return {
+      active: true,
+      scope: scopes.join(' '),
+      client_id: channel.id,
+      sub: pairwiseSubject(channel.pairwiseSecret, found.userId),
+      exp: seconds(found.expiresAt),
+      iat: seconds(found.createdAt),
+      token_type: tokenType,
+    }
   }
   const access = hint === 'refresh_token' ? undefined : await findAccessToken(db, hash)
   if (access) return describe(access, 'Bearer')

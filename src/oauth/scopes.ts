@@ -35,7 +35,8 @@ export function parseScope(scope: string): Scope[] {
   const unknown = requested.filter((s) => !(SUPPORTED_SCOPES as readonly string[]).includes(s))
   if (unknown.length > 0) throw new OAuthError('invalid_scope', `unsupported scope: ${unknown.join(' ')}`)
   const scopes = requested as Scope[]
-  if (!scopes.includes('openid') && !scopes.includes('profile')) throw new OAuthError('invalid_scope', 'scope must include openid or profile')
+  if (!scopes.includes('openid') && !scopes.includes('profile'))
+    throw new OAuthError('invalid_scope', 'scope must include openid or profile')
   const items = scopes.filter(isDataItem)
   if (items.length > 0 && !scopes.includes('openid')) throw new OAuthError('invalid_scope', `${items.join(' ')} requires the openid scope`)
   return scopes

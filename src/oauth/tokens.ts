@@ -61,9 +61,21 @@ export async function issueTokens(ctx: OAuthContext, input: IssueInput): Promise
     scopes: input.scopes,
     accessTokenHash: sha256(accessToken),
     accessExpiresAt: new Date(input.now.getTime() + ctx.config.accessTokenTtlSeconds * 1000),
-    ...(input.refresh.issue ? { refresh: { hash: sha256(refreshToken), expiresAt: input.refresh.expiresAt, authTime: input.authTime, amr: input.amr } } : {}),
+    ...(input.refresh.issue
+      ? { refresh: { hash: sha256(refreshToken), expiresAt: input.refresh.expiresAt, authTime: input.authTime, amr: input.amr } }
+      : {}),
     ...(released.length > 0
-      ? { audit: { actorId: input.userId, actorKind: 'channel' as const, action: 'data.released', objectType: 'channel', objectId: input.channel.id, ip: input.ip ?? null, details: { items: released } } }
+      ? {
+          audit: {
+            actorId: input.userId,
+            actorKind: 'channel' as const,
+            action: 'data.released',
+            objectType: 'channel',
+            objectId: input.channel.id,
+            ip: input.ip ?? null,
+            details: { items: released },
+          },
+        }
       : {}),
   })
   if (!stored.issued) return { issued: false, reason: stored.live ? 'reused' : 'withdrawn' }

@@ -26,7 +26,10 @@ export class SpaOrigins {
   private loadedAt = -Infinity
   private loading: Promise<void> | null = null
 
-  constructor(private readonly db: Executor, private readonly now = () => Date.now()) {}
+  constructor(
+    private readonly db: Executor,
+    private readonly now = () => Date.now(),
+  ) {}
 
   async allows(origin: string): Promise<boolean> {
     const age = this.now() - this.loadedAt
@@ -81,7 +84,11 @@ export function registerBrowserCors(app: FastifyInstance, { paths, origins }: Br
     app.options(path, async (request, reply) => {
       const origin = request.headers.origin
       const method = request.headers['access-control-request-method']
-      const allowed = typeof origin === 'string' && typeof method === 'string' && methods.includes(method as 'GET' | 'POST') && (await origins.allows(origin))
+      const allowed =
+        typeof origin === 'string' &&
+        typeof method === 'string' &&
+        methods.includes(method as 'GET' | 'POST') &&
+        (await origins.allows(origin))
       if (!allowed) return reply.code(403).header('vary', 'Origin').header('cache-control', 'no-store').send()
       return allowOrigin(reply.code(204), origin)
         .header('access-control-allow-methods', methods.join(', '))

@@ -40,7 +40,10 @@ export default fp<{ database: Database }>(
         '# TYPE plusid_table_rows gauge',
         ...counted.rows.map((row) => `plusid_table_rows{table="${row.table}"} ${row.rows}`),
       ]
-      return reply.header('cache-control', 'no-store').type('text/plain; version=0.0.4').send(lines.join('\n') + '\n')
+      return reply
+        .header('cache-control', 'no-store')
+        .type('text/plain; version=0.0.4')
+        .send(lines.join('\n') + '\n')
     })
   },
   { name: 'plusid-metrics', dependencies: ['plusid-database'] },

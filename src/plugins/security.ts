@@ -86,7 +86,11 @@ function containsNul(value: unknown, depth = 0): boolean {
 
 /** Lets a scope read JSON bodies (with Fastify's own parser: prototype poisoning is an error). */
 export function jsonBodies(scope: FastifyInstance): void {
-  scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, scope.getDefaultJsonParser('error', 'error'))
+  scope.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
+    scope.getDefaultJsonParser('error', 'error'),
+  )
 }
 
 export default fp<{ config: Config }>(

@@ -19,7 +19,12 @@ declare module 'fastify' {
     /** The session cookie's parts, for routes that read the session inside a larger query. */
     sessionToken(request: FastifyRequest): SessionToken | null
     /** Sets request.auth from a session row the route read itself (see sessionToken). */
-    adoptSession(request: FastifyRequest, reply: FastifyReply, parsed: SessionToken | null, found: Parameters<typeof acceptSession>[2]): Promise<void>
+    adoptSession(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      parsed: SessionToken | null,
+      found: Parameters<typeof acceptSession>[2],
+    ): Promise<void>
     requireUser(request: FastifyRequest, reply: FastifyReply): Promise<void>
     sessionCookieName: string
   }
@@ -54,9 +59,12 @@ export default fp<{ config: Config }>(
       if (token) adopt(request, reply, await resolveSession(app.db, token, clock()))
     })
     app.decorate('sessionToken', (request: FastifyRequest) => parseSessionToken(request.cookies[name]))
-    app.decorate('adoptSession', async (request: FastifyRequest, reply: FastifyReply, parsed: SessionToken | null, found: Parameters<typeof acceptSession>[2]) => {
-      if (request.cookies[name]) adopt(request, reply, parsed ? await acceptSession(app.db, parsed, found, clock()) : null)
-    })
+    app.decorate(
+      'adoptSession',
+      async (request: FastifyRequest, reply: FastifyReply, parsed: SessionToken | null, found: Parameters<typeof acceptSession>[2]) => {
+        if (request.cookies[name]) adopt(request, reply, parsed ? await acceptSession(app.db, parsed, found, clock()) : null)
+      },
+    )
 
     app.decorate('requireUser', async (request: FastifyRequest, reply: FastifyReply) => {
       await app.loadSession(request, reply)

@@ -57,29 +57,41 @@ export default fp<{ config: Config }>(
       request.locale = chooseLocale({ choice: choiceOf(request), acceptLanguage: acceptLanguage(request) })
     })
 
-    app.decorateReply('page', function (this: FastifyReply, name: string, data: { title: string } & Record<string, unknown>, options: PageOptions = {}) {
-      if (options.formAction || options.script || options.image) this.header('content-security-policy', contentSecurityPolicy(options))
-      const request = this.request
-      const auth = request.auth
-      // A page answering a form post links the switch to the form's page, not to the post.
-      const here = request.pagePath ?? (request.method === 'GET' ? request.url : request.url.split('?')[0]!)
-      const html = renderPage(name, {
-        csrfToken: this.generateCsrf(),
-        user: auth ? { displayName: auth.user.displayName, isAdmin: auth.user.isAdmin } : null,
-        locale: request.locale,
-        here,
-        ...data,
-      })
-      // Pages differ by cookie and Accept-Language; no-store keeps every cache out anyway.
-      return this.header('cache-control', 'no-store').header('content-language', request.locale).type('text/html; charset=utf-8').send(html)
-    })
+    app.decorateReply(
+      'page',
+      function (this: FastifyReply, name: string, data: { title: string } & Record<string, unknown>, options: PageOptions = {}) {
+        if (options.formAction || options.script || options.image) this.header('content-security-policy', contentSecurityPolicy(options))
+        const request = this.request
+        const auth = request.auth
+        // A page answering a form post links the switch to the form's page, not to the post.
+        const here = request.pagePath ?? (request.method === 'GET' ? request.url : request.url.split('?')[0]!)
+        const html = renderPage(name, {
+          csrfToken: this.generateCsrf(),
+          user: auth ? { displayName: auth.user.displayName, isAdmin: auth.user.isAdmin } : null,
+          locale: request.locale,
+          here,
+          ...data,
+        })
+        // Pages differ by cookie and Accept-Language; no-store keeps every cache out anyway.
+        return this.header('cache-control', 'no-store')
+          .header('content-language', request.locale)
+          .type('text/html; charset=utf-8')
+          .send(html)
+      },
+    )
 
     // The language switch: a plain link (no script), remembered for a year, back to the same page.
     app.get('/language', async (request, reply) => {
       const query = request.query as Record<string, unknown>
       const next = safeNextPath(query.next) ?? '/'
       if (query.lang !== 'ja' && query.lang !== 'en') return reply.redirect(next, 303)
-      reply.setCookie(languageCookie, formatChoice(query.lang, new Date()), { path: '/', sameSite: 'lax', httpOnly: true, secure: config.secureCookies, maxAge: ONE_YEAR })
+      reply.setCookie(languageCookie, formatChoice(query.lang, new Date()), {
+        path: '/',
+        sameSite: 'lax',
+        httpOnly: true,
+        secure: config.secureCookies,
+        maxAge: ONE_YEAR,
+      })
       return reply.header('cache-control', 'no-store').redirect(next, 303)
     })
 

@@ -19,7 +19,9 @@ export function itemLabel(locale: Locale, item: string): string {
   return key ? translate(locale, key) : item
 }
 
-const FIELD_PRESENTATION = new Map<string, FieldDefinition>(PROFILE_ITEMS.flatMap((item) => profileItem(item).fields.map((field) => [field.name, field])))
+const FIELD_PRESENTATION = new Map<string, FieldDefinition>(
+  PROFILE_ITEMS.flatMap((item) => profileItem(item).fields.map((field) => [field.name, field])),
+)
 
 export const FORM_FIELDS = [...FIELD_PRESENTATION.keys()] as ProfileField[]
 

@@ -12,7 +12,9 @@ export const EMPTY_PROFILE: ProfilePlus = Object.freeze({ realName: null, gender
  * Form field names per item. They are the claim names (docs/profile-claims.md), with the address's members
  * written `address.postal_code`; the account editor and the consent page's fill-in fields share them.
  */
-export const ITEM_FIELDS = Object.fromEntries(PROFILE_ITEMS.map((item) => [item, profileItem(item).fields.map((field) => field.name)])) as unknown as {
+export const ITEM_FIELDS = Object.fromEntries(
+  PROFILE_ITEMS.map((item) => [item, profileItem(item).fields.map((field) => field.name)]),
+) as unknown as {
   // Every item has at least one field: its first names the item in messages about it as a whole.
   readonly [Item in ProfileItem]: readonly [ItemFieldName<Item>, ...ItemFieldName<Item>[]]
 }
@@ -29,16 +31,18 @@ export type FieldErrors = Partial<Record<string, string>>
 /** A message per field, translated where the page's language is known. */
 export type ProfileErrors = Partial<Record<string, Message>>
 
-export type ProfileValidation =
-  | { ok: true; profile: Partial<ProfilePlus> }
-  | { ok: false; errors: ProfileErrors; form: ProfileForm }
+export type ProfileValidation = { ok: true; profile: Partial<ProfilePlus> } | { ok: false; errors: ProfileErrors; form: ProfileForm }
 
 /**
  * Validates the fields of the given items. An item whose fields are all empty is cleared (null);
  * an item partly filled in gets "is required" on its missing fields. Nothing is returned unless
  * every field is valid, so a caller can never save half of a form.
  */
-export function validateProfileForm(input: Record<string, unknown>, items: readonly ProfileItem[], now: () => Date = () => new Date()): ProfileValidation {
+export function validateProfileForm(
+  input: Record<string, unknown>,
+  items: readonly ProfileItem[],
+  now: () => Date = () => new Date(),
+): ProfileValidation {
   const errors: ProfileErrors = {}
   const form: ProfileForm = {}
   for (const item of items) {

@@ -69,22 +69,21 @@ export function birthdate(now: () => Date) {
  * E.164, or a Japanese national number (090-1234-5678) stored as E.164. Full-width digits and
  * punctuation, as a Japanese keyboard types them, are read as their ASCII forms (NFKC).
  */
-export const phoneNumber = requiredText()
-  .transform((value, ctx) => {
-    const input = value.normalize('NFKC').trim()
-    const invalid = () => {
-      ctx.addIssue({ code: 'custom', message: 'error.phone' })
-      return z.NEVER
-    }
-    if (input.length === 0 || input.length > 32 || !/^[+\d][\d\s().-]*$/.test(input)) return invalid()
-    try {
-      const phone = parsePhoneNumberWithError(input, 'JP')
-      if (!phone.isValid() || phone.ext) return invalid()
-      return phone.number
-    } catch {
-      return invalid()
-    }
-  })
+export const phoneNumber = requiredText().transform((value, ctx) => {
+  const input = value.normalize('NFKC').trim()
+  const invalid = () => {
+    ctx.addIssue({ code: 'custom', message: 'error.phone' })
+    return z.NEVER
+  }
+  if (input.length === 0 || input.length > 32 || !/^[+\d][\d\s().-]*$/.test(input)) return invalid()
+  try {
+    const phone = parsePhoneNumberWithError(input, 'JP')
+    if (!phone.isValid() || phone.ext) return invalid()
+    return phone.number
+  } catch {
+    return invalid()
+  }
+})
 
 export const country = requiredText()
   .transform((value) => value.normalize('NFKC').trim().toUpperCase())
@@ -113,17 +112,16 @@ const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/
 
 /** An email address with the domain lower-cased, at most 254 characters. */
-export const email = requiredText()
-  .transform((value, ctx) => {
-    const input = value.trim()
-    const at = input.lastIndexOf('@')
-    const local = input.slice(0, at)
-    const domain = input.slice(at + 1).toLowerCase()
-    if (at < 1 || input.length > 254 || local.length > 64 || !LOCAL_PART.test(local) || !DOMAIN.test(domain)) {
-      ctx.addIssue({ code: 'custom', message: 'error.email' })
-      return z.NEVER
-    }
-    return `${local}@${domain}`
-  })
+export const email = requiredText().transform((value, ctx) => {
+  const input = value.trim()
+  const at = input.lastIndexOf('@')
+  const local = input.slice(0, at)
+  const domain = input.slice(at + 1).toLowerCase()
+  if (at < 1 || input.length > 254 || local.length > 64 || !LOCAL_PART.test(local) || !DOMAIN.test(domain)) {
+    ctx.addIssue({ code: 'custom', message: 'error.email' })
+    return z.NEVER
+  }
+  return `${local}@${domain}`
+})
 
 export const displayName = text(64)

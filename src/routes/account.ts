@@ -17,11 +17,20 @@ import { updateDisplayName } from '../storage/users.ts'
 import { appendAudit } from '../storage/audit.ts'
 
 /** The editor's view model: one fieldset per item, the display name first. */
-function editorPage(request: FastifyRequest, form: ProfileForm & { name?: string }, errors: ProfileErrors, hasErrors: boolean, notice: string | null = null) {
+function editorPage(
+  request: FastifyRequest,
+  form: ProfileForm & { name?: string },
+  errors: ProfileErrors,
+  hasErrors: boolean,
+  notice: string | null = null,
+) {
   const locale = request.locale
   const t = request.t.bind(request)
   const error = (field: string) => (errors[field] ? messageText(t, errors[field]) : undefined)
-  const account = { legend: t('profile.account'), fields: [{ name: 'name', label: t('account.displayName'), value: form.name ?? '', error: error('name'), autocomplete: 'nickname' }] }
+  const account = {
+    legend: t('profile.account'),
+    fields: [{ name: 'name', label: t('account.displayName'), value: form.name ?? '', error: error('name'), autocomplete: 'nickname' }],
+  }
   const country = form['address.country'] ?? ''
   const items = PROFILE_ITEMS.map((item) => ({
     legend: itemLabel(locale, item),
@@ -53,14 +62,21 @@ function lookUpAddress(request: FastifyRequest, body: Record<string, unknown>) {
 // The current password is only compared, never stored: any string up to a bound that keeps argon2
 // cheap; the new one follows the registration policy (auth/password-policy.ts, the one place it lives).
 const PasswordChangeForm = z
-  .object({ current_password: z.string().min(1, 'error.required').refine(withinPasswordLimit, 'error.notYourPassword'), new_password: newPassword, new_password_again: z.string() })
+  .object({
+    current_password: z.string().min(1, 'error.required').refine(withinPasswordLimit, 'error.notYourPassword'),
+    new_password: newPassword,
+    new_password_again: z.string(),
+  })
   .refine((form) => form.new_password === form.new_password_again, { path: ['new_password_again'], message: 'error.passwordMismatch' })
 
 export default async function accountPages(app: FastifyInstance, { config }: { config: Config }) {
   app.get('/account', { preHandler: app.requireUser }, async (request, reply) => {
     const { user } = request.auth!
     const profile = await findProfile(app.db, user.id)
-    const items = PROFILE_ITEMS.map((item) => ({ label: itemLabel(request.locale, item), value: describeItem(request.locale, profile, item) }))
+    const items = PROFILE_ITEMS.map((item) => ({
+      label: itemLabel(request.locale, item),
+      value: describeItem(request.locale, profile, item),
+    }))
     const saved = (request.query as Record<string, unknown>).saved === '1'
     return reply.page('account', { title: request.t('account.title'), user, items, saved })
   })
@@ -87,7 +103,14 @@ export default async function accountPages(app: FastifyInstance, { config }: { c
     await app.db.transaction().execute(async (trx) => {
       await saveProfile(trx, user.id, result.profile)
       if (name.data !== user.displayName) await updateDisplayName(trx, user.id, name.data)
-      await appendAudit(trx, { actorId: user.id, actorKind: 'user', action: 'profile.updated', objectType: 'user', objectId: user.id, ip: request.ip })
+      await appendAudit(trx, {
+        actorId: user.id,
+        actorKind: 'user',
+        action: 'profile.updated',
+        objectType: 'user',
+        objectId: user.id,
+        ip: request.ip,
+      })
     })
     request.log.info({ userId: user.id }, 'profile saved')
     return reply.redirect('/account?saved=1', 303)
@@ -95,13 +118,18 @@ export default async function accountPages(app: FastifyInstance, { config }: { c
 
   app.get('/account/password', { preHandler: app.requireUser }, async (request, reply) => {
     const changed = (request.query as Record<string, unknown>).changed === '1'
-    return reply.page('password', { title: request.t('password.title'), errors: {}, notice: changed ? request.t('password.changed') : null })
+    return reply.page('password', {
+      title: request.t('password.title'),
+      errors: {},
+      notice: changed ? request.t('password.changed') : null,
+    })
   })
 
   app.post('/account/password', { preHandler: [app.csrfProtection, app.requireUser] }, async (request, reply) => {
     const { user } = request.auth!
     const parsed = PasswordChangeForm.safeParse(formBody(request.body))
-    const again = (errors: Record<string, string>) => reply.code(400).page('password', { title: request.t('password.title'), errors, notice: null })
+    const again = (errors: Record<string, string>) =>
+      reply.code(400).page('password', { title: request.t('password.title'), errors, notice: null })
     if (!parsed.success) return again(fieldErrors(parsed.error, request.t.bind(request)))
     // The current password, through the login check and its lockout: a session left open on a
     // shared computer must not be enough, nor a way to guess the password.
@@ -110,7 +138,12 @@ export default async function accountPages(app: FastifyInstance, { config }: { c
     const now = new Date()
     // This browser keeps a session, under a new id: the old cookie, wherever it was copied, is dead.
     const session = await changePassword(app.db, user.id, parsed.data.new_password, { ip: request.ip, now }, (trx) =>
-      startSession(trx, user.id, { ip: request.ip, userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null }, { now, ttlSeconds: config.sessionTtlSeconds, maxAgeSeconds: config.sessionMaxAgeSeconds }),
+      startSession(
+        trx,
+        user.id,
+        { ip: request.ip, userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null },
+        { now, ttlSeconds: config.sessionTtlSeconds, maxAgeSeconds: config.sessionMaxAgeSeconds },
+      ),
     )
     request.log.info({ userId: user.id }, 'password changed')
     // Disabled meanwhile: every session has ended, this one too.

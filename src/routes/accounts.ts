@@ -49,16 +49,36 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
     const values = { email: textOf(body, 'email'), name: textOf(body, 'name') }
     const parsed = RegistrationForm.safeParse(body)
     if (!parsed.success) {
-      return reply.code(400).page('register', { title: request.t('register.title'), values, errors: fieldErrors(parsed.error, request.t.bind(request)), next, loginUrl: loginUrl(next) })
+      return reply.code(400).page('register', {
+        title: request.t('register.title'),
+        values,
+        errors: fieldErrors(parsed.error, request.t.bind(request)),
+        next,
+        loginUrl: loginUrl(next),
+      })
     }
     const { email, password, name } = parsed.data
     const registration = await app.db.transaction().execute(async (trx) => {
       const result = await registerAccount(trx, { email, password, displayName: name })
-      if (result.ok) await appendAudit(trx, { actorId: result.user.id, actorKind: 'user', action: 'account.registered', objectType: 'user', objectId: result.user.id, ip: request.ip })
+      if (result.ok)
+        await appendAudit(trx, {
+          actorId: result.user.id,
+          actorKind: 'user',
+          action: 'account.registered',
+          objectType: 'user',
+          objectId: result.user.id,
+          ip: request.ip,
+        })
       return result
     })
     if (!registration.ok) {
-      return reply.code(409).page('register', { title: request.t('register.title'), values, errors: { email: request.t('error.emailTaken') }, next, loginUrl: loginUrl(next) })
+      return reply.code(409).page('register', {
+        title: request.t('register.title'),
+        values,
+        errors: { email: request.t('error.emailTaken') },
+        next,
+        loginUrl: loginUrl(next),
+      })
     }
     await endSession(app.db, request.auth?.token)
     const session = await startSession(app.db, registration.user.id, requestDetails(request), clock())
@@ -70,7 +90,12 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
   app.get('/login', { preHandler: app.loadSession }, async (request, reply) => {
     const next = safeNextPath((request.query as Record<string, unknown>).next)
     if (request.auth && next === undefined) return reply.redirect('/account', 303)
-    return reply.page('login', { title: request.t('login.title'), next, email: '', registerUrl: next ? `/register?next=${encodeURIComponent(next)}` : '/register' })
+    return reply.page('login', {
+      title: request.t('login.title'),
+      next,
+      email: '',
+      registerUrl: next ? `/register?next=${encodeURIComponent(next)}` : '/register',
+    })
   })
 
   app.post('/login', { preHandler: [app.csrfProtection, app.loadSession] }, async (request, reply) => {
@@ -78,17 +103,24 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
     const body = formBody(request.body)
     const parsed = LoginForm.safeParse(body)
     const next = safeNextPath(body.next)
-    const { user, targetedUserId } = parsed.success ? await authenticateForAudit(app.db, app.rateLimits, parsed.data.email.trim(), parsed.data.password) : { user: null, targetedUserId: null }
+    const { user, targetedUserId } = parsed.success
+      ? await authenticateForAudit(app.db, app.rateLimits, parsed.data.email.trim(), parsed.data.password)
+      : { user: null, targetedUserId: null }
     await auditLogin(app.db, request.ip, user, targetedUserId)
     if (!user) {
       request.log.info('login failed')
-      return reply.code(401).page('login', { title: request.t('login.title'), next, email: textOf(body, 'email'), error: request.t(LOGIN_FAILED) })
+      return reply
+        .code(401)
+        .page('login', { title: request.t('login.title'), next, email: textOf(body, 'email'), error: request.t(LOGIN_FAILED) })
     }
     // A new session id at every login: a session id planted before login is worth nothing after.
     await endSession(app.db, request.auth?.token)
     const session = await startSession(app.db, user.id, requestDetails(request), clock())
     // Disabled between the password check and now: the same failure as a wrong password.
-    if (!session) return reply.code(401).page('login', { title: request.t('login.title'), next, email: textOf(body, 'email'), error: request.t(LOGIN_FAILED) })
+    if (!session)
+      return reply
+        .code(401)
+        .page('login', { title: request.t('login.title'), next, email: textOf(body, 'email'), error: request.t(LOGIN_FAILED) })
     request.log.info({ userId: user.id }, 'login succeeded')
     return reply.setSessionCookie(session.token, session.expiresAt).redirect(next ?? '/account', 303)
   })
@@ -110,14 +142,23 @@ export default async function accountRoutes(app: FastifyInstance, { config }: { 
  * saying when to try again, and returns true. A store that cannot count throws: the post is
  * refused with 503 rather than let through uncounted (fail closed).
  */
-export async function tooManyFromIp(counters: RateLimitStore, request: FastifyRequest, reply: FastifyReply, limit: Limit): Promise<boolean> {
+export async function tooManyFromIp(
+  counters: RateLimitStore,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  limit: Limit,
+): Promise<boolean> {
   const { retryAfter } = await counters.hit(limit, request.ip, new Date())
   if (retryAfter === null) return false
   request.log.warn({ limit: limit.name }, 'rate limit exceeded')
   reply
     .code(429)
     .header('retry-after', String(retryAfter))
-    .page('error', { title: request.t('rateLimit.title'), heading: request.t('rateLimit.title'), message: request.t('rateLimit.message', { seconds: retryAfter }) })
+    .page('error', {
+      title: request.t('rateLimit.title'),
+      heading: request.t('rateLimit.title'),
+      message: request.t('rateLimit.message', { seconds: retryAfter }),
+    })
   return true
 }
 

@@ -46,7 +46,8 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
     const now = new Date()
     // The channel, the session, its user and their grant to the channel: one round trip.
     const sessionToken = app.sessionToken(request)
-    const context = typeof params.client_id === 'string' ? await findAuthorizeContext(app.db, params.client_id, sessionToken?.id ?? null) : undefined
+    const context =
+      typeof params.client_id === 'string' ? await findAuthorizeContext(app.db, params.client_id, sessionToken?.id ?? null) : undefined
     const channel = context?.channel
     let target: ReturnType<typeof resolveChannelAndCallback>
     try {
@@ -57,15 +58,30 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
       const t = request.t.bind(request)
       // The switch must not link back to a request naming an unverified redirect_uri.
       request.pagePath = '/'
-      return reply.code(400).page('error', { title: t('authorize.refusedTitle'), heading: t('authorize.refusedHeading'), message: t(error.key), link: { href: '/', label: t('common.goToPlusid') } })
+      return reply.code(400).page('error', {
+        title: t('authorize.refusedTitle'),
+        heading: t('authorize.refusedHeading'),
+        message: t(error.key),
+        link: { href: '/', label: t('common.goToPlusid') },
+      })
     }
     try {
       const authorization = validateAuthorizationRequest(params, target)
       await app.adoptSession(request, reply, sessionToken, context?.session)
-      const session = request.auth ? { userId: request.auth.user.id, authTime: request.auth.session.authTime, grant: request.auth.grant ?? null } : null
+      const session = request.auth
+        ? { userId: request.auth.user.id, authTime: request.auth.session.authTime, grant: request.auth.grant ?? null }
+        : null
       const next = await decideNextStep(app.oauth, authorization, target.channel, session, false, now)
       if (next.step === 'issue') {
-        const code = await issueAuthorizationCode(app.oauth, app.db, authorization, { id: request.auth!.session.id, ...session! }, next.scopes, next.amr, now)
+        const code = await issueAuthorizationCode(
+          app.oauth,
+          app.db,
+          authorization,
+          { id: request.auth!.session.id, ...session! },
+          next.scopes,
+          next.amr,
+          now,
+        )
         return replyToCallback(reply, authorization, { code, state: authorization.state, iss: issuer })
       }
       // Anybody can start an authorization without logging in, and each stores an interaction:
@@ -74,7 +90,8 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
       if (!request.auth && (await tooManyFromIp(app.rateLimits, request, reply, app.limits.anonymousAuthorizePerIp))) return reply
       const id = randomBytes(16).toString('base64url')
       const sealedRequest = sealInteractionRequest(id, authorization as unknown as Record<string, unknown>)
-      if (Buffer.byteLength(sealedRequest) > MAX_STORED_REQUEST_BYTES) throw new OAuthError('invalid_request', 'the authorization request is too large')
+      if (Buffer.byteLength(sealedRequest) > MAX_STORED_REQUEST_BYTES)
+        throw new OAuthError('invalid_request', 'the authorization request is too large')
       await insertInteraction(app.db, {
         id,
         browserHash: sha256(browserKey(request, reply)),
@@ -106,7 +123,12 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
       // The browser would be refused the GET (431): say so here instead of sending it there.
       if (location.length > HEADER_LIMIT_BYTES / 2) {
         const t = request.t.bind(request)
-        return reply.code(413).page('error', { title: t('authorize.refusedTitle'), heading: t('authorize.refusedHeading'), message: t('authorize.tooLarge'), link: { href: '/', label: t('common.goToPlusid') } })
+        return reply.code(413).page('error', {
+          title: t('authorize.refusedTitle'),
+          heading: t('authorize.refusedHeading'),
+          message: t('authorize.tooLarge'),
+          link: { href: '/', label: t('common.goToPlusid') },
+        })
       }
       return reply.redirect(location, 303)
     }

@@ -21,8 +21,18 @@ import { findChannel, type Channel } from '../storage/channels.ts'
 import { invite } from '../console/invitations.ts'
 import { recordWatchedChanges } from '../console/changes.ts'
 import {
-  createProvider, findMembership, insertSecretReveal, listMembers, listProviderChannels, listTesters, listUserProviders, publishChannel, replaceChannelSecret,
-  takeSecretReveal, updateChannelSettings, type Role,
+  createProvider,
+  findMembership,
+  insertSecretReveal,
+  listMembers,
+  listProviderChannels,
+  listTesters,
+  listUserProviders,
+  publishChannel,
+  replaceChannelSecret,
+  takeSecretReveal,
+  updateChannelSettings,
+  type Role,
 } from '../storage/console.ts'
 import type { MessageKey, Translate } from '../i18n/index.ts'
 import type { Executor } from '../storage/database.ts'
@@ -33,27 +43,38 @@ const optionalHttpsUrl = z
   .transform((value) => (value === '' ? null : value))
   .refine((value) => value === null || callbackUrlProblem(value, 'web') === null, { message: 'error.https' })
 
-const ChannelFields = z
-  .object({
-    name: trustedName(100),
-    description: z.string().trim().max(500, 'error.tooLong').default(''),
-    icon_url: optionalHttpsUrl.default(''),
-    privacy_policy_url: optionalHttpsUrl.default(''),
-    kind: z.enum(['web', 'spa', 'native'], { message: 'error.kind' }).default('web'),
-    callback_urls: z.string().default(''),
-    logout_urls: z.string().default(''),
-    id_token_alg: z.enum(['ES256', 'RS256', 'HS256'], { message: 'error.idTokenAlg' }).default(DEFAULT_ID_TOKEN_ALG),
-    error_style: z.enum(['rfc', 'line'], { message: 'error.errorStyle' }).default('rfc'),
-  })
+const ChannelFields = z.object({
+  name: trustedName(100),
+  description: z.string().trim().max(500, 'error.tooLong').default(''),
+  icon_url: optionalHttpsUrl.default(''),
+  privacy_policy_url: optionalHttpsUrl.default(''),
+  kind: z.enum(['web', 'spa', 'native'], { message: 'error.kind' }).default('web'),
+  callback_urls: z.string().default(''),
+  logout_urls: z.string().default(''),
+  id_token_alg: z.enum(['ES256', 'RS256', 'HS256'], { message: 'error.idTokenAlg' }).default(DEFAULT_ID_TOKEN_ALG),
+  error_style: z.enum(['rfc', 'line'], { message: 'error.errorStyle' }).default('rfc'),
+})
 
 /** A textarea's lines: trimmed, blank lines and repeats dropped. */
-const lines = (value: unknown) => [...new Set((typeof value === 'string' ? value : '').split(/\r?\n/).map((line) => line.trim()).filter(Boolean))]
+const lines = (value: unknown) => [
+  ...new Set(
+    (typeof value === 'string' ? value : '')
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter(Boolean),
+  ),
+]
 
 /**
  * The channel form: every field checked at once (the callback URLs too, even when another field
  * is wrong), so each message appears next to its field in one round.
  */
-function parseChannelForm(body: Record<string, unknown>, t: Translate): { ok: true; form: z.output<typeof ChannelFields> & { callbackUrls: string[]; logoutUrls: string[] } } | { ok: false; errors: Record<string, string> } {
+function parseChannelForm(
+  body: Record<string, unknown>,
+  t: Translate,
+):
+  | { ok: true; form: z.output<typeof ChannelFields> & { callbackUrls: string[]; logoutUrls: string[] } }
+  | { ok: false; errors: Record<string, string> } {
   const parsed = ChannelFields.safeParse(body)
   const errors: Record<string, string> = parsed.success ? {} : fieldErrors(parsed.error, t)
   const kind = body.kind === 'spa' || body.kind === 'native' ? body.kind : 'web'
@@ -69,7 +90,17 @@ function parseChannelForm(body: Record<string, unknown>, t: Translate): { ok: tr
   return { ok: true, form: { ...parsed.data, callbackUrls: urls, logoutUrls } }
 }
 
-const CHANNEL_FORM_FIELDS = ['name', 'description', 'icon_url', 'privacy_policy_url', 'kind', 'callback_urls', 'logout_urls', 'id_token_alg', 'error_style']
+const CHANNEL_FORM_FIELDS = [
+  'name',
+  'description',
+  'icon_url',
+  'privacy_policy_url',
+  'kind',
+  'callback_urls',
+  'logout_urls',
+  'id_token_alg',
+  'error_style',
+]
 
 /** How long a reissued secret waits for the page that shows it. */
 const SECRET_REVEAL_MS = 10 * 60 * 1000
@@ -77,7 +108,10 @@ const revealContext = (revealId: string) => `channel-secret-reveal:${revealId}`
 
 // Names are shown to users on the consent page as the party asking: console/names.ts.
 const ProviderForm = z.object({ name: trustedName(100) })
-const MemberForm = z.object({ email: z.string().trim().min(1, 'error.required'), role: z.enum(['owner', 'developer'], { message: 'error.role' }).default('developer') })
+const MemberForm = z.object({
+  email: z.string().trim().min(1, 'error.required'),
+  role: z.enum(['owner', 'developer'], { message: 'error.role' }).default('developer'),
+})
 
 /** A permission's state as people read it (console and admin pages). */
 export const STATE_LABELS: Record<string, MessageKey> = {
@@ -101,15 +135,28 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
   const tOf = (reply: FastifyReply) => reply.request.t.bind(reply.request)
   const notFound = (reply: FastifyReply) => {
     const t = tOf(reply)
-    return reply.code(404).page('error', { title: t('errors.notFoundTitle'), heading: t('errors.notFoundHeading'), message: t('errors.notFoundMessage'), link: { href: '/console', label: t('console.title') } })
+    return reply.code(404).page('error', {
+      title: t('errors.notFoundTitle'),
+      heading: t('errors.notFoundHeading'),
+      message: t('errors.notFoundMessage'),
+      link: { href: '/console', label: t('console.title') },
+    })
   }
   const forbidden = (reply: FastifyReply, message: MessageKey) => {
     const t = tOf(reply)
-    return reply.code(403).page('error', { title: t('errors.forbiddenTitle'), heading: t('errors.forbiddenTitle'), message: t(message), link: { href: '/console', label: t('console.title') } })
+    return reply.code(403).page('error', {
+      title: t('errors.forbiddenTitle'),
+      heading: t('errors.forbiddenTitle'),
+      message: t(message),
+      link: { href: '/console', label: t('console.title') },
+    })
   }
 
   /** The channel of the URL and the user's role in its provider; a non-member gets the 404 page. */
-  const channelFor = async (request: FastifyRequest, reply: FastifyReply): Promise<{ channel: Channel; role: Role; providerName: string } | undefined> => {
+  const channelFor = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<{ channel: Channel; role: Role; providerName: string } | undefined> => {
     const { channelId } = request.params as { channelId: string }
     const channel = await findChannel(app.db, channelId)
     const membership = channel ? await findMembership(app.db, channel.providerId, request.auth!.user.id) : null
@@ -122,9 +169,17 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
 
   const issuer = app.oauth.issuer
 
-  const channelPage = async (reply: FastifyReply, found: { channel: Channel; role: Role; providerName: string }, extra: Record<string, unknown> = {}) => {
+  const channelPage = async (
+    reply: FastifyReply,
+    found: { channel: Channel; role: Role; providerName: string },
+    extra: Record<string, unknown> = {},
+  ) => {
     const { channel } = found
-    const [applications, refusals, testers] = await Promise.all([listChannelApplications(app.db, channel.id), listRefusals(app.db, channel.id), listTesters(app.db, channel.id)])
+    const [applications, refusals, testers] = await Promise.all([
+      listChannelApplications(app.db, channel.id),
+      listRefusals(app.db, channel.id),
+      listTesters(app.db, channel.id),
+    ])
     const permissions = DATA_ITEMS.map((item) => {
       const latest = applications.find((application) => application.item === item)
       const state = channel.approvedItems.includes(item) ? 'approved' : (latest?.state ?? 'not applied')
@@ -164,7 +219,12 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
     })
   }
 
-  const providerPage = async (reply: FastifyReply, providerId: string, membership: { providerName: string; role: Role }, extra: Record<string, unknown> = {}) => {
+  const providerPage = async (
+    reply: FastifyReply,
+    providerId: string,
+    membership: { providerName: string; role: Role },
+    extra: Record<string, unknown> = {},
+  ) => {
     const [members, channels] = await Promise.all([listMembers(app.db, providerId), listProviderChannels(app.db, providerId)])
     return reply.page('console-provider', {
       title: membership.providerName,
@@ -194,7 +254,13 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
   /** Keeps a new secret for the one page view that shows it; returns the reveal's id. */
   const keepForReveal = async (trx: Executor, channelId: string, userId: string, secret: string) => {
     const id = randomUUID()
-    await insertSecretReveal(trx, { id, channelId, userId, sealedSecret: seal(masterKey, secret, revealContext(id)), expiresAt: new Date(Date.now() + SECRET_REVEAL_MS) })
+    await insertSecretReveal(trx, {
+      id,
+      channelId,
+      userId,
+      sealedSecret: seal(masterKey, secret, revealContext(id)),
+      expiresAt: new Date(Date.now() + SECRET_REVEAL_MS),
+    })
     return id
   }
 
@@ -202,7 +268,12 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
     scope.addHook('preHandler', app.requireUser)
 
     scope.get('/console', async (request, reply) =>
-      reply.page('console', { title: request.t('console.title'), providers: await listUserProviders(app.db, request.auth!.user.id), values: {}, errors: {} }),
+      reply.page('console', {
+        title: request.t('console.title'),
+        providers: await listUserProviders(app.db, request.auth!.user.id),
+        values: {},
+        errors: {},
+      }),
     )
 
     scope.post('/console/providers', { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -210,11 +281,21 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const parsed = ProviderForm.safeParse(body)
       const userId = request.auth!.user.id
       const rerender = (errors: Record<string, string>) =>
-        listUserProviders(app.db, userId).then((providers) => reply.code(400).page('console', { title: request.t('console.title'), providers, values: textValues(body, ['name']), errors }))
+        listUserProviders(app.db, userId).then((providers) =>
+          reply.code(400).page('console', { title: request.t('console.title'), providers, values: textValues(body, ['name']), errors }),
+        )
       if (!parsed.success) return rerender(fieldErrors(parsed.error, request.t.bind(request)))
       const providerId = await app.db.transaction().execute(async (trx) => {
         const id = await createProvider(trx, parsed.data.name, userId)
-        if (id) await appendAudit(trx, { actorId: userId, actorKind: 'user', ip: request.ip, action: 'provider.created', objectType: 'provider', objectId: id })
+        if (id)
+          await appendAudit(trx, {
+            actorId: userId,
+            actorKind: 'user',
+            ip: request.ip,
+            action: 'provider.created',
+            objectType: 'provider',
+            objectId: id,
+          })
         return id
       })
       if (!providerId) return rerender({ name: request.t('error.providerTaken') })
@@ -236,8 +317,16 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       if (membership.role !== 'owner') return forbidden(reply, 'console.onlyOwnersMembers')
       const body = formBody(request.body)
       const parsed = MemberForm.safeParse(body)
-      if (!parsed.success) return providerPage(reply.code(400), providerId, membership, { memberValues: textValues(body, ['email']), memberErrors: fieldErrors(parsed.error, request.t.bind(request)) })
-      await invite(app.db, { userId: request.auth!.user.id, ip: request.ip }, parsed.data.email, { kind: 'member', providerId, role: parsed.data.role })
+      if (!parsed.success)
+        return providerPage(reply.code(400), providerId, membership, {
+          memberValues: textValues(body, ['email']),
+          memberErrors: fieldErrors(parsed.error, request.t.bind(request)),
+        })
+      await invite(app.db, { userId: request.auth!.user.id, ip: request.ip }, parsed.data.email, {
+        kind: 'member',
+        providerId,
+        role: parsed.data.role,
+      })
       return reply.redirect(`/console/providers/${providerId}?invited=1`, 303)
     })
 
@@ -248,16 +337,38 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const body = formBody(request.body)
       const parsed = parseChannelForm(body, request.t.bind(request))
       if (!parsed.ok) {
-        return providerPage(reply.code(400), providerId, membership, { channelValues: textValues(body, CHANNEL_FORM_FIELDS), channelErrors: parsed.errors })
+        return providerPage(reply.code(400), providerId, membership, {
+          channelValues: textValues(body, CHANNEL_FORM_FIELDS),
+          channelErrors: parsed.errors,
+        })
       }
       const form = parsed.form
       const userId = request.auth!.user.id
       const created = await app.db.transaction().execute(async (trx) => {
-        const result = await createChannel(trx, masterKey, { name: form.name, callbackUrls: form.callbackUrls, logoutUrls: form.logoutUrls, kind: form.kind, idTokenAlg: form.id_token_alg, errorStyle: form.error_style, providerName: membership.providerName, publish: false })
+        const result = await createChannel(trx, masterKey, {
+          name: form.name,
+          callbackUrls: form.callbackUrls,
+          logoutUrls: form.logoutUrls,
+          kind: form.kind,
+          idTokenAlg: form.id_token_alg,
+          errorStyle: form.error_style,
+          providerName: membership.providerName,
+          publish: false,
+        })
         await updateChannelSettings(trx, result.channelId, settingsOf(form))
-        await appendAudit(trx, { actorId: userId, actorKind: 'user', ip: request.ip, action: 'channel.created', objectType: 'channel', objectId: result.channelId })
+        await appendAudit(trx, {
+          actorId: userId,
+          actorKind: 'user',
+          ip: request.ip,
+          action: 'channel.created',
+          objectType: 'channel',
+          objectId: result.channelId,
+        })
         // Secrets are shown to owners only: a developer's new channel waits for an owner to reissue it.
-        const revealId = result.channelSecret && membership.role === 'owner' ? await keepForReveal(trx, result.channelId, userId, result.channelSecret) : null
+        const revealId =
+          result.channelSecret && membership.role === 'owner'
+            ? await keepForReveal(trx, result.channelId, userId, result.channelSecret)
+            : null
         return { ...result, revealId }
       })
       if (created.revealId) return reply.redirect(`/console/channels/${created.channelId}/secret/${created.revealId}`, 303)
@@ -268,7 +379,10 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const found = await channelFor(request, reply)
       if (!found) return reply
       // After a developer created a web channel: its secret exists, and only an owner can see it.
-      const notice = (request.query as Record<string, unknown>).secret === 'owner' && !found.channel.isPublic ? request.t('console.secretForOwners') : undefined
+      const notice =
+        (request.query as Record<string, unknown>).secret === 'owner' && !found.channel.isPublic
+          ? request.t('console.secretForOwners')
+          : undefined
       return channelPage(reply, found, { ...invitedNotice(request, 'console.testerInvited'), ...(notice ? { notice } : {}) })
     })
 
@@ -284,7 +398,8 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const needsReissue = parsed.ok && parsed.form.id_token_alg === 'HS256' && !channel.secretEncrypted
       if (!parsed.ok || needsReissue) {
         const settingsErrors = parsed.ok ? {} : { ...parsed.errors }
-        if (needsReissue) settingsErrors.id_token_alg = request.t(found.role === 'owner' ? 'console.hs256ReissueOwner' : 'console.hs256ReissueDeveloper')
+        if (needsReissue)
+          settingsErrors.id_token_alg = request.t(found.role === 'owner' ? 'console.hs256ReissueOwner' : 'console.hs256ReissueDeveloper')
         const reissueHref = needsReissue && found.role === 'owner' ? `/console/channels/${channel.id}/secret?alg=HS256` : undefined
         return channelPage(reply.code(400), found, { settingsValues: textValues(body, CHANNEL_FORM_FIELDS), settingsErrors, reissueHref })
       }
@@ -293,8 +408,19 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
         // Leaving HS256 drops the sealed copy: plusid no longer needs the secret itself.
         await updateChannelSettings(trx, channel.id, settingsOf(form), form.id_token_alg === 'HS256' ? undefined : null)
         // Name, icon and callback URLs changed after an approval go to the administrators' queue.
-        await recordWatchedChanges(trx, { userId: request.auth!.user.id, ip: request.ip }, channel.id, channel, { name: form.name, iconUrl: form.icon_url, callbackUrls: form.callbackUrls })
-        await appendAudit(trx, { actorId: request.auth!.user.id, actorKind: 'user', ip: request.ip, action: 'channel.updated', objectType: 'channel', objectId: channel.id })
+        await recordWatchedChanges(trx, { userId: request.auth!.user.id, ip: request.ip }, channel.id, channel, {
+          name: form.name,
+          iconUrl: form.icon_url,
+          callbackUrls: form.callbackUrls,
+        })
+        await appendAudit(trx, {
+          actorId: request.auth!.user.id,
+          actorKind: 'user',
+          ip: request.ip,
+          action: 'channel.updated',
+          objectType: 'channel',
+          objectId: channel.id,
+        })
       })
       return reply.redirect(`/console/channels/${channel.id}`, 303)
     })
@@ -308,7 +434,11 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
         return undefined
       }
       if (found.channel.isPublic) {
-        reply.code(400).page('error', { title: request.t('console.noSecretTitle'), heading: request.t('console.noSecretHeading'), message: request.t('console.noSecretMessage') })
+        reply.code(400).page('error', {
+          title: request.t('console.noSecretTitle'),
+          heading: request.t('console.noSecretHeading'),
+          message: request.t('console.noSecretMessage'),
+        })
         return undefined
       }
       return found
@@ -330,8 +460,22 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const hs256 = channel.idTokenAlg === 'HS256' || formBody(request.body).id_token_alg === 'HS256'
       const secret = newChannelSecret()
       const revealId = await app.db.transaction().execute(async (trx) => {
-        await replaceChannelSecret(trx, channel.id, sha256(secret), hs256 ? seal(masterKey, secret, `channel-secret:${channel.id}`) : null, hs256 ? 'HS256' : undefined)
-        await appendAudit(trx, { actorId: userId, actorKind: 'user', ip: request.ip, action: 'channel.secret_reissued', objectType: 'channel', objectId: channel.id, details: hs256 && channel.idTokenAlg !== 'HS256' ? { idTokenAlg: 'HS256' } : {} })
+        await replaceChannelSecret(
+          trx,
+          channel.id,
+          sha256(secret),
+          hs256 ? seal(masterKey, secret, `channel-secret:${channel.id}`) : null,
+          hs256 ? 'HS256' : undefined,
+        )
+        await appendAudit(trx, {
+          actorId: userId,
+          actorKind: 'user',
+          ip: request.ip,
+          action: 'channel.secret_reissued',
+          objectType: 'channel',
+          objectId: channel.id,
+          details: hs256 && channel.idTokenAlg !== 'HS256' ? { idTokenAlg: 'HS256' } : {},
+        })
         return keepForReveal(trx, channel.id, userId, secret)
       })
       return reply.redirect(`/console/channels/${channel.id}/secret/${revealId}`, 303)
@@ -345,8 +489,13 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const { revealId } = request.params as { revealId: string }
       const sealed = await takeSecretReveal(app.db, revealId, found.channel.id, request.auth!.user.id, new Date())
       reply.header('cache-control', 'no-store')
-      if (!sealed) return reply.code(410).page('console-secret', { title: request.t('console.secretGoneTitle'), channel: found.channel, secret: null })
-      return reply.page('console-secret', { title: request.t('console.secretTitle'), channel: found.channel, secret: open(masterKey, sealed, revealContext(revealId)) })
+      if (!sealed)
+        return reply.code(410).page('console-secret', { title: request.t('console.secretGoneTitle'), channel: found.channel, secret: null })
+      return reply.page('console-secret', {
+        title: request.t('console.secretTitle'),
+        channel: found.channel,
+        secret: open(masterKey, sealed, revealContext(revealId)),
+      })
     })
 
     scope.post('/console/channels/:channelId/publish', { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -362,8 +511,13 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       const found = await channelFor(request, reply)
       if (!found) return reply
       const email = textOf(formBody(request.body), 'email').trim()
-      if (!email) return channelPage(reply.code(400), found, { testerValues: { email }, testerErrors: { email: request.t('error.required') } })
-      await invite(app.db, { userId: request.auth!.user.id, ip: request.ip }, email, { kind: 'tester', providerId: found.channel.providerId, channelId: found.channel.id })
+      if (!email)
+        return channelPage(reply.code(400), found, { testerValues: { email }, testerErrors: { email: request.t('error.required') } })
+      await invite(app.db, { userId: request.auth!.user.id, ip: request.ip }, email, {
+        kind: 'tester',
+        providerId: found.channel.providerId,
+        channelId: found.channel.id,
+      })
       return reply.redirect(`/console/channels/${found.channel.id}?invited=1`, 303)
     })
 
@@ -378,7 +532,10 @@ export default async function consoleRoutes(app: FastifyInstance, { masterKey }:
       if (!parsed.success) {
         const errors = fieldErrors(parsed.error, request.t.bind(request))
         const itemsError = Object.entries(errors).find(([field]) => field === 'items' || field.startsWith('items.'))?.[1]
-        return channelPage(reply.code(400), found, { applyValues, applyErrors: { items: itemsError, purpose: errors.purpose, policy_url: errors.policyUrl } })
+        return channelPage(reply.code(400), found, {
+          applyValues,
+          applyErrors: { items: itemsError, purpose: errors.purpose, policy_url: errors.policyUrl },
+        })
       }
       try {
         await applyForPermissions(app.db, actorOf(request), found.channel.id, parsed.data)

@@ -20,7 +20,12 @@ interface LogoutRequest {
 
 function read(params: Record<string, unknown>): LogoutRequest {
   const text = (name: string) => (typeof params[name] === 'string' && params[name] !== '' ? (params[name] as string) : undefined)
-  return { idTokenHint: text('id_token_hint'), postLogoutRedirectUri: text('post_logout_redirect_uri'), state: text('state'), clientId: text('client_id') }
+  return {
+    idTokenHint: text('id_token_hint'),
+    postLogoutRedirectUri: text('post_logout_redirect_uri'),
+    state: text('state'),
+    clientId: text('client_id'),
+  }
 }
 
 export default async function endSessionRoutes(app: FastifyInstance) {
@@ -29,7 +34,13 @@ export default async function endSessionRoutes(app: FastifyInstance) {
     let clientId = logout.clientId
     if (logout.idTokenHint) {
       try {
-        const payload = await verifyIdToken(logout.idTokenHint, { issuer: app.oauth.issuer, keys: app.oauth.keys, masterKey: app.oauth.masterKey, channel: (aud) => findChannel(app.db, aud), allowExpired: true })
+        const payload = await verifyIdToken(logout.idTokenHint, {
+          issuer: app.oauth.issuer,
+          keys: app.oauth.keys,
+          masterKey: app.oauth.masterKey,
+          channel: (aud) => findChannel(app.db, aud),
+          allowExpired: true,
+        })
         if (clientId && clientId !== payload.aud) return { error: 'endSession.clientMismatch' }
         clientId = payload.aud
       } catch (error) {
@@ -47,12 +58,22 @@ export default async function endSessionRoutes(app: FastifyInstance) {
 
   const loggedOutPage = (reply: FastifyReply) => {
     const t = reply.request.t.bind(reply.request)
-    return reply.page('error', { title: t('endSession.doneTitle'), heading: t('endSession.doneHeading'), message: t('endSession.doneMessage'), link: { href: '/login', label: t('endSession.loginAgain') } })
+    return reply.page('error', {
+      title: t('endSession.doneTitle'),
+      heading: t('endSession.doneHeading'),
+      message: t('endSession.doneMessage'),
+      link: { href: '/login', label: t('endSession.loginAgain') },
+    })
   }
 
   const refusedPage = (reply: FastifyReply, error: MessageKey) => {
     const t = reply.request.t.bind(reply.request)
-    return reply.code(400).page('error', { title: t('endSession.refusedTitle'), heading: t('endSession.refusedHeading'), message: t(error), link: { href: '/', label: t('common.goToPlusid') } })
+    return reply.code(400).page('error', {
+      title: t('endSession.refusedTitle'),
+      heading: t('endSession.refusedHeading'),
+      message: t(error),
+      link: { href: '/', label: t('common.goToPlusid') },
+    })
   }
 
   const confirm = async (request: FastifyRequest, reply: FastifyReply, params: Record<string, unknown>) => {
@@ -61,9 +82,12 @@ export default async function endSessionRoutes(app: FastifyInstance) {
     if (error) return refusedPage(reply, error)
     await app.loadSession(request, reply)
     if (!request.auth) return returnTo ? reply.redirect(returnTo, 303) : loggedOutPage(reply)
-    const hidden = Object.entries({ id_token_hint: logout.idTokenHint, post_logout_redirect_uri: logout.postLogoutRedirectUri, state: logout.state, client_id: logout.clientId }).filter(
-      (entry): entry is [string, string] => entry[1] !== undefined,
-    )
+    const hidden = Object.entries({
+      id_token_hint: logout.idTokenHint,
+      post_logout_redirect_uri: logout.postLogoutRedirectUri,
+      state: logout.state,
+      client_id: logout.clientId,
+    }).filter((entry): entry is [string, string] => entry[1] !== undefined)
     return reply.page('end-session', { title: request.t('endSession.title'), hidden }, returnTo ? { formAction: [returnTo] } : {})
   }
 

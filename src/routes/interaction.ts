@@ -67,7 +67,10 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     request.useAuthorizationLocale(authorization.uiLocales, new Date(interaction.expiresAt.getTime() - INTERACTION_TTL_SECONDS * 1000))
     request.pagePath = `/interaction/${interaction.id}`
     if (interaction.expiresAt.getTime() <= Date.now()) {
-      const back = callbackWith(authorization.redirectUri, authorizationErrorParams(new OAuthError('access_denied', 'the login page expired'), authorization, issuer))
+      const back = callbackWith(
+        authorization.redirectUri,
+        authorizationErrorParams(new OAuthError('access_denied', 'the login page expired'), authorization, issuer),
+      )
       reply.code(410).page(
         'error',
         {
@@ -80,7 +83,14 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       )
       return undefined
     }
-    return { interaction, request: authorization, channel, profile: context.profile, providerName: context.providerName, privacyPolicyUrl: context.privacyPolicyUrl }
+    return {
+      interaction,
+      request: authorization,
+      channel,
+      profile: context.profile,
+      providerName: context.providerName,
+      privacyPolicyUrl: context.privacyPolicyUrl,
+    }
   }
 
   /** Sends the error to the channel and closes the interaction. */
@@ -186,7 +196,17 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       sessionId: reply.request.auth!.session.id,
       now,
       ...(decision
-        ? { audit: { actorId: userId, actorKind: 'user' as const, action: 'consent.decided', objectType: 'channel', objectId: loaded.channel.id, ip: reply.request.ip, details: { granted: decision.granted, refused: decision.refused } } }
+        ? {
+            audit: {
+              actorId: userId,
+              actorKind: 'user' as const,
+              action: 'consent.decided',
+              objectType: 'channel',
+              objectId: loaded.channel.id,
+              ip: reply.request.ip,
+              details: { granted: decision.granted, refused: decision.refused },
+            },
+          }
         : {}),
     }
     const fills = decision?.fills
@@ -199,7 +219,12 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       : await completeInteraction(app.db, completion)
     if (!completed) {
       const t = reply.request.t.bind(reply.request)
-      return reply.code(409).page('error', { title: t('interaction.doneTitle'), heading: t('interaction.doneHeading'), message: t('interaction.doneMessage'), link: { href: '/', label: t('common.goToPlusid') } })
+      return reply.code(409).page('error', {
+        title: t('interaction.doneTitle'),
+        heading: t('interaction.doneHeading'),
+        message: t('interaction.doneMessage'),
+        link: { href: '/', label: t('common.goToPlusid') },
+      })
     }
     return replyToCallback(reply, loaded.request, { code, state: loaded.request.state, iss: issuer })
   }
@@ -208,7 +233,14 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     const loaded = await load(request, reply)
     if (!loaded) return reply
     try {
-      const next = await decideNextStep(app.oauth, loaded.request, loaded.channel, sessionOf(request), loggedInNow(request, loaded.interaction), new Date())
+      const next = await decideNextStep(
+        app.oauth,
+        loaded.request,
+        loaded.channel,
+        sessionOf(request),
+        loggedInNow(request, loaded.interaction),
+        new Date(),
+      )
       if (next.step === 'login') return loginPage(reply, loaded)
       const auth = request.auth!
       if (next.step === 'consent') return consentPage(reply, loaded, auth.user, loaded.profile, shownItems(loaded, next.undecided))
@@ -227,7 +259,10 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     if (await tooManyFromIp(app.rateLimits, request, reply, app.limits.loginPerIp)) return reply
     const email = textOf(body, 'email')
     const password = textOf(body, 'password')
-    const { user, targetedUserId } = email.length <= 320 && withinPasswordLimit(password) ? await authenticateForAudit(app.db, app.rateLimits, email.trim(), password) : { user: null, targetedUserId: null }
+    const { user, targetedUserId } =
+      email.length <= 320 && withinPasswordLimit(password)
+        ? await authenticateForAudit(app.db, app.rateLimits, email.trim(), password)
+        : { user: null, targetedUserId: null }
     await auditLogin(app.db, request.ip, user, targetedUserId)
     if (!user) {
       request.log.info('login failed')
@@ -235,7 +270,12 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     }
     const now = new Date()
     await endSession(app.db, request.auth?.token)
-    const session = await startSession(app.db, user.id, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, authTime: now }, { now, ttlSeconds: config.sessionTtlSeconds, maxAgeSeconds: config.sessionMaxAgeSeconds })
+    const session = await startSession(
+      app.db,
+      user.id,
+      { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, authTime: now },
+      { now, ttlSeconds: config.sessionTtlSeconds, maxAgeSeconds: config.sessionMaxAgeSeconds },
+    )
     // Disabled between the password check and now: the same failure as a wrong password.
     if (!session) return loginPage(reply.code(401), loaded, { email, error: request.t(LOGIN_FAILED) })
     await recordInteractionLogin(app.db, loaded.interaction.id, user.id, now)
@@ -248,21 +288,34 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     if (!loaded) return reply
     const body = formBody(request.body)
     try {
-      const next = await decideNextStep(app.oauth, loaded.request, loaded.channel, sessionOf(request), loggedInNow(request, loaded.interaction), new Date())
+      const next = await decideNextStep(
+        app.oauth,
+        loaded.request,
+        loaded.channel,
+        sessionOf(request),
+        loggedInNow(request, loaded.interaction),
+        new Date(),
+      )
       if (next.step === 'login') return reply.redirect(`/interaction/${loaded.interaction.id}`, 303)
       if (body.decision !== 'allow') return fail(reply, loaded, new OAuthError('access_denied', 'The resource owner denied the request.'))
       const auth = request.auth!
       const profile = loaded.profile
       const shown = shownItems(loaded, next.step === 'consent' ? next.undecided : [])
-      const checked = new Set([body.items ?? []].flat().filter((item): item is string => typeof item === 'string' && (shown as string[]).includes(item)))
+      const checked = new Set(
+        [body.items ?? []].flat().filter((item): item is string => typeof item === 'string' && (shown as string[]).includes(item)),
+      )
 
       // Checked items the user has not registered are filled in on this page, validated as in the editor.
-      const toFill = shown.filter((item): item is ProfileItem => item !== 'email' && checked.has(item) && describeItem(request.locale, profile, item) === null)
+      const toFill = shown.filter(
+        (item): item is ProfileItem => item !== 'email' && checked.has(item) && describeItem(request.locale, profile, item) === null,
+      )
       const filled = validateProfileForm(body, toFill)
       const errors: ProfileErrors = filled.ok ? {} : { ...filled.errors }
       if (filled.ok) {
         for (const item of toFill) {
-          const key = { real_name: 'realName', gender: 'gender', birthdate: 'birthdate', phone: 'phoneNumber', address: 'address' }[item] as keyof ProfilePlus
+          const key = { real_name: 'realName', gender: 'gender', birthdate: 'birthdate', phone: 'phoneNumber', address: 'address' }[
+            item
+          ] as keyof ProfilePlus
           if (filled.profile[key] === null) errors[ITEM_FIELDS[item][0]] = { key: 'error.requiredToShare' }
         }
       }
@@ -276,7 +329,12 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       request.log.info({ userId: auth.user.id, channelId: loaded.channel.id, granted, refused }, 'consent recorded')
       const amr = [loggedInNow(request, loaded.interaction) ? 'pwd' : 'linesso']
       const fills = toFill.length > 0 && filled.ok ? filled.profile : null
-      return complete(reply, loaded, auth.user.id, grantedScopes(loaded.request.scopes, grant), auth.session.authTime, amr, { grant, granted, refused, fills })
+      return complete(reply, loaded, auth.user.id, grantedScopes(loaded.request.scopes, grant), auth.session.authTime, amr, {
+        grant,
+        granted,
+        refused,
+        fills,
+      })
     } catch (error) {
       if (error instanceof OAuthError) return fail(reply, loaded, error)
       throw error

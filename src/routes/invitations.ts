@@ -13,13 +13,22 @@ export default async function invitationRoutes(app: FastifyInstance) {
 
   app.get('/account/invitations', { preHandler: app.requireUser }, async (request, reply) => {
     const done = (request.query as Record<string, unknown>).done
-    return page(request, reply, done === 'accepted' ? request.t('invitations.accepted') : done === 'declined' ? request.t('invitations.declined') : null)
+    return page(
+      request,
+      reply,
+      done === 'accepted' ? request.t('invitations.accepted') : done === 'declined' ? request.t('invitations.declined') : null,
+    )
   })
 
   app.post('/account/invitations/:id', { preHandler: [app.csrfProtection, app.requireUser] }, async (request, reply) => {
     const decision = formBody(request.body).decision
     if (decision !== 'accept' && decision !== 'decline') return page(request, reply.code(400), request.t('invitations.chooseOne'))
-    const answered = await answerInvitation(app.db, { userId: request.auth!.user.id, ip: request.ip }, (request.params as { id: string }).id, decision === 'accept')
+    const answered = await answerInvitation(
+      app.db,
+      { userId: request.auth!.user.id, ip: request.ip },
+      (request.params as { id: string }).id,
+      decision === 'accept',
+    )
     if (!answered) return page(request, reply.code(404), request.t('invitations.gone'))
     return reply.redirect(`/account/invitations?done=${decision === 'accept' ? 'accepted' : 'declined'}`, 303)
   })

@@ -25,7 +25,12 @@ export interface Limits {
   anonymousAuthorizePerIp: Limit
 }
 
-export function limitsFrom(config: Pick<Config, 'loginsPerIpPerMinute' | 'registrationsPerIpPerHour' | 'tokenFailuresPerIpPerMinute' | 'anonymousAuthorizationsPerIpPerMinute'>): Limits {
+export function limitsFrom(
+  config: Pick<
+    Config,
+    'loginsPerIpPerMinute' | 'registrationsPerIpPerHour' | 'tokenFailuresPerIpPerMinute' | 'anonymousAuthorizationsPerIpPerMinute'
+  >,
+): Limits {
   return {
     loginPerIp: { name: 'login-ip', max: config.loginsPerIpPerMinute, windowSeconds: 60 },
     registerPerIp: { name: 'register-ip', max: config.registrationsPerIpPerHour, windowSeconds: 3600 },
@@ -107,7 +112,11 @@ export function postgresRateLimits(db: Executor): RateLimitStore {
       const failures = rows[0]!.count
       const blockSeconds = accountBlockSeconds(failures)
       if (blockSeconds > 0) {
-        await db.updateTable('rate_limits').set({ blocked_until: new Date(now.getTime() + blockSeconds * 1000) }).where('key', '=', accountKey(lookup)).execute()
+        await db
+          .updateTable('rate_limits')
+          .set({ blocked_until: new Date(now.getTime() + blockSeconds * 1000) })
+          .where('key', '=', accountKey(lookup))
+          .execute()
       }
       return failures
     },
@@ -125,6 +134,8 @@ export function postgresRateLimits(db: Executor): RateLimitStore {
 export async function deleteOldCounters(db: Executor, now: Date, batchSize: number): Promise<number> {
   const before = new Date(now.getTime() - 24 * 3600 * 1000)
   const result = await sql`DELETE FROM rate_limits WHERE key IN (
-    SELECT key FROM rate_limits WHERE window_start <= ${before} AND (blocked_until IS NULL OR blocked_until <= ${now}) LIMIT ${batchSize})`.execute(db)
+    SELECT key FROM rate_limits WHERE window_start <= ${before} AND (blocked_until IS NULL OR blocked_until <= ${now}) LIMIT ${batchSize})`.execute(
+    db,
+  )
   return Number(result.numAffectedRows ?? 0)
 }

@@ -122,7 +122,16 @@ export async function redisRateLimits(url: string, options: RedisRateLimitOption
     },
 
     async recordAccountFailure(lookup, now) {
-      return run(() => client.plusidFailure(accountKey(lookup), now.getTime(), ACCOUNT_WINDOW_SECONDS * 1000, ACCOUNT_DELAY_AFTER, ACCOUNT_LOCK_AFTER, ACCOUNT_LOCK_SECONDS * 1000))
+      return run(() =>
+        client.plusidFailure(
+          accountKey(lookup),
+          now.getTime(),
+          ACCOUNT_WINDOW_SECONDS * 1000,
+          ACCOUNT_DELAY_AFTER,
+          ACCOUNT_LOCK_AFTER,
+          ACCOUNT_LOCK_SECONDS * 1000,
+        ),
+      )
     },
 
     async clearAccountFailures(lookup) {

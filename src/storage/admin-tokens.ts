@@ -10,10 +10,17 @@ import { openEmail, userFromRow, type User } from './users.ts'
 
 export const ADMIN_TOKEN_TTL_SECONDS = 90 * 24 * 3600
 
-export async function createAdminToken(db: Executor, userId: string, expiresAt = new Date(Date.now() + ADMIN_TOKEN_TTL_SECONDS * 1000)): Promise<{ id: string; token: string; expiresAt: Date }> {
+export async function createAdminToken(
+  db: Executor,
+  userId: string,
+  expiresAt = new Date(Date.now() + ADMIN_TOKEN_TTL_SECONDS * 1000),
+): Promise<{ id: string; token: string; expiresAt: Date }> {
   const token = randomToken()
   const id = randomUUID()
-  await db.insertInto('admin_api_tokens').values({ id, user_id: userId, token_hash: sha256(token), expires_at: expiresAt }).execute()
+  await db
+    .insertInto('admin_api_tokens')
+    .values({ id, user_id: userId, token_hash: sha256(token), expires_at: expiresAt })
+    .execute()
   return { id, token, expiresAt }
 }
 
@@ -39,12 +46,25 @@ export async function listAdminTokens(db: Executor, userId: string | null, now: 
     .limit(1000)
   if (userId !== null) query = query.where('t.user_id', '=', userId)
   const rows = await query.execute()
-  return rows.map((row) => ({ id: row.id, userId: row.user_id, ownerEmail: openEmail(row.user_id, row.email), createdAt: row.created_at, expiresAt: row.expires_at, lastUsedAt: row.last_used_at }))
+  return rows.map((row) => ({
+    id: row.id,
+    userId: row.user_id,
+    ownerEmail: openEmail(row.user_id, row.email),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    lastUsedAt: row.last_used_at,
+  }))
 }
 
 /** Revokes a token by its id; the owner's id when it was live, else undefined (unknown or revoked already). */
 export async function revokeAdminToken(db: Executor, id: string, now: Date): Promise<string | undefined> {
-  const row = await db.updateTable('admin_api_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).returning('user_id').executeTakeFirst()
+  const row = await db
+    .updateTable('admin_api_tokens')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .returning('user_id')
+    .executeTakeFirst()
   return row?.user_id
 }
 
@@ -53,9 +73,21 @@ export async function revokeAdminToken(db: Executor, id: string, now: Date): Pro
  * administrator — and the use recorded: last_used_at and an audit entry naming the token, the
  * method and the route (never the token itself), in the same statement.
  */
-export async function useAdminToken(db: Executor, token: string, use: { method: string; route: string; ip: string | null }, now: Date): Promise<User | undefined> {
+export async function useAdminToken(
+  db: Executor,
+  token: string,
+  use: { method: string; route: string; ip: string | null },
+  now: Date,
+): Promise<User | undefined> {
   if (!TOKEN_FORMAT.test(token)) return undefined
-  const { rows } = await sql<{ id: string; email: string; display_name: string; picture_url: string | null; is_admin: boolean; created_at: Date }>`
+  const { rows } = await sql<{
+    id: string
+    email: string
+    display_name: string
+    picture_url: string | null
+    is_admin: boolean
+    created_at: Date
+  }>`
     WITH used AS (
       UPDATE admin_api_tokens t SET last_used_at = ${now}
       FROM users u

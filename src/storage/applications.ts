@@ -28,8 +28,20 @@ function baseQuery(db: Executor) {
     .innerJoin('channels as c', 'c.id', 'a.channel_id')
     .innerJoin('providers as p', 'p.id', 'c.provider_id')
     .select([
-      'a.id', 'a.channel_id', 'c.name as channel_name', 'c.provider_id', 'p.name as provider_name', 'a.item', 'a.purpose', 'a.policy_url',
-      'a.state', 'a.applicant_id', 'a.reviewer_id', 'a.reason', 'a.created_at', 'a.decided_at',
+      'a.id',
+      'a.channel_id',
+      'c.name as channel_name',
+      'c.provider_id',
+      'p.name as provider_name',
+      'a.item',
+      'a.purpose',
+      'a.policy_url',
+      'a.state',
+      'a.applicant_id',
+      'a.reviewer_id',
+      'a.reason',
+      'a.created_at',
+      'a.decided_at',
     ])
 }
 
@@ -54,11 +66,22 @@ function applicationFromRow(row: Row): Application {
   }
 }
 
-export async function insertApplication(db: Executor, application: { channelId: string; item: string; purpose: string; policyUrl: string; applicantId: string | null }): Promise<string> {
+export async function insertApplication(
+  db: Executor,
+  application: { channelId: string; item: string; purpose: string; policyUrl: string; applicantId: string | null },
+): Promise<string> {
   const id = randomUUID()
   await db
     .insertInto('permission_applications')
-    .values({ id, channel_id: application.channelId, item: application.item, purpose: application.purpose, policy_url: application.policyUrl, state: 'applied', applicant_id: application.applicantId })
+    .values({
+      id,
+      channel_id: application.channelId,
+      item: application.item,
+      purpose: application.purpose,
+      policy_url: application.policyUrl,
+      state: 'applied',
+      applicant_id: application.applicantId,
+    })
     .execute()
   return id
 }
@@ -70,7 +93,11 @@ export async function findApplication(db: Executor, id: string): Promise<Applica
 }
 
 /** The review queue, oldest first, by keyset (created_at, id) after the cursor. */
-export async function listApplications(db: Executor, state: ApplicationState, page: { after?: { createdAt: Date; id: string } | undefined; limit: number }): Promise<Application[]> {
+export async function listApplications(
+  db: Executor,
+  state: ApplicationState,
+  page: { after?: { createdAt: Date; id: string } | undefined; limit: number },
+): Promise<Application[]> {
   let query = baseQuery(db).where('a.state', '=', state).orderBy('a.created_at').orderBy('a.id').limit(page.limit)
   const after = page.after
   // A row comparison, so the index range starts at the cursor (an OR would filter every earlier row).
@@ -83,7 +110,11 @@ export async function listChannelApplications(db: Executor, channelId: string): 
   return (await baseQuery(db).where('a.channel_id', '=', channelId).orderBy('a.created_at', 'desc').execute()).map(applicationFromRow)
 }
 
-export async function decideApplication(db: Executor, id: string, decision: { state: 'approved' | 'rejected'; reviewerId: string | null; reason: string | null; now: Date }): Promise<boolean> {
+export async function decideApplication(
+  db: Executor,
+  id: string,
+  decision: { state: 'approved' | 'rejected'; reviewerId: string | null; reason: string | null; now: Date },
+): Promise<boolean> {
   const result = await db
     .updateTable('permission_applications')
     .set({ state: decision.state, reviewer_id: decision.reviewerId, reason: decision.reason, decided_at: decision.now })
@@ -94,7 +125,14 @@ export async function decideApplication(db: Executor, id: string, decision: { st
 }
 
 /** Marks the approved application of an item suspended (its right was suspended). */
-export async function suspendApprovedApplication(db: Executor, channelId: string, item: string, reviewerId: string | null, reason: string | null, now: Date): Promise<void> {
+export async function suspendApprovedApplication(
+  db: Executor,
+  channelId: string,
+  item: string,
+  reviewerId: string | null,
+  reason: string | null,
+  now: Date,
+): Promise<void> {
   await db
     .updateTable('permission_applications')
     .set({ state: 'suspended', reviewer_id: reviewerId, reason, decided_at: now })
@@ -109,7 +147,9 @@ export async function recordRefusal(db: Executor, channelId: string, items: read
   await db
     .insertInto('permission_refusals')
     .values(items.map((item) => ({ channel_id: channelId, item, last_at: now })))
-    .onConflict((conflict) => conflict.columns(['channel_id', 'item']).doUpdateSet((eb) => ({ count: eb('permission_refusals.count', '+', 1), last_at: now })))
+    .onConflict((conflict) =>
+      conflict.columns(['channel_id', 'item']).doUpdateSet((eb) => ({ count: eb('permission_refusals.count', '+', 1), last_at: now })),
+    )
     .execute()
 }
 

@@ -57,8 +57,16 @@ export interface AuditFilter {
   objectId?: string | undefined
 }
 
-export async function listAudit(db: Executor, filter: AuditFilter, page: { before?: string | undefined; limit: number }): Promise<{ items: AuditEntry[]; next: string | null }> {
-  let query = db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(page.limit + 1)
+export async function listAudit(
+  db: Executor,
+  filter: AuditFilter,
+  page: { before?: string | undefined; limit: number },
+): Promise<{ items: AuditEntry[]; next: string | null }> {
+  let query = db
+    .selectFrom('audit_log')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(page.limit + 1)
   if (filter.action) query = query.where('action', '=', filter.action)
   if (filter.actorId) query = query.where('actor_id', '=', filter.actorId)
   if (filter.objectId) query = query.where('object_id', '=', filter.objectId)

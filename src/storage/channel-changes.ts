@@ -10,7 +10,10 @@ export type WatchedField = 'name' | 'icon_url' | 'callback_urls'
  * Records the change if the channel has an item approved (or approved, then suspended); returns
  * whether it was recorded. One statement: the check and the insert see the same permissions.
  */
-export async function recordChangeAfterApproval(db: Executor, change: { channelId: string; field: WatchedField; oldValue: unknown; newValue: unknown; actorId: string | null }): Promise<boolean> {
+export async function recordChangeAfterApproval(
+  db: Executor,
+  change: { channelId: string; field: WatchedField; oldValue: unknown; newValue: unknown; actorId: string | null },
+): Promise<boolean> {
   const { rows } = await sql<{ id: string }>`
     INSERT INTO channel_changes (id, channel_id, field, old_value, new_value, actor_id)
     SELECT ${randomUUID()}, ${change.channelId}, ${change.field}, ${JSON.stringify(change.oldValue)}::jsonb, ${JSON.stringify(change.newValue)}::jsonb, ${change.actorId}::uuid
@@ -37,7 +40,17 @@ export async function listPendingChanges(db: Executor, limit: number): Promise<C
     .selectFrom('channel_changes as x')
     .innerJoin('channels as c', 'c.id', 'x.channel_id')
     .innerJoin('providers as p', 'p.id', 'c.provider_id')
-    .select(['x.id', 'x.channel_id', 'c.name as channel_name', 'p.name as provider_name', 'x.field', 'x.old_value', 'x.new_value', 'x.actor_id', 'x.created_at'])
+    .select([
+      'x.id',
+      'x.channel_id',
+      'c.name as channel_name',
+      'p.name as provider_name',
+      'x.field',
+      'x.old_value',
+      'x.new_value',
+      'x.actor_id',
+      'x.created_at',
+    ])
     .where('x.reviewed_at', 'is', null)
     .orderBy('x.created_at')
     .orderBy('x.id')
@@ -57,7 +70,12 @@ export async function listPendingChanges(db: Executor, limit: number): Promise<C
 }
 
 /** Marks a pending change as looked at; its channel, or undefined when there is no such pending change. */
-export async function markChangeReviewed(db: Executor, id: string, reviewerId: string, now: Date): Promise<{ channelId: string; field: WatchedField } | undefined> {
+export async function markChangeReviewed(
+  db: Executor,
+  id: string,
+  reviewerId: string,
+  now: Date,
+): Promise<{ channelId: string; field: WatchedField } | undefined> {
   if (!/^[0-9a-f-]{36}$/.test(id)) return undefined
   const row = await db
     .updateTable('channel_changes')

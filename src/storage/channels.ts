@@ -36,7 +36,10 @@ export interface Channel {
 }
 
 // Reads that do not need the logout URLs (the token paths) may leave them out.
-export type ChannelRow = Omit<Selectable<ChannelsTable>, 'logout_urls'> & { logout_urls?: string[] } & { approved_items: string[] | null; pairwise_secret: Uint8Array }
+export type ChannelRow = Omit<Selectable<ChannelsTable>, 'logout_urls'> & { logout_urls?: string[] } & {
+  approved_items: string[] | null
+  pairwise_secret: Uint8Array
+}
 
 export function channelFromRow(row: ChannelRow): Channel {
   return {
@@ -71,7 +74,9 @@ export async function findChannel(db: Executor, id: string): Promise<Channel | u
     .selectAll('channels')
     .select('providers.pairwise_secret')
     .select(
-      sql<string[] | null>`(SELECT array_agg(p.item ORDER BY p.item) FROM channel_permissions p WHERE p.channel_id = channels.id AND p.state = 'approved')`.as(
+      sql<
+        string[] | null
+      >`(SELECT array_agg(p.item ORDER BY p.item) FROM channel_permissions p WHERE p.channel_id = channels.id AND p.state = 'approved')`.as(
         'approved_items',
       ),
     )
@@ -100,7 +105,11 @@ export async function addProviderMember(db: Executor, providerId: string, userId
 }
 
 export async function addChannelTester(db: Executor, channelId: string, userId: string): Promise<void> {
-  await db.insertInto('channel_testers').values({ channel_id: channelId, user_id: userId }).onConflict((c) => c.doNothing()).execute()
+  await db
+    .insertInto('channel_testers')
+    .values({ channel_id: channelId, user_id: userId })
+    .onConflict((c) => c.doNothing())
+    .execute()
 }
 
 export interface NewChannel {
@@ -144,7 +153,12 @@ export async function insertChannel(db: Executor, channel: NewChannel): Promise<
   throw new Error('could not find a free channel id')
 }
 
-export async function setPermissions(db: Executor, channelId: string, items: readonly string[], state: 'approved' | 'applied' | 'rejected' | 'suspended'): Promise<void> {
+export async function setPermissions(
+  db: Executor,
+  channelId: string,
+  items: readonly string[],
+  state: 'approved' | 'applied' | 'rejected' | 'suspended',
+): Promise<void> {
   if (items.length === 0) return
   const now = new Date()
   await db
@@ -160,7 +174,9 @@ export async function mayUseDevelopingChannel(db: Executor, channel: Pick<Channe
     .selectNoFrom((eb) => [
       eb
         .or([
-          eb.exists(eb.selectFrom('provider_members').select('user_id').where('provider_id', '=', channel.providerId).where('user_id', '=', userId)),
+          eb.exists(
+            eb.selectFrom('provider_members').select('user_id').where('provider_id', '=', channel.providerId).where('user_id', '=', userId),
+          ),
           eb.exists(eb.selectFrom('channel_testers').select('user_id').where('channel_id', '=', channel.id).where('user_id', '=', userId)),
         ])
         .as('allowed'),

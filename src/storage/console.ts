@@ -40,7 +40,11 @@ export async function listUserProviders(db: Executor, userId: string): Promise<P
 }
 
 /** The user's role in the provider, or null when they are not a member. */
-export async function findMembership(db: Executor, providerId: string, userId: string): Promise<{ providerName: string; role: Role } | null> {
+export async function findMembership(
+  db: Executor,
+  providerId: string,
+  userId: string,
+): Promise<{ providerName: string; role: Role } | null> {
   if (!/^[0-9a-f-]{36}$/.test(providerId)) return null
   const row = await db
     .selectFrom('provider_members as m')
@@ -52,7 +56,10 @@ export async function findMembership(db: Executor, providerId: string, userId: s
   return row ? { providerName: row.name, role: row.role } : null
 }
 
-export async function listMembers(db: Executor, providerId: string): Promise<{ userId: string; email: string; displayName: string; role: Role }[]> {
+export async function listMembers(
+  db: Executor,
+  providerId: string,
+): Promise<{ userId: string; email: string; displayName: string; role: Role }[]> {
   const rows = await db
     .selectFrom('provider_members as m')
     .innerJoin('users as u', 'u.id', 'm.user_id')
@@ -60,7 +67,9 @@ export async function listMembers(db: Executor, providerId: string): Promise<{ u
     .where('m.provider_id', '=', providerId)
     .execute()
   // Emails are sealed: sorted once opened.
-  return rows.map((row) => ({ userId: row.id, email: openEmail(row.id, row.email), displayName: row.display_name, role: row.role })).sort((a, b) => a.email.localeCompare(b.email))
+  return rows
+    .map((row) => ({ userId: row.id, email: openEmail(row.id, row.email), displayName: row.display_name, role: row.role }))
+    .sort((a, b) => a.email.localeCompare(b.email))
 }
 
 export interface ChannelSummary {
@@ -72,7 +81,12 @@ export interface ChannelSummary {
 }
 
 export async function listProviderChannels(db: Executor, providerId: string): Promise<ChannelSummary[]> {
-  const rows = await db.selectFrom('channels').select(['id', 'name', 'kind', 'status', 'suspended_at']).where('provider_id', '=', providerId).orderBy('name').execute()
+  const rows = await db
+    .selectFrom('channels')
+    .select(['id', 'name', 'kind', 'status', 'suspended_at'])
+    .where('provider_id', '=', providerId)
+    .orderBy('name')
+    .execute()
   return rows.map((row) => ({ id: row.id, name: row.name, kind: row.kind, status: row.status, suspendedAt: row.suspended_at }))
 }
 
@@ -87,7 +101,12 @@ export interface ChannelSettings {
   errorStyle: 'rfc' | 'line'
 }
 
-export async function updateChannelSettings(db: Executor, channelId: string, settings: ChannelSettings, sealedSecret?: string | null): Promise<void> {
+export async function updateChannelSettings(
+  db: Executor,
+  channelId: string,
+  settings: ChannelSettings,
+  sealedSecret?: string | null,
+): Promise<void> {
   await db
     .updateTable('channels')
     .set({
@@ -107,24 +126,53 @@ export async function updateChannelSettings(db: Executor, channelId: string, set
 }
 
 /** A new secret; `idTokenAlg` switches the channel's algorithm with it (to HS256, keyed by it). */
-export async function replaceChannelSecret(db: Executor, channelId: string, secretHash: Uint8Array, sealedSecret: string | null, idTokenAlg?: 'HS256'): Promise<void> {
+export async function replaceChannelSecret(
+  db: Executor,
+  channelId: string,
+  secretHash: Uint8Array,
+  sealedSecret: string | null,
+  idTokenAlg?: 'HS256',
+): Promise<void> {
   await db
     .updateTable('channels')
-    .set({ secret_hash: secretHash, secret_encrypted: sealedSecret, ...(idTokenAlg ? { id_token_alg: idTokenAlg } : {}), updated_at: new Date() })
+    .set({
+      secret_hash: secretHash,
+      secret_encrypted: sealedSecret,
+      ...(idTokenAlg ? { id_token_alg: idTokenAlg } : {}),
+      updated_at: new Date(),
+    })
     .where('id', '=', channelId)
     .execute()
 }
 
 /** Keeps a new secret, sealed, for the one page view that shows it to the user who asked. */
-export async function insertSecretReveal(db: Executor, reveal: { id: string; channelId: string; userId: string; sealedSecret: string; expiresAt: Date }): Promise<void> {
-  await db.insertInto('channel_secret_reveals').values({ id: reveal.id, channel_id: reveal.channelId, user_id: reveal.userId, sealed_secret: reveal.sealedSecret, expires_at: reveal.expiresAt }).execute()
+export async function insertSecretReveal(
+  db: Executor,
+  reveal: { id: string; channelId: string; userId: string; sealedSecret: string; expiresAt: Date },
+): Promise<void> {
+  await db
+    .insertInto('channel_secret_reveals')
+    .values({
+      id: reveal.id,
+      channel_id: reveal.channelId,
+      user_id: reveal.userId,
+      sealed_secret: reveal.sealedSecret,
+      expires_at: reveal.expiresAt,
+    })
+    .execute()
 }
 
 /**
  * The sealed secret of an unexpired reveal of this channel for this user, deleted in the same
  * statement: of two requests for it (a reload, a double click) only one gets it.
  */
-export async function takeSecretReveal(db: Executor, id: string, channelId: string, userId: string, now: Date): Promise<string | undefined> {
+export async function takeSecretReveal(
+  db: Executor,
+  id: string,
+  channelId: string,
+  userId: string,
+  now: Date,
+): Promise<string | undefined> {
   if (!/^[0-9a-f-]{36}$/.test(id)) return undefined
   const row = await db
     .deleteFrom('channel_secret_reveals')
@@ -138,7 +186,10 @@ export async function takeSecretReveal(db: Executor, id: string, channelId: stri
 }
 
 export async function deleteExpiredSecretReveals(db: Executor, now: Date, batchSize: number): Promise<number> {
-  const result = await sql`DELETE FROM channel_secret_reveals WHERE id IN (SELECT id FROM channel_secret_reveals WHERE expires_at <= ${now} LIMIT ${batchSize})`.execute(db)
+  const result =
+    await sql`DELETE FROM channel_secret_reveals WHERE id IN (SELECT id FROM channel_secret_reveals WHERE expires_at <= ${now} LIMIT ${batchSize})`.execute(
+      db,
+    )
   return Number(result.numAffectedRows ?? 0)
 }
 
@@ -147,16 +198,31 @@ export async function publishChannel(db: Executor, channelId: string): Promise<v
 }
 
 export async function setChannelSuspension(db: Executor, channelId: string, suspended: { at: Date; reason: string } | null): Promise<void> {
-  await db.updateTable('channels').set({ suspended_at: suspended?.at ?? null, suspended_reason: suspended?.reason ?? null, updated_at: new Date() }).where('id', '=', channelId).execute()
+  await db
+    .updateTable('channels')
+    .set({ suspended_at: suspended?.at ?? null, suspended_reason: suspended?.reason ?? null, updated_at: new Date() })
+    .where('id', '=', channelId)
+    .execute()
 }
 
 export async function listTesters(db: Executor, channelId: string): Promise<{ userId: string; email: string }[]> {
-  const rows = await db.selectFrom('channel_testers as t').innerJoin('users as u', 'u.id', 't.user_id').select(['u.id', 'u.email']).where('t.channel_id', '=', channelId).execute()
+  const rows = await db
+    .selectFrom('channel_testers as t')
+    .innerJoin('users as u', 'u.id', 't.user_id')
+    .select(['u.id', 'u.email'])
+    .where('t.channel_id', '=', channelId)
+    .execute()
   return rows.map((row) => ({ userId: row.id, email: openEmail(row.id, row.email) })).sort((a, b) => a.email.localeCompare(b.email))
 }
 
 export async function listChannelOwners(db: Executor, providerId: string): Promise<string[]> {
-  const rows = await db.selectFrom('provider_members as m').innerJoin('users as u', 'u.id', 'm.user_id').select(['u.id', 'u.email']).where('m.provider_id', '=', providerId).where('m.role', '=', 'owner').execute()
+  const rows = await db
+    .selectFrom('provider_members as m')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select(['u.id', 'u.email'])
+    .where('m.provider_id', '=', providerId)
+    .where('m.role', '=', 'owner')
+    .execute()
   return rows.map((row) => openEmail(row.id, row.email)).sort()
 }
 
@@ -170,8 +236,15 @@ export type ChannelCursor = { createdAt: Date; id: string } | { name: string; id
  * account with exactly this email: emails are sealed, so they are found by their lookup HMAC and
  * cannot be searched by prefix.
  */
-export async function searchUsers(db: Executor, query: string, page: { after?: UserCursor | undefined; limit: number }): Promise<(User & { disabledAt: Date | null })[]> {
-  let q = db.selectFrom('users').select(['id', 'email', 'display_name', 'picture_url', 'is_admin', 'created_at', 'disabled_at']).limit(page.limit)
+export async function searchUsers(
+  db: Executor,
+  query: string,
+  page: { after?: UserCursor | undefined; limit: number },
+): Promise<(User & { disabledAt: Date | null })[]> {
+  let q = db
+    .selectFrom('users')
+    .select(['id', 'email', 'display_name', 'picture_url', 'is_admin', 'created_at', 'disabled_at'])
+    .limit(page.limit)
   const after = page.after
   if (query) {
     q = q.where('email_hmac', '=', emailLookupKey(query))
@@ -198,7 +271,8 @@ export async function searchChannels(db: Executor, query: string, page: { after?
     if (after && 'name' in after) q = q.where((eb) => eb(eb.tuple(name, eb.ref('c.id')), '>', eb.tuple(after.name, after.id)))
   } else {
     q = q.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc')
-    if (after && 'createdAt' in after) q = q.where((eb) => eb(eb.refTuple('c.created_at', 'c.id'), '<', eb.tuple(after.createdAt, after.id)))
+    if (after && 'createdAt' in after)
+      q = q.where((eb) => eb(eb.refTuple('c.created_at', 'c.id'), '<', eb.tuple(after.createdAt, after.id)))
   }
   return q.execute()
 }

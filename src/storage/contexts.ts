@@ -45,14 +45,33 @@ export interface SessionContext {
 function sessionContext(row: SessionColumns): SessionContext | undefined {
   if (row.s_id === null) return undefined
   return {
-    session: { id: row.s_id, secretHash: row.s_secret_hash, userId: row.u_id, authTime: row.s_auth_time, createdAt: row.s_created_at, lastSeenAt: row.s_last_seen_at, expiresAt: row.s_expires_at },
-    user: userFromRow({ id: row.u_id, email: row.u_email, display_name: row.u_display_name, picture_url: row.u_picture_url, is_admin: row.u_is_admin, created_at: row.u_created_at }),
+    session: {
+      id: row.s_id,
+      secretHash: row.s_secret_hash,
+      userId: row.u_id,
+      authTime: row.s_auth_time,
+      createdAt: row.s_created_at,
+      lastSeenAt: row.s_last_seen_at,
+      expiresAt: row.s_expires_at,
+    },
+    user: userFromRow({
+      id: row.u_id,
+      email: row.u_email,
+      display_name: row.u_display_name,
+      picture_url: row.u_picture_url,
+      is_admin: row.u_is_admin,
+      created_at: row.u_created_at,
+    }),
     grant: row.g_granted_items && row.g_refused_items ? { grantedItems: row.g_granted_items, refusedItems: row.g_refused_items } : null,
   }
 }
 
 /** The channel of an authorization request, and the browser's session with its user's grant to it. */
-export async function findAuthorizeContext(db: Executor, channelId: string, sessionId: string | null): Promise<{ channel: Channel; session: SessionContext | undefined } | undefined> {
+export async function findAuthorizeContext(
+  db: Executor,
+  channelId: string,
+  sessionId: string | null,
+): Promise<{ channel: Channel; session: SessionContext | undefined } | undefined> {
   if (!/^\d{10}$/.test(channelId)) return undefined
   const { rows } = await sql<ChannelRow & SessionColumns>`
     SELECT ${CHANNEL}, ${SESSION}
@@ -78,7 +97,11 @@ export interface InteractionContext {
 }
 
 /** An interaction with its channel, the browser's session, the user's grant and profile. */
-export async function findInteractionContext(db: Executor, interactionId: string, sessionId: string | null): Promise<InteractionContext | undefined> {
+export async function findInteractionContext(
+  db: Executor,
+  interactionId: string,
+  sessionId: string | null,
+): Promise<InteractionContext | undefined> {
   const { rows } = await sql<ChannelRow & SessionColumns & ProfileColumns & Record<string, unknown>>`
     SELECT ${CHANNEL}, ${SESSION},
       i.id AS i_id, i.browser_hash AS i_browser_hash, i.request AS i_request, i.user_id AS i_user_id, i.auth_time AS i_auth_time, i.expires_at AS i_expires_at,

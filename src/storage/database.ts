@@ -109,7 +109,8 @@ function preparePerConnection(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown
   const names = new Map<string, string>()
   ;(client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
-    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || typeof callback === 'function') return query(text, values, callback)
+    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || typeof callback === 'function')
+      return query(text, values, callback)
     let name = names.get(text)
     if (!name) {
       name = 'p' + createHash('sha1').update(text).digest('hex')
@@ -134,7 +135,10 @@ export function embeddedDatabaseExists(dataDir: string): boolean {
 async function openEmbedded(dataDir: string | undefined, onQuery?: (event: LogEvent) => void): Promise<Database> {
   // Loaded here, not at the top: a process on a PostgreSQL server never needs PGlite.
   const [{ PGlite }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')])
-  const options = (dir?: string): PGliteOptions => ({ ...(dir ? { dataDir: dir } : {}), startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] })
+  const options = (dir?: string): PGliteOptions => ({
+    ...(dir ? { dataDir: dir } : {}),
+    startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS],
+  })
   let releaseLock = () => {}
   let pglite: PGlite
   if (dataDir) {
@@ -212,7 +216,11 @@ async function createEmbeddedInChild(options: PGliteOptions): Promise<void> {
   const script = `const [url, options] = JSON.parse(process.argv[1])
     const { PGlite } = await import(url)
     await (await PGlite.create(options)).close()`
-  const child = spawn(process.execPath, ['--input-type=module', '--eval', script, JSON.stringify([import.meta.resolve('@electric-sql/pglite'), options])], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '--eval', script, JSON.stringify([import.meta.resolve('@electric-sql/pglite'), options])],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
   let stderr = ''
   child.stderr.on('data', (chunk) => (stderr += chunk))
   const [code] = (await once(child, 'exit')) as [number | null]

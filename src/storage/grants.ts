@@ -3,7 +3,12 @@ import type { Executor } from './database.ts'
 import type { Grant } from '../oauth/interaction.ts'
 
 export async function findGrant(db: Executor, userId: string, channelId: string): Promise<Grant | null> {
-  const row = await db.selectFrom('grants').select(['granted_items', 'refused_items']).where('user_id', '=', userId).where('channel_id', '=', channelId).executeTakeFirst()
+  const row = await db
+    .selectFrom('grants')
+    .select(['granted_items', 'refused_items'])
+    .where('user_id', '=', userId)
+    .where('channel_id', '=', channelId)
+    .executeTakeFirst()
   return row ? { grantedItems: row.granted_items, refusedItems: row.refused_items } : null
 }
 
@@ -19,4 +24,3 @@ export function mergeDecision(previous: Grant | null, granted: readonly string[]
     refusedItems: [...new Set([...before.refusedItems.filter((item) => !decided.has(item)), ...refused])],
   }
 }
-

@@ -32,7 +32,10 @@ export function openInteractionRequest(id: string, stored: unknown): Record<stri
   return JSON.parse(keyring().open(stored, requestAad(id))) as Record<string, unknown>
 }
 
-export async function insertInteraction(db: Executor, interaction: Omit<InteractionRecord, 'userId' | 'authTime' | 'request'> & { sealedRequest: string }): Promise<void> {
+export async function insertInteraction(
+  db: Executor,
+  interaction: Omit<InteractionRecord, 'userId' | 'authTime' | 'request'> & { sealedRequest: string },
+): Promise<void> {
   await db
     .insertInto('interactions')
     .values({
@@ -60,7 +63,12 @@ export async function finishInteraction(db: Executor, id: string): Promise<boole
  * those a user logged in to until `before`, anonymous ones (anybody can start them, so they are
  * kept briefly) until `anonymousBefore`.
  */
-export async function deleteExpiredInteractions(db: Executor, before: Date, batchSize: number, anonymousBefore: Date = before): Promise<number> {
+export async function deleteExpiredInteractions(
+  db: Executor,
+  before: Date,
+  batchSize: number,
+  anonymousBefore: Date = before,
+): Promise<number> {
   const result = await db
     .deleteFrom('interactions')
     .where('id', 'in', (eb) =>

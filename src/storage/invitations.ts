@@ -57,7 +57,18 @@ export async function listPendingInvitations(db: Executor, inviteeId: string, no
     .innerJoin('providers as p', 'p.id', 'i.provider_id')
     .leftJoin('channels as c', 'c.id', 'i.channel_id')
     .leftJoin('users as u', 'u.id', 'i.inviter_id')
-    .select(['i.id', 'i.kind', 'i.provider_id', 'p.name as provider_name', 'i.channel_id', 'c.name as channel_name', 'i.role', 'u.display_name as inviter_name', 'i.created_at', 'i.expires_at'])
+    .select([
+      'i.id',
+      'i.kind',
+      'i.provider_id',
+      'p.name as provider_name',
+      'i.channel_id',
+      'c.name as channel_name',
+      'i.role',
+      'u.display_name as inviter_name',
+      'i.created_at',
+      'i.expires_at',
+    ])
     .where('i.invitee_id', '=', inviteeId)
     .where('i.expires_at', '>', now)
     .orderBy('i.created_at')
@@ -81,7 +92,12 @@ export async function listPendingInvitations(db: Executor, inviteeId: string, no
  * Takes the invitee's own, unexpired invitation out of the table — once: of two requests
  * answering it at the same time, one gets it and the other nothing (the DELETE is the guard).
  */
-export async function takeInvitation(db: Executor, id: string, inviteeId: string, now: Date): Promise<Omit<PendingInvitation, 'providerName' | 'channelName' | 'inviterName'> | undefined> {
+export async function takeInvitation(
+  db: Executor,
+  id: string,
+  inviteeId: string,
+  now: Date,
+): Promise<Omit<PendingInvitation, 'providerName' | 'channelName' | 'inviterName'> | undefined> {
   const row = await db
     .deleteFrom('invitations')
     .where('id', '=', id)
@@ -89,7 +105,17 @@ export async function takeInvitation(db: Executor, id: string, inviteeId: string
     .where('expires_at', '>', now)
     .returning(['id', 'kind', 'provider_id', 'channel_id', 'role', 'created_at', 'expires_at'])
     .executeTakeFirst()
-  return row && { id: row.id, kind: row.kind, providerId: row.provider_id, channelId: row.channel_id, role: row.role, createdAt: row.created_at, expiresAt: row.expires_at }
+  return (
+    row && {
+      id: row.id,
+      kind: row.kind,
+      providerId: row.provider_id,
+      channelId: row.channel_id,
+      role: row.role,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+    }
+  )
 }
 
 export async function deleteExpiredInvitations(db: Executor, before: Date, batchSize: number): Promise<number> {

@@ -5,7 +5,9 @@ import type { Executor } from './database.ts'
 import { open } from '../crypto/secret-box.ts'
 
 async function existingTables(db: Executor, names: string[]): Promise<Set<string>> {
-  const { rows } = await sql<{ name: string }>`SELECT name FROM unnest(${names}::text[]) AS name WHERE to_regclass(name) IS NOT NULL`.execute(db)
+  const { rows } = await sql<{
+    name: string
+  }>`SELECT name FROM unnest(${names}::text[]) AS name WHERE to_regclass(name) IS NOT NULL`.execute(db)
   return new Set(rows.map((row) => row.name))
 }
 
@@ -17,7 +19,11 @@ export async function findMasterKeyCheck(db: Executor): Promise<Buffer | undefin
 
 /** Records the check value unless one is there already; returns the one in force. */
 export async function recordMasterKeyCheck(db: Executor, value: Buffer): Promise<Buffer> {
-  await db.insertInto('master_key_check').values({ check_value: value }).onConflict((oc) => oc.column('id').doNothing()).execute()
+  await db
+    .insertInto('master_key_check')
+    .values({ check_value: value })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute()
   return (await findMasterKeyCheck(db))!
 }
 
@@ -37,8 +43,13 @@ export async function holdsSealedData(db: Executor): Promise<boolean> {
  */
 export async function opensSealedValue(db: Executor, key: Buffer): Promise<boolean> {
   const tables = await existingTables(db, ['data_keys', 'signing_keys'])
-  const dataKey = tables.has('data_keys') ? await db.selectFrom('data_keys').select(['id', 'wrapped_key']).limit(1).executeTakeFirst() : undefined
-  const signingKey = !dataKey && tables.has('signing_keys') ? await db.selectFrom('signing_keys').select(['kid', 'private_jwk_encrypted']).limit(1).executeTakeFirst() : undefined
+  const dataKey = tables.has('data_keys')
+    ? await db.selectFrom('data_keys').select(['id', 'wrapped_key']).limit(1).executeTakeFirst()
+    : undefined
+  const signingKey =
+    !dataKey && tables.has('signing_keys')
+      ? await db.selectFrom('signing_keys').select(['kid', 'private_jwk_encrypted']).limit(1).executeTakeFirst()
+      : undefined
   try {
     if (dataKey) open(key, dataKey.wrapped_key, `data-key:${dataKey.id}`)
     else if (signingKey) open(key, signingKey.private_jwk_encrypted, `signing-key:${signingKey.kid}`)

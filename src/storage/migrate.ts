@@ -50,7 +50,10 @@ export async function migrate(database: Database, files = readMigrationFiles()):
       const applied = new Map(appliedRows.map((row) => [row.name, row.checksum]))
       const known = new Set(files.map((file) => file.name))
       for (const name of applied.keys()) {
-        if (!known.has(name)) throw new MigrationError(`The database has migration ${name}, which this version of plusid does not know: is it older than the database?`)
+        if (!known.has(name))
+          throw new MigrationError(
+            `The database has migration ${name}, which this version of plusid does not know: is it older than the database?`,
+          )
       }
       const pending: string[] = []
       for (const file of files) {
@@ -60,7 +63,9 @@ export async function migrate(database: Database, files = readMigrationFiles()):
           await connection.query('INSERT INTO plusid_migrations (name, checksum) VALUES ($1, $2)', [file.name, file.checksum])
           pending.push(file.name)
         } else if (checksum !== file.checksum) {
-          throw new MigrationError(`Migration ${file.name} was changed after it was applied; migrations are frozen: add a new file instead.`)
+          throw new MigrationError(
+            `Migration ${file.name} was changed after it was applied; migrations are frozen: add a new file instead.`,
+          )
         }
       }
       await connection.exec('COMMIT')

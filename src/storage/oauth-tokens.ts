@@ -47,7 +47,12 @@ export interface AuthorizationCode {
  * endUserAccess), so it either waits for this code and then deletes it, or this statement finds
  * the session gone and stores nothing. False then.
  */
-export async function insertAuthorizationCode(db: Executor, codeHash: Uint8Array, code: AuthorizationCode, sessionId: string): Promise<boolean> {
+export async function insertAuthorizationCode(
+  db: Executor,
+  codeHash: Uint8Array,
+  code: AuthorizationCode,
+  sessionId: string,
+): Promise<boolean> {
   const { rows } = await sql<{ issued: boolean }>`
     WITH session AS (SELECT 1 FROM sessions WHERE id = ${sessionId} FOR SHARE),
     touched AS (UPDATE grants SET last_used_at = ${new Date()} WHERE user_id = ${code.userId} AND channel_id = ${code.channelId} RETURNING 1),
@@ -61,7 +66,14 @@ export async function insertAuthorizationCode(db: Executor, codeHash: Uint8Array
 }
 
 export type CodeClaim =
-  | { status: 'claimed'; code: AuthorizationCode; user: ClaimSource; channel: Channel; grantedItems: string[] | null; userDisabled: boolean }
+  | {
+      status: 'claimed'
+      code: AuthorizationCode
+      user: ClaimSource
+      channel: Channel
+      grantedItems: string[] | null
+      userDisabled: boolean
+    }
   | { status: 'reused'; tokenFamily: string; codeChannelId: string; userId: string; channel: Channel | undefined }
   | { status: 'unknown'; channel: Channel | undefined }
 
@@ -75,7 +87,11 @@ const CHANNEL_COLUMNS = sql.raw(`ch.id AS ch_id, ch.provider_id AS ch_provider_i
 
 /** The channel columns of a row selected with CHANNEL_COLUMNS (prefixed ch_). */
 function prefixedChannel(row: Record<string, unknown>): Channel {
-  const unprefixed = Object.fromEntries(Object.entries(row).filter(([key]) => key.startsWith('ch_')).map(([key, value]) => [key.slice(3), value]))
+  const unprefixed = Object.fromEntries(
+    Object.entries(row)
+      .filter(([key]) => key.startsWith('ch_'))
+      .map(([key, value]) => [key.slice(3), value]),
+  )
   return channelFromRow(unprefixed as unknown as ChannelRow)
 }
 
@@ -89,7 +105,13 @@ function prefixedChannel(row: Record<string, unknown>): Channel {
  * answer. A code used before answers `reused` with the family of tokens it issued and its channel,
  * so that only that channel, authenticated, can have them revoked.
  */
-export async function claimAuthorizationCode(db: Executor, codeHash: Uint8Array, clientId: string, secretHash: Uint8Array | null, now: Date): Promise<CodeClaim> {
+export async function claimAuthorizationCode(
+  db: Executor,
+  codeHash: Uint8Array,
+  clientId: string,
+  secretHash: Uint8Array | null,
+  now: Date,
+): Promise<CodeClaim> {
   const claimed = await sql<Record<string, unknown> & UserColumns>`
     UPDATE authorization_codes c SET consumed_at = ${now}
     FROM users u LEFT JOIN profiles p ON p.user_id = u.id, channels ch JOIN providers pr ON pr.id = ch.provider_id
@@ -97,7 +119,9 @@ export async function claimAuthorizationCode(db: Executor, codeHash: Uint8Array,
       AND CASE WHEN ch.kind IN ('spa', 'native') THEN ${secretHash === null} ELSE ch.secret_hash = ${secretHash}::bytea END
     RETURNING c.channel_id, c.user_id, c.redirect_uri, c.scopes, c.nonce, c.code_challenge, c.auth_time, c.amr,
               c.token_family, c.expires_at, u.email, u.display_name, u.picture_url, u.disabled_at IS NOT NULL AS user_disabled, ${PROFILE_COLUMNS},
-              (SELECT g.granted_items FROM grants g WHERE g.user_id = c.user_id AND g.channel_id = c.channel_id) AS granted_items, ${CHANNEL_COLUMNS}`.execute(db)
+              (SELECT g.granted_items FROM grants g WHERE g.user_id = c.user_id AND g.channel_id = c.channel_id) AS granted_items, ${CHANNEL_COLUMNS}`.execute(
+    db,
+  )
   const row = claimed.rows[0]
   if (row) {
     return {
@@ -124,7 +148,11 @@ export async function claimAuthorizationCode(db: Executor, codeHash: Uint8Array,
   // or a code used before.
   const [channel, used] = await Promise.all([
     findChannel(db, clientId),
-    db.selectFrom('authorization_codes').select(['token_family', 'channel_id', 'user_id', 'consumed_at']).where('code_hash', '=', codeHash).executeTakeFirst(),
+    db
+      .selectFrom('authorization_codes')
+      .select(['token_family', 'channel_id', 'user_id', 'consumed_at'])
+      .where('code_hash', '=', codeHash)
+      .executeTakeFirst(),
   ])
   return used && used.consumed_at !== null && channel
     ? { status: 'reused', tokenFamily: used.token_family, codeChannelId: used.channel_id, userId: used.user_id, channel }
@@ -238,7 +266,8 @@ export interface AccessTokenRecord {
 }
 
 /** Columns for releaseState(), from a query joining channels c, users u and grants g (left). */
-const RELEASE_COLUMNS = sql.raw(`c.suspended_at IS NOT NULL AS channel_suspended, u.disabled_at IS NOT NULL AS user_disabled, g.granted_items,
+const RELEASE_COLUMNS =
+  sql.raw(`c.suspended_at IS NOT NULL AS channel_suspended, u.disabled_at IS NOT NULL AS user_disabled, g.granted_items,
   (SELECT array_agg(cp.item) FROM channel_permissions cp WHERE cp.channel_id = c.id AND cp.state = 'approved') AS approved_items`)
 
 function releaseState(row: Record<string, unknown>): ReleaseState {
@@ -281,7 +310,13 @@ export async function findAccessToken(db: Executor, tokenHash: Uint8Array): Prom
 }
 
 export async function revokeAccessToken(db: Executor, tokenHash: Uint8Array, channelId: string, now: Date): Promise<void> {
-  await db.updateTable('access_tokens').set({ revoked_at: now }).where('token_hash', '=', tokenHash).where('channel_id', '=', channelId).where('revoked_at', 'is', null).execute()
+  await db
+    .updateTable('access_tokens')
+    .set({ revoked_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('channel_id', '=', channelId)
+    .where('revoked_at', 'is', null)
+    .execute()
 }
 
 export interface RefreshTokenRecord {
@@ -299,7 +334,11 @@ export interface RefreshTokenRecord {
 }
 
 /** The channel of `clientId` and, if it holds it, the refresh token: one round trip for the refresh grant. */
-export async function findChannelWithRefreshToken(db: Executor, clientId: string, tokenHash: Uint8Array): Promise<{ channel: Channel; token: RefreshTokenRecord | undefined } | undefined> {
+export async function findChannelWithRefreshToken(
+  db: Executor,
+  clientId: string,
+  tokenHash: Uint8Array,
+): Promise<{ channel: Channel; token: RefreshTokenRecord | undefined } | undefined> {
   if (!/^\d{10}$/.test(clientId)) return undefined
   const { rows } = await sql<Record<string, unknown>>`
     SELECT ${CHANNEL_COLUMNS}, rt.token_family, rt.user_id, rt.scopes, rt.auth_time, rt.amr, rt.created_at, rt.expires_at, rt.consumed_at, rt.revoked_at,
@@ -364,7 +403,14 @@ export async function insertChannelAccessToken(db: Executor, tokenHash: Uint8Arr
   await db.insertInto('channel_access_tokens').values({ token_hash: tokenHash, channel_id: channelId, expires_at: expiresAt }).execute()
 }
 
-export async function findChannelAccessToken(db: Executor, tokenHash: Uint8Array): Promise<{ channelId: string; expiresAt: Date } | undefined> {
-  const row = await db.selectFrom('channel_access_tokens').select(['channel_id', 'expires_at']).where('token_hash', '=', tokenHash).executeTakeFirst()
+export async function findChannelAccessToken(
+  db: Executor,
+  tokenHash: Uint8Array,
+): Promise<{ channelId: string; expiresAt: Date } | undefined> {
+  const row = await db
+    .selectFrom('channel_access_tokens')
+    .select(['channel_id', 'expires_at'])
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst()
   return row && { channelId: row.channel_id, expiresAt: row.expires_at }
 }

@@ -9,8 +9,19 @@ import { keyring } from '../crypto/keyring.ts'
 export type ProfileColumns = Omit<Selectable<ProfilesTable>, 'user_id' | 'updated_at'>
 
 const SEALED_COLUMNS = [
-  'family_name', 'given_name', 'middle_name', 'family_name_pronunciation', 'given_name_pronunciation', 'gender', 'birthdate',
-  'phone_number', 'postal_code', 'region', 'locality', 'street_address', 'country',
+  'family_name',
+  'given_name',
+  'middle_name',
+  'family_name_pronunciation',
+  'given_name_pronunciation',
+  'gender',
+  'birthdate',
+  'phone_number',
+  'postal_code',
+  'region',
+  'locality',
+  'street_address',
+  'country',
 ] as const satisfies readonly (keyof ProfileColumns)[]
 
 /** Each value is sealed with its column and the user's id as associated data. */
@@ -32,7 +43,9 @@ const ITEM_COLUMNS: Record<string, readonly (keyof ProfileColumns)[]> = {
 export function profileFromRow(sealed: ProfileColumns, userId: string, items?: readonly string[]): ProfilePlus {
   const ring = keyring()
   const columns = items ? SEALED_COLUMNS.filter((column) => items.some((item) => ITEM_COLUMNS[item]?.includes(column))) : SEALED_COLUMNS
-  const row = Object.fromEntries(columns.map((column) => [column, ring.openNullable(sealed[column] ?? null, profileAad(userId, column))])) as ProfileColumns
+  const row = Object.fromEntries(
+    columns.map((column) => [column, ring.openNullable(sealed[column] ?? null, profileAad(userId, column))]),
+  ) as ProfileColumns
   return {
     realName:
       row.family_name !== null && row.given_name !== null && row.family_name_pronunciation !== null && row.given_name_pronunciation !== null
@@ -49,7 +62,13 @@ export function profileFromRow(sealed: ProfileColumns, userId: string, items?: r
     phoneNumber: row.phone_number,
     address:
       row.postal_code !== null && row.region !== null && row.locality !== null && row.street_address !== null && row.country !== null
-        ? { postalCode: row.postal_code, region: row.region, locality: row.locality, streetAddress: row.street_address, country: row.country }
+        ? {
+            postalCode: row.postal_code,
+            region: row.region,
+            locality: row.locality,
+            streetAddress: row.street_address,
+            country: row.country,
+          }
         : null,
   }
 }
@@ -87,7 +106,8 @@ export async function saveProfile(db: Executor, userId: string, changes: Partial
   }
   // Every value is sealed before it leaves the process.
   const ring = keyring()
-  for (const [column, value] of Object.entries(columns)) (columns as Record<string, string | null>)[column] = ring.sealNullable(value as string | null, profileAad(userId, column))
+  for (const [column, value] of Object.entries(columns))
+    (columns as Record<string, string | null>)[column] = ring.sealNullable(value as string | null, profileAad(userId, column))
   const now = new Date()
   await db
     .insertInto('profiles')

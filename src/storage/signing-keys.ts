@@ -46,7 +46,12 @@ export async function insertKey(db: Executor, key: Omit<StoredKey, 'expiresAt'>,
 }
 
 export async function retireCurrentKey(db: Executor, alg: KeyAlg, now: Date, expiresAt: Date): Promise<void> {
-  await db.updateTable('signing_keys').set({ state: 'retired', retired_at: now, expires_at: expiresAt }).where('alg', '=', alg).where('state', '=', 'current').execute()
+  await db
+    .updateTable('signing_keys')
+    .set({ state: 'retired', retired_at: now, expires_at: expiresAt })
+    .where('alg', '=', alg)
+    .where('state', '=', 'current')
+    .execute()
 }
 
 export async function promoteNextKey(db: Executor, alg: KeyAlg, now: Date): Promise<string | undefined> {
@@ -64,7 +69,12 @@ export async function promoteNextKey(db: Executor, alg: KeyAlg, now: Date): Prom
 export async function keySetVersion(db: Executor): Promise<string> {
   const row = await db
     .selectFrom('signing_keys')
-    .select((eb) => [eb.fn.countAll<string>().as('count'), eb.fn.max('created_at').as('created'), eb.fn.max('activated_at').as('activated'), eb.fn.max('retired_at').as('retired')])
+    .select((eb) => [
+      eb.fn.countAll<string>().as('count'),
+      eb.fn.max('created_at').as('created'),
+      eb.fn.max('activated_at').as('activated'),
+      eb.fn.max('retired_at').as('retired'),
+    ])
     .executeTakeFirstOrThrow()
   return JSON.stringify(row)
 }

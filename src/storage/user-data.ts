@@ -19,7 +19,16 @@ export async function listAuthorizedApps(db: Executor, userId: string): Promise<
     .selectFrom('grants as g')
     .innerJoin('channels as c', 'c.id', 'g.channel_id')
     .innerJoin('providers as p', 'p.id', 'c.provider_id')
-    .select(['g.channel_id', 'c.name', 'p.name as provider_name', 'c.privacy_policy_url', 'g.granted_items', 'g.refused_items', 'g.created_at', 'g.last_used_at'])
+    .select([
+      'g.channel_id',
+      'c.name',
+      'p.name as provider_name',
+      'c.privacy_policy_url',
+      'g.granted_items',
+      'g.refused_items',
+      'g.created_at',
+      'g.last_used_at',
+    ])
     .where('g.user_id', '=', userId)
     .orderBy('g.last_used_at', 'desc')
     .execute()
@@ -61,7 +70,11 @@ export interface Release {
 }
 
 /** Releases of the user's data (from the audit log), newest first, keyset by audit id. */
-export async function listReleases(db: Executor, userId: string, page: { before?: string | undefined; limit: number }): Promise<{ items: Release[]; next: string | null }> {
+export async function listReleases(
+  db: Executor,
+  userId: string,
+  page: { before?: string | undefined; limit: number },
+): Promise<{ items: Release[]; next: string | null }> {
   let query = db
     .selectFrom('audit_log as a')
     .leftJoin('channels as c', 'c.id', 'a.object_id')
@@ -99,7 +112,14 @@ export async function listSessions(db: Executor, userId: string, now: Date): Pro
     .where('expires_at', '>', now)
     .orderBy('last_seen_at', 'desc')
     .execute()
-  return rows.map((row) => ({ id: row.id, createdAt: row.created_at, lastSeenAt: row.last_seen_at, expiresAt: row.expires_at, ip: row.ip, userAgent: row.user_agent }))
+  return rows.map((row) => ({
+    id: row.id,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    ip: row.ip,
+    userAgent: row.user_agent,
+  }))
 }
 
 /** Ends one of the user's sessions (never another user's); false when there was none. */
@@ -124,7 +144,11 @@ export async function endOtherSessions(db: Executor, userId: string, keep: strin
  * insertTokens), so this statement sees every token issued before it. Grants stay: the user's
  * consent to a channel is not a credential.
  */
-export async function endUserAccess(db: Executor, userId: string, now: Date): Promise<{ sessions: number; accessTokens: number; refreshTokens: number }> {
+export async function endUserAccess(
+  db: Executor,
+  userId: string,
+  now: Date,
+): Promise<{ sessions: number; accessTokens: number; refreshTokens: number }> {
   // Sessions first, in their own statement: a code being issued for one of them holds it (FOR
   // SHARE) until it commits, so the next statement sees that code too.
   const { rows: ended } = await sql<{ sessions: number }>`
@@ -137,7 +161,9 @@ export async function endUserAccess(db: Executor, userId: string, now: Date): Pr
     r AS (UPDATE refresh_tokens SET revoked_at = ${now} WHERE user_id = ${userId} AND revoked_at IS NULL RETURNING 1),
     t AS (UPDATE admin_api_tokens SET revoked_at = ${now} WHERE user_id = ${userId} AND revoked_at IS NULL RETURNING 1)
     SELECT (SELECT count(*) FROM a)::int AS access_tokens, (SELECT count(*) FROM r)::int AS refresh_tokens,
-           (SELECT count(*) FROM i)::int AS interactions, (SELECT count(*) FROM c)::int AS codes, (SELECT count(*) FROM t)::int AS admin_tokens`.execute(db)
+           (SELECT count(*) FROM i)::int AS interactions, (SELECT count(*) FROM c)::int AS codes, (SELECT count(*) FROM t)::int AS admin_tokens`.execute(
+    db,
+  )
   const row = rows[0]!
   return { sessions: ended[0]!.sessions, accessTokens: row.access_tokens, refreshTokens: row.refresh_tokens }
 }
@@ -145,11 +171,24 @@ export async function endUserAccess(db: Executor, userId: string, now: Date): Pr
 /** Everything plusid holds about a user, for the export (values as stored; sessions without secrets). */
 export async function exportUserData(db: Executor, userId: string) {
   const [account, profile, apps, memberships, sessions] = await Promise.all([
-    db.selectFrom('users').select(['id', 'email', 'display_name', 'picture_url', 'is_admin', 'created_at', 'updated_at']).where('id', '=', userId).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('users')
+      .select(['id', 'email', 'display_name', 'picture_url', 'is_admin', 'created_at', 'updated_at'])
+      .where('id', '=', userId)
+      .executeTakeFirstOrThrow(),
     db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirst(),
     listAuthorizedApps(db, userId),
-    db.selectFrom('provider_members as m').innerJoin('providers as p', 'p.id', 'm.provider_id').select(['p.name', 'm.role', 'm.created_at']).where('m.user_id', '=', userId).execute(),
-    db.selectFrom('sessions').select(['created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent']).where('user_id', '=', userId).execute(),
+    db
+      .selectFrom('provider_members as m')
+      .innerJoin('providers as p', 'p.id', 'm.provider_id')
+      .select(['p.name', 'm.role', 'm.created_at'])
+      .where('m.user_id', '=', userId)
+      .execute(),
+    db
+      .selectFrom('sessions')
+      .select(['created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent'])
+      .where('user_id', '=', userId)
+      .execute(),
   ])
   const releases: Release[] = []
   let before: string | undefined

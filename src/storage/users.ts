@@ -14,8 +14,17 @@ export interface User {
 }
 
 /** The email is stored sealed (see crypto/keyring.ts); this is where it is opened. */
-export function userFromRow(row: Pick<Selectable<UsersTable>, 'id' | 'email' | 'display_name' | 'picture_url' | 'is_admin' | 'created_at'>): User {
-  return { id: row.id, email: openEmail(row.id, row.email), displayName: row.display_name, pictureUrl: row.picture_url, isAdmin: row.is_admin, createdAt: row.created_at }
+export function userFromRow(
+  row: Pick<Selectable<UsersTable>, 'id' | 'email' | 'display_name' | 'picture_url' | 'is_admin' | 'created_at'>,
+): User {
+  return {
+    id: row.id,
+    email: openEmail(row.id, row.email),
+    displayName: row.display_name,
+    pictureUrl: row.picture_url,
+    isAdmin: row.is_admin,
+    createdAt: row.created_at,
+  }
 }
 
 export const emailAad = (userId: string) => `users.email:${userId}`
@@ -52,7 +61,10 @@ export async function insertUser(db: Executor, user: NewUser): Promise<User | un
   return row && userFromRow(row)
 }
 
-export async function findUserWithPasswordByEmail(db: Executor, email: string): Promise<{ user: User; passwordHash: string; disabled: boolean } | undefined> {
+export async function findUserWithPasswordByEmail(
+  db: Executor,
+  email: string,
+): Promise<{ user: User; passwordHash: string; disabled: boolean } | undefined> {
   const row = await db.selectFrom('users').selectAll().where('email_hmac', '=', emailLookupKey(email)).executeTakeFirst()
   return row && { user: userFromRow(row), passwordHash: row.password_hash, disabled: row.disabled_at !== null }
 }
@@ -87,16 +99,29 @@ export async function updateDisplayName(db: Executor, userId: string, displayNam
 /** Grants or removes the administrator role; removing it revokes the user's API tokens too. */
 export async function setAdministrator(db: Executor, userId: string, isAdmin: boolean): Promise<void> {
   await db
-    .with('revoked', (qb) => qb.updateTable('admin_api_tokens').set({ revoked_at: new Date() }).where('user_id', '=', userId).where('revoked_at', 'is', null).where(sql<boolean>`${!isAdmin}`).returning('id'))
+    .with('revoked', (qb) =>
+      qb
+        .updateTable('admin_api_tokens')
+        .set({ revoked_at: new Date() })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where(sql<boolean>`${!isAdmin}`)
+        .returning('id'),
+    )
     .updateTable('users')
     .set({ is_admin: isAdmin, updated_at: new Date() })
     .where('id', '=', userId)
     .execute()
 }
 
-
 /** Whether any enabled account is an administrator (the server's ready message says how to make one). */
 export async function hasAdministrator(db: Executor): Promise<boolean> {
-  const row = await db.selectFrom('users').select('id').where('is_admin', '=', true).where('disabled_at', 'is', null).limit(1).executeTakeFirst()
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where('is_admin', '=', true)
+    .where('disabled_at', 'is', null)
+    .limit(1)
+    .executeTakeFirst()
   return row !== undefined
 }

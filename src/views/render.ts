@@ -51,10 +51,20 @@ function i18nData(locale: Locale, here: string) {
     itemLabel: (item: string) => itemLabel(locale, item),
     /** The path without its query, for navigation to mark the current page. */
     currentPath: here.split('?')[0],
-    languages: LOCALES.map((code) => ({ code, name: LANGUAGE_NAMES[code], current: code === locale, href: `/language?${new URLSearchParams({ lang: code, next: here })}` })),
+    languages: LOCALES.map((code) => ({
+      code,
+      name: LANGUAGE_NAMES[code],
+      current: code === locale,
+      href: `/language?${new URLSearchParams({ lang: code, next: here })}`,
+    })),
   }
 }
 
 export function renderPage(name: string, data: LayoutData & Record<string, unknown>): string {
-  return eta.render(`./${name}`, { ...data, ...i18nData(data.locale, data.here), stylesheetUrl: stylesheet.url, formPostScriptUrl: scripts.formPost.url })
+  return eta.render(`./${name}`, {
+    ...data,
+    ...i18nData(data.locale, data.here),
+    stylesheetUrl: stylesheet.url,
+    formPostScriptUrl: scripts.formPost.url,
+  })
 }

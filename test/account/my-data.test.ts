@@ -7,10 +7,15 @@ import { build } from '../helpers/app.ts'
 import { Browser, registerUser } from '../helpers/browser.ts'
 import { createTestChannel, type TestChannel } from '../helpers/oidc.ts'
 
-const ANDROID_CHROME = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36'
-const IPHONE_SAFARI = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1'
+const ANDROID_CHROME =
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36'
+const IPHONE_SAFARI =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1'
 
-const form = (fields: Record<string, string>) => ({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() })
+const form = (fields: Record<string, string>) => ({
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  payload: new URLSearchParams(fields).toString(),
+})
 
 async function userWithPhone(app: FastifyInstance): Promise<Browser> {
   const browser = new Browser(app)
@@ -22,7 +27,13 @@ async function userWithPhone(app: FastifyInstance): Promise<Browser> {
 
 /** Authorizes the channel (consent page if shown: allow) and exchanges the code. */
 async function login(app: FastifyInstance, browser: Browser, channel: TestChannel, scope = 'openid profile phone') {
-  const query = new URLSearchParams({ response_type: 'code', client_id: channel.channelId, redirect_uri: channel.redirectUri, scope, state: 's' })
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: channel.channelId,
+    redirect_uri: channel.redirectUri,
+    scope,
+    state: 's',
+  })
   let response = await browser.get(`/oauth2/v2.1/authorize?${query}`)
   let consentShown = false
   if (response.statusCode === 303) {
@@ -36,14 +47,29 @@ async function login(app: FastifyInstance, browser: Browser, channel: TestChanne
     assert.equal(response.statusCode, 302, response.body)
   }
   const code = new URL(String(response.headers.location)).searchParams.get('code')!
-  const tokens = await app.inject({ method: 'POST', url: '/oauth2/v2.1/token', ...form({ grant_type: 'authorization_code', code, redirect_uri: channel.redirectUri, client_id: channel.channelId, client_secret: channel.secret! }) })
+  const tokens = await app.inject({
+    method: 'POST',
+    url: '/oauth2/v2.1/token',
+    ...form({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: channel.redirectUri,
+      client_id: channel.channelId,
+      client_secret: channel.secret!,
+    }),
+  })
   assert.equal(tokens.statusCode, 200, tokens.body)
   return { ...(tokens.json() as { access_token: string; refresh_token: string }), consentShown }
 }
 
-const userinfo = (app: FastifyInstance, token: string) => app.inject({ method: 'GET', url: '/oauth2/v2.1/userinfo', headers: { authorization: `Bearer ${token}` } })
+const userinfo = (app: FastifyInstance, token: string) =>
+  app.inject({ method: 'GET', url: '/oauth2/v2.1/userinfo', headers: { authorization: `Bearer ${token}` } })
 const refresh = (app: FastifyInstance, channel: TestChannel, token: string) =>
-  app.inject({ method: 'POST', url: '/oauth2/v2.1/token', ...form({ grant_type: 'refresh_token', refresh_token: token, client_id: channel.channelId, client_secret: channel.secret! }) })
+  app.inject({
+    method: 'POST',
+    url: '/oauth2/v2.1/token',
+    ...form({ grant_type: 'refresh_token', refresh_token: token, client_id: channel.channelId, client_secret: channel.secret! }),
+  })
 
 test('authorized apps list each channel with what was shared; unlinking kills its tokens at once and brings consent back', async (t) => {
   const app = await build(t)
@@ -75,9 +101,20 @@ test('POST /user/v1/deauthorize: 204 with the channel token, 400 invalid token f
   const browser = await userWithPhone(app)
   const tokens = await login(app, browser, channel)
   const channelToken = async (c: TestChannel) =>
-    (await app.inject({ method: 'POST', url: '/oauth2/v3/token', ...form({ grant_type: 'client_credentials', client_id: c.channelId, client_secret: c.secret! }) })).json().access_token as string
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/oauth2/v3/token',
+        ...form({ grant_type: 'client_credentials', client_id: c.channelId, client_secret: c.secret! }),
+      })
+    ).json().access_token as string
   const deauthorize = (bearer: string, userAccessToken: string) =>
-    app.inject({ method: 'POST', url: '/user/v1/deauthorize', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, payload: { userAccessToken } })
+    app.inject({
+      method: 'POST',
+      url: '/user/v1/deauthorize',
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+      payload: { userAccessToken },
+    })
 
   const wrong = await deauthorize(await channelToken(other), tokens.access_token)
   assert.equal(wrong.statusCode, 400)
@@ -108,7 +145,9 @@ test('the sharing history shows each release newest first: site, items, time —
   await login(app, browser, news, 'openid profile') // no data item: not a release
   const page = await browser.get('/account/history')
   assert.equal(page.statusCode, 200)
-  const rows = [...page.body.matchAll(/<tr><td[^>]*>[^<]+<\/td><td[^>]*>([^<]+)<\/td><td[^>]*>([^<]+)<\/td><\/tr>/g)].map((m) => `${m[1]}: ${m[2]}`)
+  const rows = [...page.body.matchAll(/<tr><td[^>]*>[^<]+<\/td><td[^>]*>([^<]+)<\/td><td[^>]*>([^<]+)<\/td><\/tr>/g)].map(
+    (m) => `${m[1]}: ${m[2]}`,
+  )
   assert.deepEqual(rows, ['History News: Email', 'History Shop: Phone number'])
   assert.doesNotMatch(page.body, /090|\+8190|@example\.com<\/td>/)
 })
@@ -152,8 +191,19 @@ test('the export holds everything plusid keeps about the user', async (t) => {
   const browser = new Browser(app, { 'user-agent': 'Export Browser' })
   const account = await registerUser(browser, { name: 'Exporter' })
   await browser.submit('/account/profile', '/account/profile', {
-    name: 'Exporter', family_name: '佐藤', given_name: '一郎', family_name_pronunciation: 'サトウ', given_name_pronunciation: 'イチロウ', gender: 'male', birthdate: '1985-05-05',
-    phone_number: '090-7777-8888', 'address.postal_code': '1000001', 'address.region': '東京都', 'address.locality': '千代田区', 'address.street_address': '千代田1-1', 'address.country': 'JP',
+    name: 'Exporter',
+    family_name: '佐藤',
+    given_name: '一郎',
+    family_name_pronunciation: 'サトウ',
+    given_name_pronunciation: 'イチロウ',
+    gender: 'male',
+    birthdate: '1985-05-05',
+    phone_number: '090-7777-8888',
+    'address.postal_code': '1000001',
+    'address.region': '東京都',
+    'address.locality': '千代田区',
+    'address.street_address': '千代田1-1',
+    'address.country': 'JP',
   })
   await login(app, browser, channel)
   const response = await browser.get('/account/export')
@@ -164,12 +214,22 @@ test('the export holds everything plusid keeps about the user', async (t) => {
   assert.equal(data.account.email, account.email)
   assert.equal(data.account.name, 'Exporter')
   assert.deepEqual(data.profile, {
-    family_name: '佐藤', given_name: '一郎', family_name_pronunciation: 'サトウ', given_name_pronunciation: 'イチロウ', gender: 'male', birthdate: '1985-05-05', phone_number: '+819077778888',
-    address: { postal_code: '1000001', region: '東京都', locality: '千代田区', street_address: '千代田1-1', country: 'JP' }, updated_at: data.profile.updated_at,
+    family_name: '佐藤',
+    given_name: '一郎',
+    family_name_pronunciation: 'サトウ',
+    given_name_pronunciation: 'イチロウ',
+    gender: 'male',
+    birthdate: '1985-05-05',
+    phone_number: '+819077778888',
+    address: { postal_code: '1000001', region: '東京都', locality: '千代田区', street_address: '千代田1-1', country: 'JP' },
+    updated_at: data.profile.updated_at,
   })
   assert.equal(data.authorized_apps[0].channel, 'Export Shop')
   assert.deepEqual(data.authorized_apps[0].granted, ['openid', 'profile', 'phone'])
-  assert.deepEqual(data.sharing_history.map((r: { channel: string; items: string[] }) => [r.channel, r.items]), [['Export Shop', ['phone']]])
+  assert.deepEqual(
+    data.sharing_history.map((r: { channel: string; items: string[] }) => [r.channel, r.items]),
+    [['Export Shop', ['phone']]],
+  )
   assert.equal(data.sessions[0].user_agent, 'Export Browser')
   assert.ok(!JSON.stringify(data).includes('argon2'), 'no password hash')
 })
@@ -179,7 +239,14 @@ test('deleting the account needs the password, ends every token and session, and
   const channel = await createTestChannel({ name: 'Delete Shop', items: ['phone'] })
   const browser = new Browser(app)
   const account = await registerUser(browser, { name: 'Deletable Person' })
-  await browser.submit('/account/profile', '/account/profile', { name: 'Deletable Person', family_name: '消去', given_name: '太郎', family_name_pronunciation: 'ショウキョ', given_name_pronunciation: 'タロウ', phone_number: '090-4321-8765' })
+  await browser.submit('/account/profile', '/account/profile', {
+    name: 'Deletable Person',
+    family_name: '消去',
+    given_name: '太郎',
+    family_name_pronunciation: 'ショウキョ',
+    given_name_pronunciation: 'タロウ',
+    phone_number: '090-4321-8765',
+  })
   const tokens = await login(app, browser, channel)
   const other = new Browser(app)
   await other.submit('/login', '/login', { email: account.email, password: account.password })
@@ -200,11 +267,23 @@ test('deleting the account needs the password, ends every token and session, and
 
   // No row of any table holds the email, the name or the phone number in clear text.
   const database = app.database
-  const tables = await database.withRawConnection((c) => c.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"))
+  const tables = await database.withRawConnection((c) =>
+    c.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    ),
+  )
   for (const { table_name: table } of tables) {
     const rows = await database.withRawConnection((c) => c.query<{ row: string }>(`SELECT row_to_json(t)::text AS row FROM ${table} t`))
     for (const { row } of rows) {
-      for (const value of [account.email, account.email.toLowerCase(), 'Deletable Person', '消去', 'ショウキョ', '+819043218765', '09043218765']) {
+      for (const value of [
+        account.email,
+        account.email.toLowerCase(),
+        'Deletable Person',
+        '消去',
+        'ショウキョ',
+        '+819043218765',
+        '09043218765',
+      ]) {
         assert.ok(!row.includes(value), `${table} still holds ${value}: ${row.slice(0, 200)}`)
       }
     }
@@ -221,7 +300,8 @@ test('"last seen" follows use, written at most every five minutes', async (t) =>
   const hourAgo = new Date(Date.now() - 3600 * 1000)
   await app.database.db.updateTable('sessions').set({ last_seen_at: hourAgo }).where('id', '=', id).execute()
   assert.equal((await browser.get('/account')).statusCode, 200)
-  const seen = (await app.database.db.selectFrom('sessions').select('last_seen_at').where('id', '=', id).executeTakeFirstOrThrow()).last_seen_at
+  const seen = (await app.database.db.selectFrom('sessions').select('last_seen_at').where('id', '=', id).executeTakeFirstOrThrow())
+    .last_seen_at
   assert.ok(seen.getTime() > Date.now() - 60 * 1000, 'updated on use')
   const queries: string[] = []
   const stop = app.database.watchQueries((event) => queries.push(event.query.sql))

@@ -25,12 +25,24 @@ const ITEMS = ['email', 'real_name', 'gender', 'birthdate', 'phone', 'address']
 const PASSWORD = 'hanako pages password'
 const SIZES = { phone: PHONE, desktop: DESKTOP }
 
-test('every page: no console errors or CSP violations; screenshots at phone and desktop size in both languages', { skip: skipWithoutChromium }, async (t) => {
+test('every page: no console errors or CSP violations; screenshots at phone and desktop size in both languages', {
+  skip: skipWithoutChromium,
+}, async (t) => {
   const { issuer } = await startServer(t)
   const where = await shopPort()
-  const shopChannel = await createTestChannel({ name: 'さくら商店', providerName: 'Sakura Shop', callbackUrls: [where.callbackUrl], idTokenAlg: 'ES256', items: ITEMS })
+  const shopChannel = await createTestChannel({
+    name: 'さくら商店',
+    providerName: 'Sakura Shop',
+    callbackUrls: [where.callbackUrl],
+    idTokenAlg: 'ES256',
+    items: ITEMS,
+  })
   // The consent page links the shop's privacy policy: the photographs should show it.
-  await (await testDatabase()).db.updateTable('channels').set({ privacy_policy_url: 'https://shop.example.com/privacy' }).where('id', '=', shopChannel.channelId).execute()
+  await (await testDatabase()).db
+    .updateTable('channels')
+    .set({ privacy_policy_url: 'https://shop.example.com/privacy' })
+    .where('id', '=', shopChannel.channelId)
+    .execute()
   const shop = await startShop(t, where, issuer, shopChannel)
   const browser = await launchChromium(t)
   fs.mkdirSync(SCREENSHOTS, { recursive: true })
@@ -97,7 +109,10 @@ test('every page: no console errors or CSP violations; screenshots at phone and 
       await visit('console-channel', `${issuer}/console/channels/${own.channelId}`)
       // Reissuing the secret: the confirmation, then the page that shows the new secret once.
       await visit('console-secret-confirm', `${issuer}/console/channels/${own.channelId}/secret`)
-      await Promise.all([page.waitForURL(`${issuer}/console/channels/${own.channelId}/secret/**`), page.click('main form button[type=submit]')])
+      await Promise.all([
+        page.waitForURL(`${issuer}/console/channels/${own.channelId}/secret/**`),
+        page.click('main form button[type=submit]'),
+      ])
       await shoot('console-secret')
       await visit('admin-queue', `${issuer}/admin`)
       await visit('admin-channels', `${issuer}/admin/channels`)
@@ -129,9 +144,18 @@ async function administratorWithChannel(email: string): Promise<{ providerId: st
   const profile = validateProfileForm(FULL_PROFILE, PROFILE_ITEMS)
   assert.ok(profile.ok)
   await saveProfile(db, userId, profile.profile)
-  const input = NewChannelInput.parse({ name: '花子のお店', providerName: `Hanako Lab (${email})`, callbackUrls: ['https://lab.example.com/callback'] })
+  const input = NewChannelInput.parse({
+    name: '花子のお店',
+    providerName: `Hanako Lab (${email})`,
+    callbackUrls: ['https://lab.example.com/callback'],
+  })
   const { channelId } = await createChannel(db, TEST_MASTER_KEY, input, { userId })
-  await applyForPermission(db, { userId, kind: 'user', ip: null }, channelId, ApplicationInput.parse({ item: 'email', purpose: 'To send order confirmations.', policyUrl: 'https://lab.example.com/privacy' }))
+  await applyForPermission(
+    db,
+    { userId, kind: 'user', ip: null },
+    channelId,
+    ApplicationInput.parse({ item: 'email', purpose: 'To send order confirmations.', policyUrl: 'https://lab.example.com/privacy' }),
+  )
   await createAdminToken(db, userId)
   return { providerId: (await findChannel(db, channelId))!.providerId, channelId }
 }

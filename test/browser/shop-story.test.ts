@@ -22,7 +22,13 @@ for (const lang of ['ja', 'en'] as const) {
   test(`the demo shop story at a phone's size (ui_locales=${lang})`, { skip: skipWithoutChromium }, async (t) => {
     const { issuer } = await startServer(t)
     const where = await shopPort()
-    const channel = await createTestChannel({ name: 'さくら商店', providerName: `Sakura Shop ${lang}`, callbackUrls: [where.callbackUrl], idTokenAlg: 'ES256', items: ITEMS })
+    const channel = await createTestChannel({
+      name: 'さくら商店',
+      providerName: `Sakura Shop ${lang}`,
+      callbackUrls: [where.callbackUrl],
+      idTokenAlg: 'ES256',
+      items: ITEMS,
+    })
     const shop = await startShop(t, where, issuer, channel)
     const browser = await launchChromium(t)
     const context = await browser.newContext({ ...PHONE, locale: lang })
@@ -54,8 +60,14 @@ for (const lang of ['ja', 'en'] as const) {
     await assertLang(page, lang)
     // The consent page speaks the shop's language: its heading is the catalogue's text.
     assert.equal((await page.locator('main h1').textContent())?.trim(), translate(lang, 'consent.heading', { channel: 'さくら商店' }))
-    const offered = await page.locator('input[name=items]').evaluateAll((boxes) => boxes.map((box) => [box.getAttribute('value'), (box as unknown as { checked: boolean }).checked]))
-    assert.deepEqual(new Map(offered as [string, boolean][]), new Map(ITEMS.map((item) => [item, true])), 'every item is offered, checked by default')
+    const offered = await page
+      .locator('input[name=items]')
+      .evaluateAll((boxes) => boxes.map((box) => [box.getAttribute('value'), (box as unknown as { checked: boolean }).checked]))
+    assert.deepEqual(
+      new Map(offered as [string, boolean][]),
+      new Map(ITEMS.map((item) => [item, true])),
+      'every item is offered, checked by default',
+    )
     await page.locator('input[name=items][value=address]').uncheck()
     await Promise.all([page.waitForURL(`${shop.url}/**`), page.click('button[name=decision][value=allow]')])
 

@@ -54,13 +54,25 @@ if (steps[step]) steps[step]().catch(fail)
 </script></body></html>`
 }
 
-test('oidc-client-ts in Chromium on another origin: code + PKCE, userinfo, refresh, revoke, logout', { skip: skipWithoutChromium }, async (t) => {
+test('oidc-client-ts in Chromium on another origin: code + PKCE, userinfo, refresh, revoke, logout', {
+  skip: skipWithoutChromium,
+}, async (t) => {
   const { issuer } = await startServer(t)
   const port = await freePort()
   const app = `http://localhost:${port}`
-  const channel = await createTestChannel({ kind: 'spa', callbackUrls: [`${app}/callback`], logoutUrls: [`${app}/logged-out`], items: ['email'] })
+  const channel = await createTestChannel({
+    kind: 'spa',
+    callbackUrls: [`${app}/callback`],
+    logoutUrls: [`${app}/logged-out`],
+    items: ['email'],
+  })
   const user = await createTestUser()
-  const page = appPage({ authority: issuer, client_id: channel.channelId, redirect_uri: `${app}/callback`, post_logout_redirect_uri: `${app}/logged-out` })
+  const page = appPage({
+    authority: issuer,
+    client_id: channel.channelId,
+    redirect_uri: `${app}/callback`,
+    post_logout_redirect_uri: `${app}/logged-out`,
+  })
   const server = http.createServer((request, response) => {
     if (request.url === '/oidc-client-ts.js') return response.writeHead(200, { 'content-type': 'text/javascript' }).end(LIBRARY)
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page)
@@ -115,5 +127,8 @@ test('oidc-client-ts in Chromium on another origin: code + PKCE, userinfo, refre
 
   // Chromium logs the 401 the revoke step provoked on purpose; nothing else may appear (a CORS
   // refusal would).
-  assert.deepEqual(problems.filter((problem) => !/\?step=revoke: console error: .* status of 401/.test(problem)), [])
+  assert.deepEqual(
+    problems.filter((problem) => !/\?step=revoke: console error: .* status of 401/.test(problem)),
+    [],
+  )
 })

@@ -23,7 +23,11 @@ const database = await testDatabase()
 async function cli(...argv: string[]) {
   let stdout = ''
   let stderr = ''
-  const code = await runCli(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: {} }, { database, masterKey: TEST_MASTER_KEY })
+  const code = await runCli(
+    argv,
+    { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: {} },
+    { database, masterKey: TEST_MASTER_KEY },
+  )
   return { code, stdout, stderr, json: () => JSON.parse(stdout) }
 }
 
@@ -53,7 +57,19 @@ test('migrate --json lists what it applied: nothing on a current database', asyn
 
 test('user create makes an account that can log in, with its Profile+ data normalised', async () => {
   const email = uniqueEmail('cli')
-  const result = await cli('user', 'create', '--email', email, '--password', 'cli password', '--name', 'Hanako', '--profile', profileFile(PROFILE), '--json')
+  const result = await cli(
+    'user',
+    'create',
+    '--email',
+    email,
+    '--password',
+    'cli password',
+    '--name',
+    'Hanako',
+    '--profile',
+    profileFile(PROFILE),
+    '--json',
+  )
   assert.equal(result.code, 0, result.stderr)
   const { user_id } = result.json()
   assert.match(user_id, /^[0-9a-f-]{36}$/)
@@ -93,7 +109,19 @@ test('a duplicate email fails with exit code 1 and a JSON error on stderr', asyn
 test('an invalid profile file creates nothing and names each bad claim', async () => {
   const email = uniqueEmail()
   const bad = { ...PROFILE, birthdate: '2023-02-29', phone_number: '12', nickname: 'x', address: { ...PROFILE.address, zip: '1' } }
-  const result = await cli('user', 'create', '--email', email, '--password', 'cli password', '--name', 'N', '--profile', profileFile(bad), '--json')
+  const result = await cli(
+    'user',
+    'create',
+    '--email',
+    email,
+    '--password',
+    'cli password',
+    '--name',
+    'N',
+    '--profile',
+    profileFile(bad),
+    '--json',
+  )
   assert.equal(result.code, 1)
   const error = JSON.parse(result.stderr)
   assert.equal(error.error, 'invalid_profile')
@@ -103,10 +131,32 @@ test('an invalid profile file creates nothing and names each bad claim', async (
   assert.match(error.message, /address\.zip is not an address member/)
   const rows = await database.db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(email)).execute()
   assert.equal(rows.length, 0, 'the account was not created either')
-  const unreadable = await cli('user', 'create', '--email', email, '--password', 'cli password', '--name', 'N', '--profile', profileFile('{not json'))
+  const unreadable = await cli(
+    'user',
+    'create',
+    '--email',
+    email,
+    '--password',
+    'cli password',
+    '--name',
+    'N',
+    '--profile',
+    profileFile('{not json'),
+  )
   assert.equal(unreadable.code, 1)
   assert.match(unreadable.stderr, /Cannot read the profile file/)
-  const missing = await cli('user', 'create', '--email', email, '--password', 'cli password', '--name', 'N', '--profile', '/nonexistent/profile.json')
+  const missing = await cli(
+    'user',
+    'create',
+    '--email',
+    email,
+    '--password',
+    'cli password',
+    '--name',
+    'N',
+    '--profile',
+    '/nonexistent/profile.json',
+  )
   assert.equal(missing.code, 1)
 })
 
@@ -141,7 +191,10 @@ test('the plusid binary runs against the configured database and exits non-zero 
     const created = run('user', 'create', '--email', 'bin@example.com', '--password', 'bin password', '--name', 'Bin', '--json')
     assert.equal(created.status, 0, created.stderr)
     assert.match(JSON.parse(created.stdout).user_id, /^[0-9a-f-]{36}$/)
-    const badConfig = spawnSync(process.execPath, [BIN, 'migrate', '--json'], { env: { ...env, DATABASE_URL: 'mysql://x' }, encoding: 'utf8' })
+    const badConfig = spawnSync(process.execPath, [BIN, 'migrate', '--json'], {
+      env: { ...env, DATABASE_URL: 'mysql://x' },
+      encoding: 'utf8',
+    })
     assert.equal(badConfig.status, 2)
     assert.match(JSON.parse(badConfig.stderr).message, /DATABASE_URL must be a URL such as postgres:/)
   } finally {
@@ -151,7 +204,24 @@ test('the plusid binary runs against the configured database and exits non-zero 
 })
 
 test('channel create registers a channel with a shown-once secret, stored only hashed (and sealed for HS256)', async () => {
-  const result = await cli('channel', 'create', '--name', 'Shop', '--callback-url', 'https://shop.example/cb', '--callback-url', 'http://localhost:8080/cb', '--id-token-alg', 'HS256', '--error-style', 'line', '--provider', 'Shop Inc', '--publish', '--json')
+  const result = await cli(
+    'channel',
+    'create',
+    '--name',
+    'Shop',
+    '--callback-url',
+    'https://shop.example/cb',
+    '--callback-url',
+    'http://localhost:8080/cb',
+    '--id-token-alg',
+    'HS256',
+    '--error-style',
+    'line',
+    '--provider',
+    'Shop Inc',
+    '--publish',
+    '--json',
+  )
   assert.equal(result.code, 0, result.stderr)
   const { channel_id: channelId, channel_secret: secret } = result.json()
   assert.match(channelId, /^\d{10}$/)
@@ -182,10 +252,35 @@ test('channel create: public kinds get no secret; RS256 and no sealed secret by 
   assert.equal(row.secret_encrypted, null)
   assert.equal(row.id_token_alg, 'RS256', 'without --id-token-alg a channel signs with RS256')
   assert.deepEqual(row.logout_urls, [], 'no logout URL unless given')
-  const withLogout = await cli('channel', 'create', '--name', 'Web 2', '--callback-url', 'https://web.example/cb', '--logout-url', 'https://web.example', '--logout-url', 'https://web.example/bye', '--json')
+  const withLogout = await cli(
+    'channel',
+    'create',
+    '--name',
+    'Web 2',
+    '--callback-url',
+    'https://web.example/cb',
+    '--logout-url',
+    'https://web.example',
+    '--logout-url',
+    'https://web.example/bye',
+    '--json',
+  )
   assert.equal(withLogout.code, 0, withLogout.stderr)
-  assert.deepEqual((await findChannel(database.db, withLogout.json().channel_id))!.logoutUrls, ['https://web.example', 'https://web.example/bye'])
-  const badLogout = await cli('channel', 'create', '--name', 'Web 3', '--callback-url', 'https://web.example/cb', '--logout-url', 'http://web.example/bye', '--json')
+  assert.deepEqual((await findChannel(database.db, withLogout.json().channel_id))!.logoutUrls, [
+    'https://web.example',
+    'https://web.example/bye',
+  ])
+  const badLogout = await cli(
+    'channel',
+    'create',
+    '--name',
+    'Web 3',
+    '--callback-url',
+    'https://web.example/cb',
+    '--logout-url',
+    'http://web.example/bye',
+    '--json',
+  )
   assert.equal(badLogout.code, 2)
   assert.match(badLogout.stderr, /logout-url/)
 })
@@ -211,7 +306,19 @@ test('channel create refuses bad callback URLs, kinds and algorithms with exit c
 test('channel create --owner makes the account an owner of the provider', async () => {
   const email = uniqueEmail('owner')
   assert.equal((await cli('user', 'create', '--email', email, '--password', 'owner password', '--name', 'O')).code, 0)
-  const result = await cli('channel', 'create', '--name', 'Owned', '--callback-url', 'https://owned.example/cb', '--provider', 'Owned Inc', '--owner', email, '--json')
+  const result = await cli(
+    'channel',
+    'create',
+    '--name',
+    'Owned',
+    '--callback-url',
+    'https://owned.example/cb',
+    '--provider',
+    'Owned Inc',
+    '--owner',
+    email,
+    '--json',
+  )
   assert.equal(result.code, 0, result.stderr)
   const providerId = (await database.db.selectFrom('providers').select('id').where('name', '=', 'Owned Inc').executeTakeFirstOrThrow()).id
   const members = await listMembers(database.db, providerId)
@@ -221,7 +328,9 @@ test('channel create --owner makes the account an owner of the provider', async 
 })
 
 test('channel permit approves items; unknown items and channels are refused', async () => {
-  const { channel_id: channelId } = (await cli('channel', 'create', '--name', 'P', '--callback-url', 'https://p.example/cb', '--json')).json()
+  const { channel_id: channelId } = (
+    await cli('channel', 'create', '--name', 'P', '--callback-url', 'https://p.example/cb', '--json')
+  ).json()
   const result = await cli('channel', 'permit', channelId, 'phone', 'address', '--json')
   assert.equal(result.code, 0, result.stderr)
   assert.deepEqual(result.json(), { channel_id: channelId, permitted: ['phone', 'address'] })
@@ -251,12 +360,27 @@ test('keys rotate: next becomes current, a new next is published, the old curren
     assert.ok(retired.expires_at!.getTime() > Date.now() + 3600 * 1000, 'kept until the tokens it signed expired')
   }
   for (const key of after) assert.ok(!JSON.stringify(key.public_jwk).includes('"d"'), 'public JWKs only')
-  assert.ok(after.every((key) => key.private_jwk_encrypted.startsWith('v1.')), 'private keys sealed')
+  assert.ok(
+    after.every((key) => key.private_jwk_encrypted.startsWith('v1.')),
+    'private keys sealed',
+  )
 })
 
 test('keys rotate-data re-encrypts every email and Profile+ value under a new data key and deletes the old one', async () => {
   const email = uniqueEmail('rotate')
-  const created = await cli('user', 'create', '--email', email, '--password', 'rotate password', '--name', 'Rotator', '--profile', profileFile(PROFILE), '--json')
+  const created = await cli(
+    'user',
+    'create',
+    '--email',
+    email,
+    '--password',
+    'rotate password',
+    '--name',
+    'Rotator',
+    '--profile',
+    profileFile(PROFILE),
+    '--json',
+  )
   assert.equal(created.code, 0, created.stderr)
   const userId = created.json().user_id as string
   const before = await database.db.selectFrom('data_keys').selectAll().execute()
@@ -271,7 +395,10 @@ test('keys rotate-data re-encrypts every email and Profile+ value under a new da
   assert.ok(rotation.reencrypted >= 2, 'users and profiles were re-encrypted')
   assert.ok(rotation.removed.includes(oldCurrent), 'the old wrapped key is gone')
   const after = await database.db.selectFrom('data_keys').selectAll().execute()
-  assert.deepEqual(after.map((key) => key.id), [rotation.current])
+  assert.deepEqual(
+    after.map((key) => key.id),
+    [rotation.current],
+  )
 
   // Every value is sealed under the new key and still opens.
   const users = await database.db.selectFrom('users').select(['id', 'email']).execute()
@@ -279,7 +406,8 @@ test('keys rotate-data re-encrypts every email and Profile+ value under a new da
   const profiles = await database.db.selectFrom('profiles').selectAll().execute()
   for (const profile of profiles) {
     for (const [column, value] of Object.entries(profile)) {
-      if (column !== 'user_id' && column !== 'updated_at' && value !== null) assert.ok(String(value).startsWith(`${rotation.current}.`), column)
+      if (column !== 'user_id' && column !== 'updated_at' && value !== null)
+        assert.ok(String(value).startsWith(`${rotation.current}.`), column)
     }
   }
   await installKeyring(database.db, TEST_MASTER_KEY) // the process reloads, as servers do every KEY_REFRESH_SECONDS

@@ -20,7 +20,14 @@ const CHALLENGE = createHash('sha256').update(VERIFIER).digest('base64url')
 async function getCode(app: FastifyInstance, channel: TestChannel, extra: Record<string, string> = {}, browser?: Browser): Promise<string> {
   const b = browser ?? new Browser(app)
   if (!browser) await registerUser(b)
-  const query = new URLSearchParams({ response_type: 'code', client_id: channel.channelId, redirect_uri: channel.redirectUri, scope: 'openid profile', state: 'st', ...extra })
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: channel.channelId,
+    redirect_uri: channel.redirectUri,
+    scope: 'openid profile',
+    state: 'st',
+    ...extra,
+  })
   let response = await b.get(`/oauth2/v2.1/authorize?${query}`)
   if (response.statusCode === 303) {
     response = await b.get(String(response.headers.location))
@@ -41,7 +48,13 @@ function exchange(app: FastifyInstance, channel: TestChannel, fields: Record<str
     method: 'POST',
     url: '/oauth2/v2.1/token',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ grant_type: 'authorization_code', redirect_uri: channel.redirectUri, client_id: channel.channelId, client_secret: channel.secret ?? '', ...fields }).toString(),
+    payload: new URLSearchParams({
+      grant_type: 'authorization_code',
+      redirect_uri: channel.redirectUri,
+      client_id: channel.channelId,
+      client_secret: channel.secret ?? '',
+      ...fields,
+    }).toString(),
   })
 }
 
@@ -60,9 +73,14 @@ test('RFC 7636 §4.6: a wrong code_verifier burns the code; the right one afterw
 test('RFC 7636: a missing verifier fails when a challenge was sent; the right one succeeds', async (t) => {
   const app = await build(t)
   const channel = await createTestChannel()
-  const missing = await exchange(app, channel, { code: await getCode(app, channel, { code_challenge: CHALLENGE, code_challenge_method: 'S256' }) })
+  const missing = await exchange(app, channel, {
+    code: await getCode(app, channel, { code_challenge: CHALLENGE, code_challenge_method: 'S256' }),
+  })
   assert.equal(missing.json().error, 'invalid_grant')
-  const ok = await exchange(app, channel, { code: await getCode(app, channel, { code_challenge: CHALLENGE, code_challenge_method: 'S256' }), code_verifier: VERIFIER })
+  const ok = await exchange(app, channel, {
+    code: await getCode(app, channel, { code_challenge: CHALLENGE, code_challenge_method: 'S256' }),
+    code_verifier: VERIFIER,
+  })
   assert.equal(ok.statusCode, 200, ok.body)
   assert.equal(ok.headers['cache-control'], 'no-store')
 })
@@ -72,7 +90,15 @@ test('RFC 7636 §4.2: plain is refused; only S256', async (t) => {
   const channel = await createTestChannel()
   const browser = new Browser(app)
   await registerUser(browser)
-  const query = new URLSearchParams({ response_type: 'code', client_id: channel.channelId, redirect_uri: channel.redirectUri, scope: 'openid', state: 's', code_challenge: VERIFIER, code_challenge_method: 'plain' })
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: channel.channelId,
+    redirect_uri: channel.redirectUri,
+    scope: 'openid',
+    state: 's',
+    code_challenge: VERIFIER,
+    code_challenge_method: 'plain',
+  })
   const response = await browser.get(`/oauth2/v2.1/authorize?${query}`)
   const location = new URL(String(response.headers.location))
   assert.equal(location.searchParams.get('error'), 'invalid_request')
@@ -87,7 +113,11 @@ test('RFC 6749 §10.5: a code is bound to its channel and expires', async (t) =>
   assert.equal(stolen.json().error, 'invalid_grant')
 
   const code = await getCode(app, channel)
-  await database.db.updateTable('authorization_codes').set({ expires_at: new Date(Date.now() - 1000) }).where('consumed_at', 'is', null).execute()
+  await database.db
+    .updateTable('authorization_codes')
+    .set({ expires_at: new Date(Date.now() - 1000) })
+    .where('consumed_at', 'is', null)
+    .execute()
   const late = await exchange(app, channel, { code })
   assert.equal(late.json().error, 'invalid_grant')
   assert.match(late.json().error_description, /expired/)
@@ -117,7 +147,12 @@ test('RFC 6749 §4.1.2: a code used twice revokes the tokens it issued', async (
     method: 'POST',
     url: '/oauth2/v2.1/token',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: channel.channelId, client_secret: channel.secret! }).toString(),
+    payload: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: channel.channelId,
+      client_secret: channel.secret!,
+    }).toString(),
   })
   assert.equal(refresh.json().error, 'invalid_grant')
 })
@@ -127,8 +162,21 @@ test('RFC 9700 §4.1.3: redirect URIs match exactly — no added query, path, sl
   const registered = 'https://rp.example.com/cb?tenant=1'
   const channel = await createTestChannel({ callbackUrls: [registered] })
   const browser = new Browser(app)
-  for (const candidate of [registered + '&x=1', 'https://rp.example.com/cb', 'https://rp.example.com/cb/?tenant=1', 'https://RP.example.com/cb?tenant=1', 'https://rp.example.com/cb/extra?tenant=1', 'http://rp.example.com/cb?tenant=1']) {
-    const query = new URLSearchParams({ response_type: 'code', client_id: channel.channelId, redirect_uri: candidate, scope: 'openid', state: 's' })
+  for (const candidate of [
+    registered + '&x=1',
+    'https://rp.example.com/cb',
+    'https://rp.example.com/cb/?tenant=1',
+    'https://RP.example.com/cb?tenant=1',
+    'https://rp.example.com/cb/extra?tenant=1',
+    'http://rp.example.com/cb?tenant=1',
+  ]) {
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: channel.channelId,
+      redirect_uri: candidate,
+      scope: 'openid',
+      state: 's',
+    })
     const response = await browser.get(`/oauth2/v2.1/authorize?${query}`)
     assert.equal(response.statusCode, 400, candidate)
     assert.equal(response.headers.location, undefined, `${candidate}: no redirect`)
@@ -147,7 +195,9 @@ test('RFC 8252 §7.3: a native app may change the port of a loopback IP callback
   const browser = new Browser(app)
   await registerUser(browser)
   const ask = (channel: TestChannel, redirectUri: string) =>
-    browser.get(`/oauth2/v2.1/authorize?${new URLSearchParams({ response_type: 'code', client_id: channel.channelId, redirect_uri: redirectUri, scope: 'openid', state: 's', code_challenge: CHALLENGE, code_challenge_method: 'S256' })}`)
+    browser.get(
+      `/oauth2/v2.1/authorize?${new URLSearchParams({ response_type: 'code', client_id: channel.channelId, redirect_uri: redirectUri, scope: 'openid', state: 's', code_challenge: CHALLENGE, code_challenge_method: 'S256' })}`,
+    )
   assert.equal((await ask(native, 'http://127.0.0.1:51234/callback')).statusCode, 303, 'any port on the loopback IP')
   assert.equal((await ask(native, 'http://127.0.0.1:51234/other')).statusCode, 400, 'but the same path')
   assert.equal((await ask(native, 'com.example.app:/oauth')).statusCode, 303, 'a private-use scheme, exactly')

@@ -80,7 +80,10 @@ const CHANNEL_FIELDS = {
 
 /** POST /console/providers/:id/channels (a web channel, by an owner): returns its id. */
 async function createChannel(owner: Person, providerId: string, name = uniqueName('Channel')): Promise<string> {
-  const response = await owner.browser.submit(`/console/providers/${providerId}`, `/console/providers/${providerId}/channels`, { ...CHANNEL_FIELDS, name })
+  const response = await owner.browser.submit(`/console/providers/${providerId}`, `/console/providers/${providerId}/channels`, {
+    ...CHANNEL_FIELDS,
+    name,
+  })
   assert.equal(response.statusCode, 303, `channel creation failed: ${response.body.slice(0, 500)}`)
   const match = /^\/console\/channels\/(\d{10})\/secret\/[0-9a-f-]{36}$/.exec(String(response.headers.location))
   assert.ok(match, `the owner is sent to the page that shows the secret once, not ${response.headers.location}`)
@@ -91,17 +94,34 @@ async function createChannel(owner: Person, providerId: string, name = uniqueNam
 
 /** POST /console/channels/:id/applications: returns the application's id. */
 async function apply(owner: Person, channelId: string, item: string): Promise<string> {
-  const response = await owner.browser.submit(`/console/channels/${channelId}`, `/console/channels/${channelId}/applications`, applicationFields(item))
+  const response = await owner.browser.submit(
+    `/console/channels/${channelId}`,
+    `/console/channels/${channelId}/applications`,
+    applicationFields(item),
+  )
   assert.equal(response.statusCode, 303, `application failed: ${response.body.slice(0, 500)}`)
-  const row = await db.selectFrom('permission_applications').select('id').where('channel_id', '=', channelId).where('item', '=', item).where('state', '=', 'applied').executeTakeFirstOrThrow()
+  const row = await db
+    .selectFrom('permission_applications')
+    .select('id')
+    .where('channel_id', '=', channelId)
+    .where('item', '=', item)
+    .where('state', '=', 'applied')
+    .executeTakeFirstOrThrow()
   return row.id
 }
 
-const applicationFields = (item: string) => ({ items: item, purpose: 'We ship the goods you buy to this address.', policy_url: 'https://rp.example.com/privacy' })
+const applicationFields = (item: string) => ({
+  items: item,
+  purpose: 'We ship the goods you buy to this address.',
+  policy_url: 'https://rp.example.com/privacy',
+})
 
 /** POST /console/providers/:id/members as the owner. */
 async function addMember(owner: Person, providerId: string, member: Person, role: 'owner' | 'developer'): Promise<void> {
-  const response = await owner.browser.submit(`/console/providers/${providerId}`, `/console/providers/${providerId}/members`, { email: member.email, role })
+  const response = await owner.browser.submit(`/console/providers/${providerId}`, `/console/providers/${providerId}/members`, {
+    email: member.email,
+    role,
+  })
   assert.equal(response.statusCode, 303, `adding a member failed: ${response.body.slice(0, 500)}`)
   // Membership is an invitation the member accepts on their own pages.
   await acceptInvitation(member)
@@ -164,30 +184,57 @@ async function channelRow(channelId: string) {
   return db.selectFrom('channels').selectAll().where('id', '=', channelId).executeTakeFirstOrThrow()
 }
 async function applicationState(id: string) {
-  return (await db.selectFrom('permission_applications').select(['state', 'reviewer_id']).where('id', '=', id).executeTakeFirstOrThrow())
+  return await db.selectFrom('permission_applications').select(['state', 'reviewer_id']).where('id', '=', id).executeTakeFirstOrThrow()
 }
 async function permissionState(channelId: string, item: string) {
-  return (await db.selectFrom('channel_permissions').select('state').where('channel_id', '=', channelId).where('item', '=', item).executeTakeFirst())?.state
+  return (
+    await db
+      .selectFrom('channel_permissions')
+      .select('state')
+      .where('channel_id', '=', channelId)
+      .where('item', '=', item)
+      .executeTakeFirst()
+  )?.state
 }
 async function countRows(table: 'permission_applications' | 'channel_testers' | 'channel_secret_reveals', channelId: string) {
-  const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).where('channel_id', '=', channelId).executeTakeFirstOrThrow()
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('channel_id', '=', channelId)
+    .executeTakeFirstOrThrow()
   return Number(row.n)
 }
 async function membership(providerId: string, userId: string) {
-  return (await db.selectFrom('provider_members').select('role').where('provider_id', '=', providerId).where('user_id', '=', userId).executeTakeFirst())?.role
+  return (
+    await db
+      .selectFrom('provider_members')
+      .select('role')
+      .where('provider_id', '=', providerId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst()
+  )?.role
 }
 async function channelCount(providerId: string) {
-  const row = await db.selectFrom('channels').select((eb) => eb.fn.countAll<string>().as('n')).where('provider_id', '=', providerId).executeTakeFirstOrThrow()
+  const row = await db
+    .selectFrom('channels')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('provider_id', '=', providerId)
+    .executeTakeFirstOrThrow()
   return Number(row.n)
 }
 async function auditCount(objectId: string) {
-  const row = await db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n')).where('object_id', '=', objectId).executeTakeFirstOrThrow()
+  const row = await db
+    .selectFrom('audit_log')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('object_id', '=', objectId)
+    .executeTakeFirstOrThrow()
   return Number(row.n)
 }
 
 /** The page without the per-render CSRF token, to compare two 404 pages. */
 // The page's own address (the language switch links back to it) differs by URL, by design.
-const withoutCsrf = (html: string) => html.replace(/name="csrf_token" value="[^"]*"/g, 'name="csrf_token" value=""').replace(/&amp;next=[^"]*"/g, '"')
+const withoutCsrf = (html: string) =>
+  html.replace(/name="csrf_token" value="[^"]*"/g, 'name="csrf_token" value=""').replace(/&amp;next=[^"]*"/g, '"')
 
 // ---------------------------------------------------------------- anonymous visitors
 
@@ -199,7 +246,16 @@ test('anonymous visitors are sent to the login page', async (t) => {
   const visitor = new Browser(app)
   await visitor.get('/login') // a CSRF token, so that a refusal is not the CSRF check's
 
-  for (const url of ['/console', '/admin', `/console/providers/${providerId}`, `/console/channels/${channelId}`, '/admin/channels', '/admin/users', '/admin/audit', '/admin/audit.jsonl']) {
+  for (const url of [
+    '/console',
+    '/admin',
+    `/console/providers/${providerId}`,
+    `/console/channels/${channelId}`,
+    '/admin/channels',
+    '/admin/users',
+    '/admin/audit',
+    '/admin/audit.jsonl',
+  ]) {
     await t.test(`GET ${url.replace(/[0-9a-f-]{36}|\d{10}/, ':id')} redirects (303) to /login`, async () => {
       const response = await visitor.get(url)
       assertStatus(response, 303, url)
@@ -264,7 +320,11 @@ test('a member of provider A gets 404 for everything of provider B, and changes 
   })
 
   await t.test("POST B's channel settings → 404, name and callback URLs unchanged", async () => {
-    const response = await post(ownerA.browser, `/console/channels/${channelB}`, { ...CHANNEL_FIELDS, name: 'Hijacked', callback_urls: 'https://evil.example.com/cb' })
+    const response = await post(ownerA.browser, `/console/channels/${channelB}`, {
+      ...CHANNEL_FIELDS,
+      name: 'Hijacked',
+      callback_urls: 'https://evil.example.com/cb',
+    })
     assertStatus(response, 404, "editing B's settings")
     const row = await channelRow(channelB)
     assert.equal(row.name, original.name)
@@ -272,7 +332,11 @@ test('a member of provider A gets 404 for everything of provider B, and changes 
   })
 
   await t.test("POST B's channel settings switching to HS256 → 404, no secret issued", async () => {
-    const response = await post(ownerA.browser, `/console/channels/${channelB}`, { ...CHANNEL_FIELDS, name: original.name, id_token_alg: 'HS256' })
+    const response = await post(ownerA.browser, `/console/channels/${channelB}`, {
+      ...CHANNEL_FIELDS,
+      name: original.name,
+      id_token_alg: 'HS256',
+    })
     assertStatus(response, 404, "switching B's channel to HS256")
     assert.ok(!/class="channel-secret"/.test(response.body), 'no secret is shown')
     const row = await channelRow(channelB)
@@ -369,21 +433,31 @@ test('a developer of a provider cannot do what only owners may, and can do the r
     assertStatus(await developer.browser.get(`/console/channels/${channelId}/secret`), 403, 'developer opening the reissue page')
   })
 
-  await t.test('saving the settings with HS256 → 400 asking an owner; no secret issued or shown, the owner’s secret unchanged', async () => {
-    await developer.browser.get(`/console/channels/${channelId}`)
-    const response = await post(developer.browser, `/console/channels/${channelId}`, { ...CHANNEL_FIELDS, name: original.name, id_token_alg: 'HS256' })
-    assertStatus(response, 400, 'developer switching to HS256')
-    assert.match(response.body, /ask an owner of the provider to reissue the secret with HS256/)
-    assert.doesNotMatch(response.body, /class="channel-secret"|secret\?alg=HS256/)
-    const row = await channelRow(channelId)
-    assert.equal(row.id_token_alg, original.id_token_alg)
-    assert.deepEqual(row.secret_hash, original.secret_hash)
-    assert.equal(row.secret_encrypted, null)
-    assert.equal(await countRows('channel_secret_reveals', channelId), 0)
-  })
+  await t.test(
+    'saving the settings with HS256 → 400 asking an owner; no secret issued or shown, the owner’s secret unchanged',
+    async () => {
+      await developer.browser.get(`/console/channels/${channelId}`)
+      const response = await post(developer.browser, `/console/channels/${channelId}`, {
+        ...CHANNEL_FIELDS,
+        name: original.name,
+        id_token_alg: 'HS256',
+      })
+      assertStatus(response, 400, 'developer switching to HS256')
+      assert.match(response.body, /ask an owner of the provider to reissue the secret with HS256/)
+      assert.doesNotMatch(response.body, /class="channel-secret"|secret\?alg=HS256/)
+      const row = await channelRow(channelId)
+      assert.equal(row.id_token_alg, original.id_token_alg)
+      assert.deepEqual(row.secret_hash, original.secret_hash)
+      assert.equal(row.secret_encrypted, null)
+      assert.equal(await countRows('channel_secret_reveals', channelId), 0)
+    },
+  )
 
   await t.test('a developer’s new web channel: created, its secret shown to nobody', async () => {
-    const response = await developer.browser.submit(`/console/providers/${providerId}`, `/console/providers/${providerId}/channels`, { ...CHANNEL_FIELDS, name: uniqueName('Dev channel') })
+    const response = await developer.browser.submit(`/console/providers/${providerId}`, `/console/providers/${providerId}/channels`, {
+      ...CHANNEL_FIELDS,
+      name: uniqueName('Dev channel'),
+    })
     assertStatus(response, 303, 'developer creating a channel')
     const location = String(response.headers.location)
     assert.match(location, /^\/console\/channels\/\d{10}\?secret=owner$/)
@@ -395,7 +469,10 @@ test('a developer of a provider cannot do what only owners may, and can do the r
 
   await t.test('editing the settings → allowed (303), saved', async () => {
     await developer.browser.get(`/console/channels/${channelId}`)
-    const response = await post(developer.browser, `/console/channels/${channelId}`, { ...CHANNEL_FIELDS, name: 'Renamed by the developer' })
+    const response = await post(developer.browser, `/console/channels/${channelId}`, {
+      ...CHANNEL_FIELDS,
+      name: 'Renamed by the developer',
+    })
     assertStatus(response, 303, 'developer editing settings')
     assert.equal((await channelRow(channelId)).name, 'Renamed by the developer')
   })
@@ -404,7 +481,12 @@ test('a developer of a provider cannot do what only owners may, and can do the r
     await developer.browser.get(`/console/channels/${channelId}`)
     const response = await post(developer.browser, `/console/channels/${channelId}/applications`, applicationFields('email'))
     assertStatus(response, 303, 'developer applying')
-    const row = await db.selectFrom('permission_applications').select(['state', 'applicant_id']).where('channel_id', '=', channelId).where('item', '=', 'email').executeTakeFirstOrThrow()
+    const row = await db
+      .selectFrom('permission_applications')
+      .select(['state', 'applicant_id'])
+      .where('channel_id', '=', channelId)
+      .where('item', '=', 'email')
+      .executeTakeFirstOrThrow()
     assert.equal(row.state, 'applied')
     assert.equal(row.applicant_id, developer.userId)
   })
@@ -440,11 +522,36 @@ test('non-administrators get 403 on every administration page and action', async
   }
 
   const posts: [string, string, Record<string, string>, () => Promise<void>][] = [
-    ['approve an application', `/admin/applications/${pending}/approve`, {}, async () => assert.equal((await applicationState(pending)).state, 'applied')],
-    ['reject an application', `/admin/applications/${pending}/reject`, { reason: 'no' }, async () => assert.equal((await applicationState(pending)).state, 'applied')],
-    ['suspend a channel', `/admin/channels/${channelId}/suspend`, { reason: 'abuse' }, async () => assert.equal((await channelRow(channelId)).suspended_at, null)],
-    ['lift a suspension', `/admin/channels/${channelId}/unsuspend`, {}, async () => assert.equal((await channelRow(channelId)).suspended_at, null)],
-    ['suspend a permission', `/admin/channels/${channelId}/permissions/phone/suspend`, { reason: 'abuse' }, async () => assert.equal(await permissionState(channelId, 'phone'), 'approved')],
+    [
+      'approve an application',
+      `/admin/applications/${pending}/approve`,
+      {},
+      async () => assert.equal((await applicationState(pending)).state, 'applied'),
+    ],
+    [
+      'reject an application',
+      `/admin/applications/${pending}/reject`,
+      { reason: 'no' },
+      async () => assert.equal((await applicationState(pending)).state, 'applied'),
+    ],
+    [
+      'suspend a channel',
+      `/admin/channels/${channelId}/suspend`,
+      { reason: 'abuse' },
+      async () => assert.equal((await channelRow(channelId)).suspended_at, null),
+    ],
+    [
+      'lift a suspension',
+      `/admin/channels/${channelId}/unsuspend`,
+      {},
+      async () => assert.equal((await channelRow(channelId)).suspended_at, null),
+    ],
+    [
+      'suspend a permission',
+      `/admin/channels/${channelId}/permissions/phone/suspend`,
+      { reason: 'abuse' },
+      async () => assert.equal(await permissionState(channelId, 'phone'), 'approved'),
+    ],
   ]
   for (const [what, url, fields, unchanged] of posts) {
     await t.test(`POST ${what} (HTML) → 403, nothing changed`, async () => {
@@ -458,7 +565,13 @@ test('non-administrators get 403 on every administration page and action', async
   }
 
   await t.test('GET /admin/api/* with a non-administrator session → 403 JSON', async () => {
-    for (const url of ['/admin/api/applications?state=applied', `/admin/api/applications/${pending}`, '/admin/api/audit', '/admin/api/users', '/admin/api/channels']) {
+    for (const url of [
+      '/admin/api/applications?state=applied',
+      `/admin/api/applications/${pending}`,
+      '/admin/api/audit',
+      '/admin/api/users',
+      '/admin/api/channels',
+    ]) {
       const response = await api(app, 'GET', url, { browser: owner.browser })
       assertJsonError(response, 403)
       assert.ok(!response.body.includes(admin.email), 'no user is listed')
@@ -467,16 +580,29 @@ test('non-administrators get 403 on every administration page and action', async
 
   await t.test('POST /admin/api/* (JSON) with a non-administrator session → 403 JSON, nothing changed', async () => {
     assertJsonError(await api(app, 'POST', `/admin/api/applications/${pending}/approve`, { browser: owner.browser }, json({})), 403)
-    assertJsonError(await api(app, 'POST', `/admin/api/applications/${pending}/reject`, { browser: owner.browser }, json({ reason: 'no' })), 403)
-    assertJsonError(await api(app, 'POST', `/admin/api/channels/${channelId}/suspend`, { browser: stranger.browser }, json({ reason: 'abuse' })), 403)
-    assertJsonError(await api(app, 'POST', `/admin/api/channels/${channelId}/permissions/phone/suspend`, { browser: stranger.browser }, json({})), 403)
+    assertJsonError(
+      await api(app, 'POST', `/admin/api/applications/${pending}/reject`, { browser: owner.browser }, json({ reason: 'no' })),
+      403,
+    )
+    assertJsonError(
+      await api(app, 'POST', `/admin/api/channels/${channelId}/suspend`, { browser: stranger.browser }, json({ reason: 'abuse' })),
+      403,
+    )
+    assertJsonError(
+      await api(app, 'POST', `/admin/api/channels/${channelId}/permissions/phone/suspend`, { browser: stranger.browser }, json({})),
+      403,
+    )
     assert.equal((await applicationState(pending)).state, 'applied')
     assert.equal((await channelRow(channelId)).suspended_at, null)
     assert.equal(await permissionState(channelId, 'phone'), 'approved')
   })
 
   await t.test('/admin/api/* without any credentials → 401 JSON', async () => {
-    for (const [method, url] of [['GET', '/admin/api/applications'], ['GET', '/admin/api/audit'], ['POST', `/admin/api/applications/${pending}/approve`]] as const) {
+    for (const [method, url] of [
+      ['GET', '/admin/api/applications'],
+      ['GET', '/admin/api/audit'],
+      ['POST', `/admin/api/applications/${pending}/approve`],
+    ] as const) {
       const response = await api(app, method, url, {}, method === 'POST' ? json({}) : undefined)
       assertJsonError(response, 401)
       assert.match(String(response.headers['www-authenticate']), /^Bearer/)
@@ -515,14 +641,50 @@ test('console and administration forms without a csrf_token → 403, nothing cha
   const original = await channelRow(channelId)
 
   const consolePosts: [string, string, Record<string, string>, () => Promise<void>][] = [
-    ['create a provider', '/console/providers', { name: 'CSRF provider' }, async () => assert.equal(await db.selectFrom('providers').select('id').where('name', '=', 'CSRF provider').executeTakeFirst(), undefined)],
-    ['create a channel', `/console/providers/${providerId}/channels`, { ...CHANNEL_FIELDS, name: 'CSRF channel' }, async () => assert.equal(await channelCount(providerId), 1)],
-    ['add a member', `/console/providers/${providerId}/members`, { email: other.email, role: 'owner' }, async () => assert.equal(await membership(providerId, other.userId), undefined)],
-    ['edit the settings', `/console/channels/${channelId}`, { ...CHANNEL_FIELDS, name: 'CSRF rename' }, async () => assert.equal((await channelRow(channelId)).name, original.name)],
-    ['reissue the secret', `/console/channels/${channelId}/secret`, {}, async () => assert.deepEqual((await channelRow(channelId)).secret_hash, original.secret_hash)],
+    [
+      'create a provider',
+      '/console/providers',
+      { name: 'CSRF provider' },
+      async () =>
+        assert.equal(await db.selectFrom('providers').select('id').where('name', '=', 'CSRF provider').executeTakeFirst(), undefined),
+    ],
+    [
+      'create a channel',
+      `/console/providers/${providerId}/channels`,
+      { ...CHANNEL_FIELDS, name: 'CSRF channel' },
+      async () => assert.equal(await channelCount(providerId), 1),
+    ],
+    [
+      'add a member',
+      `/console/providers/${providerId}/members`,
+      { email: other.email, role: 'owner' },
+      async () => assert.equal(await membership(providerId, other.userId), undefined),
+    ],
+    [
+      'edit the settings',
+      `/console/channels/${channelId}`,
+      { ...CHANNEL_FIELDS, name: 'CSRF rename' },
+      async () => assert.equal((await channelRow(channelId)).name, original.name),
+    ],
+    [
+      'reissue the secret',
+      `/console/channels/${channelId}/secret`,
+      {},
+      async () => assert.deepEqual((await channelRow(channelId)).secret_hash, original.secret_hash),
+    ],
     ['publish', `/console/channels/${channelId}/publish`, {}, async () => assert.equal((await channelRow(channelId)).status, 'developing')],
-    ['add a tester', `/console/channels/${channelId}/testers`, { email: other.email }, async () => assert.equal(await countRows('channel_testers', channelId), 0)],
-    ['apply for an item', `/console/channels/${channelId}/applications`, applicationFields('gender'), async () => assert.equal(await permissionState(channelId, 'gender'), undefined)],
+    [
+      'add a tester',
+      `/console/channels/${channelId}/testers`,
+      { email: other.email },
+      async () => assert.equal(await countRows('channel_testers', channelId), 0),
+    ],
+    [
+      'apply for an item',
+      `/console/channels/${channelId}/applications`,
+      applicationFields('gender'),
+      async () => assert.equal(await permissionState(channelId, 'gender'), undefined),
+    ],
   ]
   for (const [what, url, fields, unchanged] of consolePosts) {
     await t.test(`console: ${what} without csrf_token → 403`, async () => {
@@ -534,10 +696,30 @@ test('console and administration forms without a csrf_token → 403, nothing cha
   }
 
   const adminPosts: [string, string, Record<string, string>, () => Promise<void>][] = [
-    ['approve', `/admin/applications/${applicationId}/approve`, {}, async () => assert.equal((await applicationState(applicationId)).state, 'applied')],
-    ['reject', `/admin/applications/${applicationId}/reject`, { reason: 'forged' }, async () => assert.equal((await applicationState(applicationId)).state, 'applied')],
-    ['suspend a channel', `/admin/channels/${channelId}/suspend`, { reason: 'forged' }, async () => assert.equal((await channelRow(channelId)).suspended_at, null)],
-    ['suspend a permission', `/admin/channels/${channelId}/permissions/phone/suspend`, { reason: 'forged' }, async () => assert.equal(await permissionState(channelId, 'phone'), 'approved')],
+    [
+      'approve',
+      `/admin/applications/${applicationId}/approve`,
+      {},
+      async () => assert.equal((await applicationState(applicationId)).state, 'applied'),
+    ],
+    [
+      'reject',
+      `/admin/applications/${applicationId}/reject`,
+      { reason: 'forged' },
+      async () => assert.equal((await applicationState(applicationId)).state, 'applied'),
+    ],
+    [
+      'suspend a channel',
+      `/admin/channels/${channelId}/suspend`,
+      { reason: 'forged' },
+      async () => assert.equal((await channelRow(channelId)).suspended_at, null),
+    ],
+    [
+      'suspend a permission',
+      `/admin/channels/${channelId}/permissions/phone/suspend`,
+      { reason: 'forged' },
+      async () => assert.equal(await permissionState(channelId, 'phone'), 'approved'),
+    ],
   ]
   for (const [what, url, fields, unchanged] of adminPosts) {
     await t.test(`admin: ${what} without csrf_token → 403`, async () => {
@@ -552,7 +734,11 @@ test('console and administration forms without a csrf_token → 403, nothing cha
     const response = await post(admin.browser, `/admin/applications/${applicationId}/approve`, { csrf_token: 'forged-token' })
     assertStatus(response, 403, 'approval with a forged token')
     assert.equal((await applicationState(applicationId)).state, 'applied')
-    const edit = await post(owner.browser, `/console/channels/${channelId}`, { ...CHANNEL_FIELDS, name: 'CSRF rename', csrf_token: 'forged-token' })
+    const edit = await post(owner.browser, `/console/channels/${channelId}`, {
+      ...CHANNEL_FIELDS,
+      name: 'CSRF rename',
+      csrf_token: 'forged-token',
+    })
     assertStatus(edit, 403, 'settings edit with a forged token')
     assert.equal((await channelRow(channelId)).name, original.name)
   })
@@ -582,7 +768,13 @@ test('the admin API with an administrator\u2019s session refuses bodies that are
   ] as const
   for (const [type, payload] of nonJson) {
     await t.test(`POST with Content-Type ${type.split(';')[0]} → 415 JSON, nothing changed`, async () => {
-      const response = await api(app, 'POST', `/admin/api/applications/${applicationId}/approve`, { browser: admin.browser }, { type, payload })
+      const response = await api(
+        app,
+        'POST',
+        `/admin/api/applications/${applicationId}/approve`,
+        { browser: admin.browser },
+        { type, payload },
+      )
       assertJsonError(response, 415)
       assert.deepEqual(await applicationState(applicationId), { state: 'applied', reviewer_id: null })
     })
@@ -597,9 +789,11 @@ test('the admin API with an administrator\u2019s session refuses bodies that are
   await t.test('GET with the session works', async () => {
     const response = await api(app, 'GET', '/admin/api/applications?state=applied', { browser: admin.browser })
     assertStatus(response, 200, 'GET with the session')
-    assert.ok((response.json() as { items: { id: string }[] }).items.some((item) => item.id === applicationId), 'the application is in the queue')
+    assert.ok(
+      (response.json() as { items: { id: string }[] }).items.some((item) => item.id === applicationId),
+      'the application is in the queue',
+    )
   })
-
 })
 
 test('admin API errors are JSON {error, message}', async (t) => {
@@ -617,7 +811,11 @@ test('admin API errors are JSON {error, message}', async (t) => {
   })
 
   await t.test('rejecting an unknown application → 404 JSON', async () => {
-    assertJsonError(await api(app, 'POST', `/admin/api/applications/${randomUUID()}/reject`, { token }, json({ reason: 'no' })), 404, 'not_found')
+    assertJsonError(
+      await api(app, 'POST', `/admin/api/applications/${randomUUID()}/reject`, { token }, json({ reason: 'no' })),
+      404,
+      'not_found',
+    )
   })
 
   await t.test('reading an unknown application → 404 JSON', async () => {
@@ -630,7 +828,11 @@ test('admin API errors are JSON {error, message}', async (t) => {
 
   await t.test('rejecting without a reason → 400 JSON, still applied', async () => {
     assertJsonError(await api(app, 'POST', `/admin/api/applications/${applicationId}/reject`, { token }, json({})), 400, 'invalid_request')
-    assertJsonError(await api(app, 'POST', `/admin/api/applications/${applicationId}/reject`, { token }, json({ reason: '   ' })), 400, 'invalid_request')
+    assertJsonError(
+      await api(app, 'POST', `/admin/api/applications/${applicationId}/reject`, { token }, json({ reason: '   ' })),
+      400,
+      'invalid_request',
+    )
     assert.deepEqual(await applicationState(applicationId), { state: 'applied', reviewer_id: null })
   })
 
@@ -640,7 +842,11 @@ test('admin API errors are JSON {error, message}', async (t) => {
   })
 
   await t.test('suspending an unknown channel → 404 JSON', async () => {
-    assertJsonError(await api(app, 'POST', '/admin/api/channels/0000000001/suspend', { token }, json({ reason: 'abuse' })), 404, 'not_found')
+    assertJsonError(
+      await api(app, 'POST', '/admin/api/channels/0000000001/suspend', { token }, json({ reason: 'abuse' })),
+      404,
+      'not_found',
+    )
   })
 })
 
@@ -685,19 +891,31 @@ test('an administrator who belongs to the channel\u2019s provider cannot review 
   })
 
   await t.test('rejecting through the API with its own token → 403 JSON, still applied', async () => {
-    assertJsonError(await api(app, 'POST', `/admin/api/applications/${email}/reject`, { token: memberToken }, json({ reason: 'mine' })), 403, 'forbidden')
+    assertJsonError(
+      await api(app, 'POST', `/admin/api/applications/${email}/reject`, { token: memberToken }, json({ reason: 'mine' })),
+      403,
+      'forbidden',
+    )
     assert.deepEqual(await applicationState(email), { state: 'applied', reviewer_id: null })
   })
 
   await t.test('approving through the API with its own session (JSON) → 403 JSON, still applied', async () => {
-    assertJsonError(await api(app, 'POST', `/admin/api/applications/${email}/approve`, { browser: memberAdmin.browser }, json({})), 403, 'forbidden')
+    assertJsonError(
+      await api(app, 'POST', `/admin/api/applications/${email}/approve`, { browser: memberAdmin.browser }, json({})),
+      403,
+      'forbidden',
+    )
     assert.deepEqual(await applicationState(email), { state: 'applied', reviewer_id: null })
   })
 
   await t.test('an administrator who is a developer of the provider → 403 as well (HTML and API)', async () => {
     await developerAdmin.browser.get('/admin')
     assertStatus(await post(developerAdmin.browser, `/admin/applications/${email}/approve`, {}), 403, 'developer-member approving (HTML)')
-    assertJsonError(await api(app, 'POST', `/admin/api/applications/${email}/approve`, { token: developerToken }, json({})), 403, 'forbidden')
+    assertJsonError(
+      await api(app, 'POST', `/admin/api/applications/${email}/approve`, { token: developerToken }, json({})),
+      403,
+      'forbidden',
+    )
     assert.deepEqual(await applicationState(email), { state: 'applied', reviewer_id: null })
   })
 
@@ -717,19 +935,49 @@ test('an administrator who belongs to the channel\u2019s provider cannot review 
 
   await t.test('suspending its own channel\u2019s permission → 403 (HTML and API), still approved', async () => {
     await memberAdmin.browser.get(`/admin/channels/${channelId}`)
-    assertStatus(await post(memberAdmin.browser, `/admin/channels/${channelId}/permissions/email/suspend`, { reason: 'mine' }), 403, 'self-suspension of a permission (HTML)')
-    assertJsonError(await api(app, 'POST', `/admin/api/channels/${channelId}/permissions/email/suspend`, { token: memberToken }, json({ reason: 'mine' })), 403, 'forbidden')
+    assertStatus(
+      await post(memberAdmin.browser, `/admin/channels/${channelId}/permissions/email/suspend`, { reason: 'mine' }),
+      403,
+      'self-suspension of a permission (HTML)',
+    )
+    assertJsonError(
+      await api(
+        app,
+        'POST',
+        `/admin/api/channels/${channelId}/permissions/email/suspend`,
+        { token: memberToken },
+        json({ reason: 'mine' }),
+      ),
+      403,
+      'forbidden',
+    )
     assert.equal(await permissionState(channelId, 'email'), 'approved')
   })
 
   await t.test('suspending (or lifting the suspension of) its own channel → 403 (HTML and API), not suspended', async () => {
     await memberAdmin.browser.get(`/admin/channels/${channelId}`)
-    assertStatus(await post(memberAdmin.browser, `/admin/channels/${channelId}/suspend`, { reason: 'mine' }), 403, 'self-suspension of the channel (HTML)')
-    assertJsonError(await api(app, 'POST', `/admin/api/channels/${channelId}/suspend`, { token: memberToken }, json({ reason: 'mine' })), 403, 'forbidden')
+    assertStatus(
+      await post(memberAdmin.browser, `/admin/channels/${channelId}/suspend`, { reason: 'mine' }),
+      403,
+      'self-suspension of the channel (HTML)',
+    )
+    assertJsonError(
+      await api(app, 'POST', `/admin/api/channels/${channelId}/suspend`, { token: memberToken }, json({ reason: 'mine' })),
+      403,
+      'forbidden',
+    )
     assert.equal((await channelRow(channelId)).suspended_at, null)
     // Suspended by another administrator, the member cannot lift it either.
-    assertStatus(await api(app, 'POST', `/admin/api/channels/${channelId}/suspend`, { token: otherToken }, json({ reason: 'abuse' })), 200, 'suspension by another administrator')
-    assertJsonError(await api(app, 'POST', `/admin/api/channels/${channelId}/unsuspend`, { token: memberToken }, json({})), 403, 'forbidden')
+    assertStatus(
+      await api(app, 'POST', `/admin/api/channels/${channelId}/suspend`, { token: otherToken }, json({ reason: 'abuse' })),
+      200,
+      'suspension by another administrator',
+    )
+    assertJsonError(
+      await api(app, 'POST', `/admin/api/channels/${channelId}/unsuspend`, { token: memberToken }, json({})),
+      403,
+      'forbidden',
+    )
     await memberAdmin.browser.get(`/admin/channels/${channelId}`)
     assertStatus(await post(memberAdmin.browser, `/admin/channels/${channelId}/unsuspend`, {}), 403, 'self-unsuspension (HTML)')
     assert.notEqual((await channelRow(channelId)).suspended_at, null)
@@ -772,7 +1020,11 @@ test('admin API: a decided application cannot be decided again (409 JSON)', asyn
   const providerId = await createProvider(owner)
   const channelId = await createChannel(owner, providerId)
   const applicationId = await apply(owner, channelId, 'email')
-  assertStatus(await api(app, 'POST', `/admin/api/applications/${applicationId}/reject`, { token }, json({ reason: 'policy missing' })), 200, 'rejection')
+  assertStatus(
+    await api(app, 'POST', `/admin/api/applications/${applicationId}/reject`, { token }, json({ reason: 'policy missing' })),
+    200,
+    'rejection',
+  )
   assert.deepEqual(await applicationState(applicationId), { state: 'rejected', reviewer_id: admin.userId })
   assertJsonError(await api(app, 'POST', `/admin/api/applications/${applicationId}/approve`, { token }, json({})), 409)
   assert.equal((await applicationState(applicationId)).state, 'rejected')

@@ -62,7 +62,11 @@ test('reissue: a confirmation page, then the secret once on a GET; a reload show
   const { owner, channelId, secret, channelPath } = await setUp(app)
 
   const page = await owner.get(channelPath)
-  assert.match(page.body, new RegExp(`<a class="button" href="${channelPath}/secret">`), 'the channel page links to the confirmation, no one-tap form')
+  assert.match(
+    page.body,
+    new RegExp(`<a class="button" href="${channelPath}/secret">`),
+    'the channel page links to the confirmation, no one-tap form',
+  )
   const confirm = await owner.get(`${channelPath}/secret`)
   assert.equal(confirm.statusCode, 200)
   assert.match(confirm.body, /The current secret stops working at once/)

@@ -17,7 +17,15 @@ function markdownFiles(): string[] {
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 function anchors(markdown: string): Set<string> {
   const withoutCode = markdown.replace(/```[\s\S]*?```/g, '')
-  return new Set([...withoutCode.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')))
+  return new Set(
+    [...withoutCode.matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
+      m[1]!
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-'),
+    ),
+  )
 }
 
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8')
@@ -34,7 +42,8 @@ test('every relative link in README.md and docs/ points at a file (and heading) 
         problems.push(`${file}: ${target} → ${resolved} does not exist`)
         continue
       }
-      if (anchor && resolved.endsWith('.md') && !anchors(read(resolved)).has(anchor)) problems.push(`${file}: ${target} → no heading #${anchor} in ${resolved}`)
+      if (anchor && resolved.endsWith('.md') && !anchors(read(resolved)).has(anchor))
+        problems.push(`${file}: ${target} → no heading #${anchor} in ${resolved}`)
     }
   }
   assert.deepEqual(problems, [])
@@ -45,7 +54,8 @@ const CREATED_AT_RUN_TIME = new Set(['bench/profiles/'])
 
 test('every repository path README.md and docs/ cite in backticks exists', () => {
   const problems: string[] = []
-  const cited = /`((?:src|test|docs|examples|bench|migrations|deploy|scripts|bin)\/[^`\s<>*…]+|(?:package\.json|Dockerfile|docker-compose\.yml|\.ci\/run))`/g
+  const cited =
+    /`((?:src|test|docs|examples|bench|migrations|deploy|scripts|bin)\/[^`\s<>*…]+|(?:package\.json|Dockerfile|docker-compose\.yml|\.ci\/run))`/g
   for (const file of markdownFiles()) {
     for (const [, cite] of read(file).matchAll(cited)) {
       if (!CREATED_AT_RUN_TIME.has(cite!) && !fs.existsSync(path.join(ROOT, cite!))) problems.push(`${file}: \`${cite}\` does not exist`)
@@ -56,8 +66,18 @@ test('every repository path README.md and docs/ cite in backticks exists', () =>
 
 test('nothing cites a document that is not in the repository', () => {
   // Spelled in pieces so this file does not cite them itself.
-  const outside = new RegExp(['plusid', 'contract', 'line-login-v2\\.1', 'oidc-conformance', 'NOTES'].map((name) => `\\b${name}\\.md\\b`).join('|'))
-  const files = [...markdownFiles(), ...['src', 'test', 'scripts', 'examples', 'bench'].flatMap((dir) => fs.readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|js|eta|md)$/.test(f)).map((f) => path.join(dir, f)))]
+  const outside = new RegExp(
+    ['plusid', 'contract', 'line-login-v2\\.1', 'oidc-conformance', 'NOTES'].map((name) => `\\b${name}\\.md\\b`).join('|'),
+  )
+  const files = [
+    ...markdownFiles(),
+    ...['src', 'test', 'scripts', 'examples', 'bench'].flatMap((dir) =>
+      fs
+        .readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+        .filter((f) => /\.(ts|js|eta|md)$/.test(f))
+        .map((f) => path.join(dir, f)),
+    ),
+  ]
   const problems = files.filter((file) => outside.test(read(file)))
   assert.deepEqual(problems, [])
 })

@@ -14,7 +14,8 @@ import { deleteExpiredRows } from '../../src/maintenance.ts'
 import { MAX_STORED_REQUEST_BYTES } from '../../src/routes/authorize.ts'
 
 const db = (await testDatabase()).db
-const interactionsOf = async (channelId: string) => (await db.selectFrom('interactions').select('id').where('channel_id', '=', channelId).execute()).length
+const interactionsOf = async (channelId: string) =>
+  (await db.selectFrom('interactions').select('id').where('channel_id', '=', channelId).execute()).length
 const authorizeUrl = (channel: { channelId: string; redirectUri: string }, extra: Record<string, string> = {}) =>
   `/oauth2/v2.1/authorize?${new URLSearchParams({ response_type: 'code', client_id: channel.channelId, redirect_uri: channel.redirectUri, scope: 'openid profile', state: 's', ...extra })}`
 
@@ -47,7 +48,11 @@ test('a logged-in user\u2019s authorize is not counted against the anonymous lim
   await registerUser(browser)
   const ip = `192.0.2.${randomInt(1, 255)}`
   for (let i = 0; i < 5; i++) {
-    const response = await app.inject({ url: authorizeUrl(channel, { prompt: 'consent' }), remoteAddress: ip, headers: { cookie: browser.cookieHeader() } })
+    const response = await app.inject({
+      url: authorizeUrl(channel, { prompt: 'consent' }),
+      remoteAddress: ip,
+      headers: { cookie: browser.cookieHeader() },
+    })
     assert.equal(response.statusCode, 303, `logged-in authorize ${i}`)
   }
   const anonymous = []
@@ -61,7 +66,11 @@ test('what an anonymous authorize stores is bounded in size and deleted an hour 
   const big = { state: 's'.repeat(2048), nonce: 'n'.repeat(2048), login_hint: `${'h'.repeat(300)}@example.com`, ui_locales: 'ja en' }
   const response = await app.inject({ url: authorizeUrl(channel, big), remoteAddress: '192.0.2.200' })
   assert.equal(response.statusCode, 303)
-  const sizes = await db.selectFrom('interactions').select((eb) => eb.fn<number>('octet_length', [eb.cast('request', 'text')]).as('size')).where('channel_id', '=', channel.channelId).execute()
+  const sizes = await db
+    .selectFrom('interactions')
+    .select((eb) => eb.fn<number>('octet_length', [eb.cast('request', 'text')]).as('size'))
+    .where('channel_id', '=', channel.channelId)
+    .execute()
   assert.equal(sizes.length, 1)
   assert.ok(Number(sizes[0]!.size) < MAX_STORED_REQUEST_BYTES, `stored ${sizes[0]!.size} bytes`)
 
@@ -73,7 +82,11 @@ test('what an anonymous authorize stores is bounded in size and deleted an hour 
   const user = await db.selectFrom('sessions').select('user_id').orderBy('created_at', 'desc').executeTakeFirstOrThrow()
   await db.updateTable('interactions').set({ user_id: user.user_id }).where('channel_id', '=', logged.channelId).execute()
   const twoHoursAgo = new Date(Date.now() - 2 * 3600 * 1000)
-  await db.updateTable('interactions').set({ expires_at: twoHoursAgo }).where('channel_id', 'in', [channel.channelId, logged.channelId]).execute()
+  await db
+    .updateTable('interactions')
+    .set({ expires_at: twoHoursAgo })
+    .where('channel_id', 'in', [channel.channelId, logged.channelId])
+    .execute()
   await deleteExpiredRows(db, new Date(), { usedCodeSeconds: 60 })
   assert.equal(await interactionsOf(channel.channelId), 0, 'the anonymous one is gone')
   assert.equal(await interactionsOf(logged.channelId), 1, 'the logged-in one stays a day, for the "expired" page')

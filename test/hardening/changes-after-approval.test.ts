@@ -18,12 +18,26 @@ test('changes after approval are queued for administrators with old and new valu
   const app = await build(t)
   const owner = new Browser(app)
   const ownerAccount = await registerUser(owner)
-  const ownerId = (await db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(ownerAccount.email)).executeTakeFirstOrThrow()).id
+  const ownerId = (
+    await db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(ownerAccount.email)).executeTakeFirstOrThrow()
+  ).id
   const created = await owner.submit('/console', '/console/providers', { name: `Changes ${Date.now()}` })
   const providerUrl = String(created.headers.location)
-  const fields = { name: 'Sakura Shop', description: '', icon_url: 'https://cdn.example.com/a.png', privacy_policy_url: '', kind: 'web', callback_urls: 'https://shop.example.com/cb', id_token_alg: 'RS256' }
+  const fields = {
+    name: 'Sakura Shop',
+    description: '',
+    icon_url: 'https://cdn.example.com/a.png',
+    privacy_policy_url: '',
+    kind: 'web',
+    callback_urls: 'https://shop.example.com/cb',
+    id_token_alg: 'RS256',
+  }
   await owner.submit(providerUrl, `${providerUrl}/channels`, fields)
-  const channel = await db.selectFrom('channels').select('id').where('provider_id', '=', providerUrl.split('/').pop()!).executeTakeFirstOrThrow()
+  const channel = await db
+    .selectFrom('channels')
+    .select('id')
+    .where('provider_id', '=', providerUrl.split('/').pop()!)
+    .executeTakeFirstOrThrow()
   const channelUrl = `/console/channels/${channel.id}`
 
   // Before any approval, changes are the owner's business.
@@ -31,20 +45,41 @@ test('changes after approval are queued for administrators with old and new valu
   assert.equal((await db.selectFrom('channel_changes').select('id').where('channel_id', '=', channel.id).execute()).length, 0)
 
   await approvePermissions(db, channel.id, ['email'])
-  const edited = await owner.submit(channelUrl, channelUrl, { ...fields, name: 'Sakura Bank', icon_url: 'https://evil.example.net/bank.png', callback_urls: 'https://shop.example.com/cb\nhttps://evil.example.net/cb' })
+  const edited = await owner.submit(channelUrl, channelUrl, {
+    ...fields,
+    name: 'Sakura Bank',
+    icon_url: 'https://evil.example.net/bank.png',
+    callback_urls: 'https://shop.example.com/cb\nhttps://evil.example.net/cb',
+  })
   assert.equal(edited.statusCode, 303)
   // The approval stays in force.
   assert.deepEqual((await findChannel(db, channel.id))!.approvedItems, ['email'])
 
-  const audit = await db.selectFrom('audit_log').select(['action', 'actor_id', 'details']).where('object_id', '=', channel.id).where('action', '=', 'channel.changed_after_approval').orderBy('id').execute()
-  assert.deepEqual(audit.map((a) => (a.details as { field: string }).field), ['name', 'icon_url', 'callback_urls'])
+  const audit = await db
+    .selectFrom('audit_log')
+    .select(['action', 'actor_id', 'details'])
+    .where('object_id', '=', channel.id)
+    .where('action', '=', 'channel.changed_after_approval')
+    .orderBy('id')
+    .execute()
+  assert.deepEqual(
+    audit.map((a) => (a.details as { field: string }).field),
+    ['name', 'icon_url', 'callback_urls'],
+  )
   assert.deepEqual(audit[0]!.details, { field: 'name', old: 'Sakura Store', new: 'Sakura Bank' })
   assert.equal(audit[0]!.actor_id, ownerId)
 
   // The administrators' queue shows each, old and new, in their language.
   const admin = new Browser(app)
   const adminAccount = await registerUser(admin)
-  const adminId = (await db.updateTable('users').set({ is_admin: true }).where('email_hmac', '=', keyring().emailHmac(adminAccount.email)).returning('id').executeTakeFirstOrThrow()).id
+  const adminId = (
+    await db
+      .updateTable('users')
+      .set({ is_admin: true })
+      .where('email_hmac', '=', keyring().emailHmac(adminAccount.email))
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id
   const queue = await admin.get('/admin')
   assert.equal(queue.statusCode, 200)
   assert.match(queue.body, /Changes to approved channels/)
@@ -59,18 +94,43 @@ test('changes after approval are queued for administrators with old and new valu
   // The admin API lists them too; looking at one takes it off the queue and is audited.
   const { token } = await createAdminToken(db, adminId)
   const listed = await app.inject({ url: '/admin/api/changes', headers: { authorization: `Bearer ${token}` } })
-  const items = (listed.json() as { items: { id: string; field: string; old: unknown; new: unknown }[] }).items.filter((i) => ['name', 'icon_url', 'callback_urls'].includes(i.field))
+  const items = (listed.json() as { items: { id: string; field: string; old: unknown; new: unknown }[] }).items.filter((i) =>
+    ['name', 'icon_url', 'callback_urls'].includes(i.field),
+  )
   assert.equal(items.length, 3)
   assert.deepEqual(items.find((i) => i.field === 'callback_urls')!.new, ['https://shop.example.com/cb', 'https://evil.example.net/cb'])
-  const viaApi = await app.inject({ method: 'POST', url: `/admin/api/changes/${items[0]!.id}/reviewed`, headers: { authorization: `Bearer ${token}` } })
+  const viaApi = await app.inject({
+    method: 'POST',
+    url: `/admin/api/changes/${items[0]!.id}/reviewed`,
+    headers: { authorization: `Bearer ${token}` },
+  })
   assert.equal(viaApi.statusCode, 200)
-  assert.equal((await app.inject({ method: 'POST', url: `/admin/api/changes/${items[0]!.id}/reviewed`, headers: { authorization: `Bearer ${token}` } })).statusCode, 404)
+  assert.equal(
+    (
+      await app.inject({
+        method: 'POST',
+        url: `/admin/api/changes/${items[0]!.id}/reviewed`,
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).statusCode,
+    404,
+  )
   await admin.get('/admin')
   const action = /action="(\/admin\/changes\/[0-9a-f-]+\/reviewed)"/.exec(admin.lastPage)![1]!
   assert.equal((await admin.post(action, {})).statusCode, 303)
-  const pending = await db.selectFrom('channel_changes').select('id').where('channel_id', '=', channel.id).where('reviewed_at', 'is', null).execute()
+  const pending = await db
+    .selectFrom('channel_changes')
+    .select('id')
+    .where('channel_id', '=', channel.id)
+    .where('reviewed_at', 'is', null)
+    .execute()
   assert.equal(pending.length, 1)
-  const looks = await db.selectFrom('audit_log').select('actor_id').where('object_id', '=', channel.id).where('action', '=', 'channel.change_reviewed').execute()
+  const looks = await db
+    .selectFrom('audit_log')
+    .select('actor_id')
+    .where('object_id', '=', channel.id)
+    .where('action', '=', 'channel.change_reviewed')
+    .execute()
   assert.equal(looks.length, 2)
   assert.ok(looks.every((l) => l.actor_id === adminId))
   assert.deepEqual((await findChannel(db, channel.id))!.approvedItems, ['email'], 'still approved')

@@ -32,7 +32,12 @@ for (const trust of ['1', '127.0.0.1', '127.0.0.0/8,10.0.0.0/8']) {
     assert.deepEqual(statuses.slice(0, 5), [401, 401, 401, 401, 401])
     assert.deepEqual(statuses.slice(5), Array(7).fill(429), `statuses: ${statuses}`)
     // The audit log has the proxy's address for the client, never one the client chose.
-    const ips = await db.selectFrom('audit_log').select('ip').where('action', 'like', 'user.login%').where('ip', 'like', '198.51.%').execute()
+    const ips = await db
+      .selectFrom('audit_log')
+      .select('ip')
+      .where('action', 'like', 'user.login%')
+      .where('ip', 'like', '198.51.%')
+      .execute()
     assert.equal(ips.length, 0, 'no forged address in the audit log')
     const real = await db.selectFrom('audit_log').select('ip').where('ip', '=', client).execute()
     assert.ok(real.length >= 5)
@@ -49,7 +54,8 @@ async function ipEcho(t: TestContext, env: Record<string, string>) {
   t.after(() => app.close())
   app.get('/__ip', async (request) => ({ ip: request.ip }))
   await app.ready()
-  return async (remoteAddress: string, xff: string) => (await app.inject({ url: '/__ip', remoteAddress, headers: { 'x-forwarded-for': xff } })).json<{ ip: string }>().ip
+  return async (remoteAddress: string, xff: string) =>
+    (await app.inject({ url: '/__ip', remoteAddress, headers: { 'x-forwarded-for': xff } })).json<{ ip: string }>().ip
 }
 
 test('an address list trusts only those proxies: a direct client\u2019s X-Forwarded-For is ignored', async (t) => {

@@ -15,11 +15,13 @@ const database = await testDatabase()
 const db = database.db
 const COMMON = ['password', '12345678', 'Password', 'qwertyuiop', 'iloveyou', 'sunshine', 'football', '123456789', 'PASSWORD1']
 
-const userExists = async (email: string) => (await db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(email)).executeTakeFirst()) !== undefined
+const userExists = async (email: string) =>
+  (await db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(email)).executeTakeFirst()) !== undefined
 
 test('the list is the shipped one, of at least 10,000 passwords, checked case-insensitively', () => {
   for (const password of COMMON) assert.ok(isCommonPassword(password), password)
-  for (const password of ['correct horse battery', 'a long password', '山田花子のパスワード']) assert.ok(!isCommonPassword(password), password)
+  for (const password of ['correct horse battery', 'a long password', '山田花子のパスワード'])
+    assert.ok(!isCommonPassword(password), password)
 })
 
 test('registration refuses a common password, in English and in Japanese, and creates nobody', async (t) => {
@@ -42,7 +44,11 @@ test('a password change refuses a common password and keeps the old one', async 
   const app = await build(t)
   const browser = new Browser(app)
   const account = await registerUser(browser)
-  const response = await browser.submit('/account/password', '/account/password', { current_password: account.password, new_password: 'password1', new_password_again: 'password1' })
+  const response = await browser.submit('/account/password', '/account/password', {
+    current_password: account.password,
+    new_password: 'password1',
+    new_password_again: 'password1',
+  })
   assert.equal(response.statusCode, 400)
   assert.match(response.body, /is one of the most common passwords/)
   const login = await new Browser(app).submit('/login', '/login', { email: account.email, password: account.password })
@@ -50,10 +56,17 @@ test('a password change refuses a common password and keeps the old one', async 
 })
 
 test('the command line refuses a common password (user create, admin create) with exit code 2', async () => {
-  for (const command of [['user', 'create', '--name', 'N'], ['admin', 'create']]) {
+  for (const command of [
+    ['user', 'create', '--name', 'N'],
+    ['admin', 'create'],
+  ]) {
     const email = uniqueEmail('cli')
     let stderr = ''
-    const code = await runCli([...command, '--email', email, '--password', 'qwerty123', '--json'], { stdout: () => {}, stderr: (s) => void (stderr += s), env: {} }, { database, masterKey: TEST_MASTER_KEY })
+    const code = await runCli(
+      [...command, '--email', email, '--password', 'qwerty123', '--json'],
+      { stdout: () => {}, stderr: (s) => void (stderr += s), env: {} },
+      { database, masterKey: TEST_MASTER_KEY },
+    )
     assert.equal(code, 2, `${command.join(' ')}: ${stderr}`)
     assert.match(stderr, /common password/)
     assert.equal(await userExists(email), false)

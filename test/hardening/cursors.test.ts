@@ -41,7 +41,10 @@ test('admin pages: a malformed cursor gets a 400 page in the user\u2019s languag
   }
   const english = await browser.get(`/admin/users?after=${b64('[]')}`)
   assert.match(english.body, /This page link is not valid/)
-  const japanese = await app.inject({ url: `/admin/users?after=${b64('[]')}`, headers: { cookie: browser.cookieHeader(), 'accept-language': 'ja' } })
+  const japanese = await app.inject({
+    url: `/admin/users?after=${b64('[]')}`,
+    headers: { cookie: browser.cookieHeader(), 'accept-language': 'ja' },
+  })
   assert.equal(japanese.statusCode, 400)
   assert.match(japanese.body, /このページのリンクは正しくありません/)
   // A cursor the server issued still works.
@@ -52,10 +55,21 @@ test('admin API: a malformed cursor gets 400 with a JSON error', async (t) => {
   const app = await build(t)
   const browser = new Browser(app)
   const account = await registerUser(browser)
-  const admin = await db.updateTable('users').set({ is_admin: true }).where('email_hmac', '=', keyring().emailHmac(account.email)).returning('id').executeTakeFirstOrThrow()
+  const admin = await db
+    .updateTable('users')
+    .set({ is_admin: true })
+    .where('email_hmac', '=', keyring().emailHmac(account.email))
+    .returning('id')
+    .executeTakeFirstOrThrow()
   const { token } = await createAdminToken(db, admin.id)
   for (const cursor of BAD_CURSORS) {
-    for (const path of ['/admin/api/applications', '/admin/api/users', '/admin/api/channels', '/admin/api/channels?q=a', '/admin/api/audit']) {
+    for (const path of [
+      '/admin/api/applications',
+      '/admin/api/users',
+      '/admin/api/channels',
+      '/admin/api/channels?q=a',
+      '/admin/api/audit',
+    ]) {
       const url = `${path}${path.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(cursor)}`
       const response = await app.inject({ url, headers: { authorization: `Bearer ${token}` } })
       assert.equal(response.statusCode, 400, `${url}: ${response.statusCode} ${response.body}`)

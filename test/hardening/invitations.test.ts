@@ -17,17 +17,32 @@ const db = (await testDatabase()).db
 async function person(app: FastifyInstance, headers: Record<string, string> = {}) {
   const browser = new Browser(app, headers)
   const account = await registerUser(browser)
-  const user = await db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(account.email)).executeTakeFirstOrThrow()
+  const user = await db
+    .selectFrom('users')
+    .select('id')
+    .where('email_hmac', '=', keyring().emailHmac(account.email))
+    .executeTakeFirstOrThrow()
   return { browser, email: account.email, userId: user.id }
 }
 
 async function providerOf(owner: Awaited<ReturnType<typeof person>>): Promise<string> {
-  const created = await owner.browser.submit('/console', '/console/providers', { name: `Invitations ${Date.now()}${Math.floor(Math.random() * 1e6)}` })
+  const created = await owner.browser.submit('/console', '/console/providers', {
+    name: `Invitations ${Date.now()}${Math.floor(Math.random() * 1e6)}`,
+  })
   return String(created.headers.location).split('/').pop()!
 }
 
-const isMember = async (providerId: string, userId: string) => (await db.selectFrom('provider_members').select('role').where('provider_id', '=', providerId).where('user_id', '=', userId).executeTakeFirst())?.role
-const pendingFor = async (userId: string) => db.selectFrom('invitations').select(['id', 'kind', 'role']).where('invitee_id', '=', userId).execute()
+const isMember = async (providerId: string, userId: string) =>
+  (
+    await db
+      .selectFrom('provider_members')
+      .select('role')
+      .where('provider_id', '=', providerId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst()
+  )?.role
+const pendingFor = async (userId: string) =>
+  db.selectFrom('invitations').select(['id', 'kind', 'role']).where('invitee_id', '=', userId).execute()
 /** The page with what changes from one request to the next (the CSRF token) taken out. */
 const stable = (body: string) => body.replace(/name="csrf_token" value="[^"]+"/g, '')
 
@@ -69,15 +84,32 @@ test('inviting a member: the same answer for an unknown email; nothing until the
   const accepted = await admin.browser.post(`/account/invitations/${again!.id}`, { decision: 'accept' })
   assert.equal(accepted.statusCode, 303)
   assert.equal(await isMember(providerId, admin.userId), 'developer')
-  const audit = await db.selectFrom('audit_log').select('action').where('object_id', '=', providerId).where('action', 'like', 'member.%').orderBy('id').execute()
-  assert.deepEqual(audit.map((a) => a.action), ['member.invited', 'member.invited', 'member.invitation_declined', 'member.invited', 'member.invitation_accepted'])
+  const audit = await db
+    .selectFrom('audit_log')
+    .select('action')
+    .where('object_id', '=', providerId)
+    .where('action', 'like', 'member.%')
+    .orderBy('id')
+    .execute()
+  assert.deepEqual(
+    audit.map((a) => a.action),
+    ['member.invited', 'member.invited', 'member.invitation_declined', 'member.invited', 'member.invitation_accepted'],
+  )
 })
 
 test('inviting a tester: the developing channel stays closed to them until they accept', async (t) => {
   const app = await build(t)
   const owner = await person(app)
   const providerId = await providerOf(owner)
-  const fields = { name: 'Tested shop', description: '', icon_url: '', privacy_policy_url: '', kind: 'web', callback_urls: 'https://rp.example.com/cb', id_token_alg: 'RS256' }
+  const fields = {
+    name: 'Tested shop',
+    description: '',
+    icon_url: '',
+    privacy_policy_url: '',
+    kind: 'web',
+    callback_urls: 'https://rp.example.com/cb',
+    id_token_alg: 'RS256',
+  }
   await owner.browser.submit(`/console/providers/${providerId}`, `/console/providers/${providerId}/channels`, fields)
   const channel = await db.selectFrom('channels').select('id').where('provider_id', '=', providerId).executeTakeFirstOrThrow()
   const tester = await person(app, { 'accept-language': 'ja' })
@@ -85,7 +117,10 @@ test('inviting a tester: the developing channel stays closed to them until they 
   const known = await owner.browser.submit(channelUrl, `${channelUrl}/testers`, { email: tester.email })
   const unknown = await owner.browser.submit(channelUrl, `${channelUrl}/testers`, { email: uniqueEmail('nobody') })
   assert.equal(known.headers.location, unknown.headers.location)
-  assert.equal(stable((await owner.browser.get(String(known.headers.location))).body), stable((await owner.browser.get(String(unknown.headers.location))).body))
+  assert.equal(
+    stable((await owner.browser.get(String(known.headers.location))).body),
+    stable((await owner.browser.get(String(unknown.headers.location))).body),
+  )
   const testers = () => db.selectFrom('channel_testers').select('user_id').where('channel_id', '=', channel.id).execute()
   assert.deepEqual(await testers(), [])
   const page = await tester.browser.get('/account/invitations')
@@ -97,7 +132,10 @@ test('inviting a tester: the developing channel stays closed to them until they 
   assert.equal((await stranger.browser.post(`/account/invitations/${invitation!.id}`, { decision: 'accept' })).statusCode, 404)
   await tester.browser.get('/account/invitations')
   assert.equal((await tester.browser.post(`/account/invitations/${invitation!.id}`, { decision: 'accept' })).statusCode, 303)
-  assert.deepEqual((await testers()).map((r) => r.user_id), [tester.userId])
+  assert.deepEqual(
+    (await testers()).map((r) => r.user_id),
+    [tester.userId],
+  )
   // Answered once: a second answer finds nothing.
   await tester.browser.get('/account/invitations')
   const second = await tester.browser.post(`/account/invitations/${invitation!.id}`, { decision: 'decline' })
@@ -105,7 +143,9 @@ test('inviting a tester: the developing channel stays closed to them until they 
   assert.match(second.body, /この招待はもうありません/)
 })
 
-test('race: an invitation answered twice at the same moment is taken once', { skip: onServer ? false : 'needs several connections: run with DATABASE_URL' }, async (t) => {
+test('race: an invitation answered twice at the same moment is taken once', {
+  skip: onServer ? false : 'needs several connections: run with DATABASE_URL',
+}, async (t) => {
   const app = await build(t)
   const owner = await person(app)
   const providerId = await providerOf(owner)
@@ -114,9 +154,17 @@ test('race: an invitation answered twice at the same moment is taken once', { sk
     await db.deleteFrom('provider_members').where('provider_id', '=', providerId).where('user_id', '=', invitee.userId).execute()
     await invite(db, { userId: owner.userId, ip: null }, invitee.email, { kind: 'member', providerId, role: 'developer' })
     const [invitation] = await pendingFor(invitee.userId)
-    const answers = await Promise.all([true, false, true, false].map((accept) => answerInvitation(db, { userId: invitee.userId, ip: null }, invitation!.id, accept)))
+    const answers = await Promise.all(
+      [true, false, true, false].map((accept) => answerInvitation(db, { userId: invitee.userId, ip: null }, invitation!.id, accept)),
+    )
     assert.equal(answers.filter(Boolean).length, 1, `round ${round}: ${answers}`)
-    const decisions = await db.selectFrom('audit_log').select('id').where('object_id', '=', providerId).where('action', 'in', ['member.invitation_accepted', 'member.invitation_declined']).where('details', '@>', JSON.stringify({ invitation: invitation!.id }) as never).execute()
+    const decisions = await db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('object_id', '=', providerId)
+      .where('action', 'in', ['member.invitation_accepted', 'member.invitation_declined'])
+      .where('details', '@>', JSON.stringify({ invitation: invitation!.id }) as never)
+      .execute()
     assert.equal(decisions.length, 1, `round ${round}: one decision recorded`)
   }
 })

@@ -49,7 +49,11 @@ test('native loopback callbacks: other spellings of 127.0.0.1 and port 0 get the
   ]
   for (const spelling of spellings) {
     const response = await app.inject({ url: authorize(v4.channelId, spelling) })
-    assert.equal(response.statusCode, 400, `${spelling} must be refused, got ${response.statusCode} ${String(response.headers.location ?? '')}`)
+    assert.equal(
+      response.statusCode,
+      400,
+      `${spelling} must be refused, got ${response.statusCode} ${String(response.headers.location ?? '')}`,
+    )
     assert.equal(response.headers.location, undefined)
     assert.match(response.body, /not a callback URL registered for this site/)
   }
@@ -61,10 +65,23 @@ test('native loopback callbacks: other spellings of 127.0.0.1 and port 0 get the
 })
 
 test('registration refuses loopback callbacks that are not written literally', () => {
-  for (const url of ['http://127.1/cb', 'http://2130706433/cb', 'http://0x7f000001/cb', 'http://127.0.0.1./cb', 'http://127.0.0.1:0/cb', 'http://[0::1]/cb']) {
+  for (const url of [
+    'http://127.1/cb',
+    'http://2130706433/cb',
+    'http://0x7f000001/cb',
+    'http://127.0.0.1./cb',
+    'http://127.0.0.1:0/cb',
+    'http://[0::1]/cb',
+  ]) {
     assert.equal(callbackUrlProblem(url, 'native'), 'callback.httpOnlyLoopback', url)
   }
-  for (const url of ['http://127.0.0.1/cb', 'http://127.0.0.1:3000/cb', 'http://[::1]/cb', 'http://localhost:3000/cb', 'http://127.0.0.1?x=1']) {
+  for (const url of [
+    'http://127.0.0.1/cb',
+    'http://127.0.0.1:3000/cb',
+    'http://[::1]/cb',
+    'http://localhost:3000/cb',
+    'http://127.0.0.1?x=1',
+  ]) {
     assert.equal(callbackUrlProblem(url, 'native'), null, url)
   }
 })

@@ -27,7 +27,17 @@ const BAD_NAMES: [string, RegExp][] = [
   ['Z\u0334\u0321\u031ba\u0336l\u0337g\u0338o', /stack accents/],
   ['Pa\u0301\u0301yPal', /stack accents/],
 ]
-const GOOD_NAMES = ['PayPal', 'さくら商店', 'Sakura 商店', 'ヤマダ電機 Online', 'Café Crème', 'Tiếng Việt', 'Ελληνικά', 'Сбербанк', '삼성 Samsung']
+const GOOD_NAMES = [
+  'PayPal',
+  'さくら商店',
+  'Sakura 商店',
+  'ヤマダ電機 Online',
+  'Café Crème',
+  'Tiếng Việt',
+  'Ελληνικά',
+  'Сбербанк',
+  '삼성 Samsung',
+]
 
 test('console: look-alike and invisible provider names are refused in the user\u2019s language; full-width is normalised', async (t) => {
   const app = await build(t)
@@ -38,7 +48,18 @@ test('console: look-alike and invisible provider names are refused in the user\u
     assert.equal(response.statusCode, 400, `${JSON.stringify(name)} was accepted`)
     assert.match(response.body, message, JSON.stringify(name))
   }
-  assert.equal(await db.selectFrom('providers').select('id').where('name', 'in', BAD_NAMES.map(([n]) => n.normalize('NFKC').trim())).executeTakeFirst(), undefined)
+  assert.equal(
+    await db
+      .selectFrom('providers')
+      .select('id')
+      .where(
+        'name',
+        'in',
+        BAD_NAMES.map(([n]) => n.normalize('NFKC').trim()),
+      )
+      .executeTakeFirst(),
+    undefined,
+  )
   const japanese = new Browser(app, { 'accept-language': 'ja' })
   await registerUser(japanese)
   const ja = await japanese.submit('/console', '/console/providers', { name: 'P\u0430yPal' })
@@ -63,7 +84,14 @@ test('console: look-alike channel names are refused at creation and at edit', as
   await registerUser(browser)
   const created = await browser.submit('/console', '/console/providers', { name: `Names ${Date.now()}` })
   const providerPath = String(created.headers.location)
-  const fields = { description: '', icon_url: '', privacy_policy_url: '', kind: 'web', callback_urls: 'https://rp.example.com/cb', id_token_alg: 'RS256' }
+  const fields = {
+    description: '',
+    icon_url: '',
+    privacy_policy_url: '',
+    kind: 'web',
+    callback_urls: 'https://rp.example.com/cb',
+    id_token_alg: 'RS256',
+  }
   for (const [name, message] of BAD_NAMES) {
     const response = await browser.submit(providerPath, `${providerPath}/channels`, { ...fields, name })
     assert.equal(response.statusCode, 400, JSON.stringify(name))
@@ -71,16 +99,31 @@ test('console: look-alike channel names are refused at creation and at edit', as
   }
   const ok = await browser.submit(providerPath, `${providerPath}/channels`, { ...fields, name: 'Shop' })
   assert.equal(ok.statusCode, 200) // the secret page
-  const channel = await db.selectFrom('channels').select('id').where('name', '=', 'Shop').orderBy('created_at', 'desc').executeTakeFirstOrThrow()
-  const edit = await browser.submit(`/console/channels/${channel.id}`, `/console/channels/${channel.id}`, { ...fields, name: '\u0440\u0430\u0443' })
+  const channel = await db
+    .selectFrom('channels')
+    .select('id')
+    .where('name', '=', 'Shop')
+    .orderBy('created_at', 'desc')
+    .executeTakeFirstOrThrow()
+  const edit = await browser.submit(`/console/channels/${channel.id}`, `/console/channels/${channel.id}`, {
+    ...fields,
+    name: '\u0440\u0430\u0443',
+  })
   assert.equal(edit.statusCode, 400)
   assert.equal((await db.selectFrom('channels').select('name').where('id', '=', channel.id).executeTakeFirstOrThrow()).name, 'Shop')
 })
 
 test('command line: a look-alike channel or provider name exits 2 and creates nothing', async () => {
-  for (const args of [['--name', 'P\u0430yPal'], ['--name', 'Shop', '--provider', 'Pay\u3164Pal']]) {
+  for (const args of [
+    ['--name', 'P\u0430yPal'],
+    ['--name', 'Shop', '--provider', 'Pay\u3164Pal'],
+  ]) {
     let stderr = ''
-    const code = await runCli(['channel', 'create', ...args, '--callback-url', 'https://rp.example.com/cb', '--json'], { stdout: () => {}, stderr: (s) => void (stderr += s), env: {} }, { database, masterKey: TEST_MASTER_KEY })
+    const code = await runCli(
+      ['channel', 'create', ...args, '--callback-url', 'https://rp.example.com/cb', '--json'],
+      { stdout: () => {}, stderr: (s) => void (stderr += s), env: {} },
+      { database, masterKey: TEST_MASTER_KEY },
+    )
     assert.equal(code, 2, stderr)
     assert.match(stderr, /mixes alphabets|invisible/)
   }

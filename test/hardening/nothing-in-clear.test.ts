@@ -16,7 +16,9 @@ const db = database.db
 
 /** Every row of every table, as text, in hex for bytea: what `pg_dump` would hold. */
 async function dump(): Promise<string> {
-  const tables = await database.withRawConnection((c) => c.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`))
+  const tables = await database.withRawConnection((c) =>
+    c.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`),
+  )
   const parts: string[] = []
   for (const { tablename } of tables) {
     const rows = await database.withRawConnection((c) => c.query<{ row: string }>(`SELECT t::text AS row FROM "${tablename}" t`))
@@ -30,19 +32,41 @@ test('a dump after an anonymous authorize with login_hint holds no trace of it, 
   const channel = await createTestChannel({ items: ['email'] })
   const hint = `victim.${randomUUID()}@example.com`
   const state = `state-${randomUUID()}`
-  const query = new URLSearchParams({ response_type: 'code', client_id: channel.channelId, redirect_uri: channel.redirectUri, scope: 'openid profile email', state, login_hint: hint, nonce: 'nonce-' + randomUUID() })
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: channel.channelId,
+    redirect_uri: channel.redirectUri,
+    scope: 'openid profile email',
+    state,
+    login_hint: hint,
+    nonce: 'nonce-' + randomUUID(),
+  })
   const response = await app.inject({ url: `/oauth2/v2.1/authorize?${query}` })
   assert.equal(response.statusCode, 303)
-  const page = await app.inject({ url: String(response.headers.location), headers: { cookie: response.cookies.map((c) => `${c.name}=${c.value}`).join('; ') } })
+  const page = await app.inject({
+    url: String(response.headers.location),
+    headers: { cookie: response.cookies.map((c) => `${c.name}=${c.value}`).join('; ') },
+  })
   assert.equal(page.statusCode, 200)
   assert.ok(page.body.includes(hint), 'the login page still fills in the hinted email')
 
   const text = await dump()
   assert.ok(text.includes('-- interactions'))
-  assert.equal(await db.selectFrom('interactions').select('id').where('channel_id', '=', channel.channelId).execute().then((r) => r.length), 1)
-  for (const secret of [hint, hint.split('@')[0]!, state, query.get('nonce')!]) assert.ok(!text.includes(secret), `the dump holds ${secret}`)
+  assert.equal(
+    await db
+      .selectFrom('interactions')
+      .select('id')
+      .where('channel_id', '=', channel.channelId)
+      .execute()
+      .then((r) => r.length),
+    1,
+  )
+  for (const secret of [hint, hint.split('@')[0]!, state, query.get('nonce')!])
+    assert.ok(!text.includes(secret), `the dump holds ${secret}`)
   // Nor a snapshot of the channel: its name, its callback and its secret's hash are not in the interaction.
-  const interaction = await database.withRawConnection((c) => c.query<{ row: string }>(`SELECT request::text AS row FROM interactions WHERE channel_id = $1`, [channel.channelId]))
+  const interaction = await database.withRawConnection((c) =>
+    c.query<{ row: string }>(`SELECT request::text AS row FROM interactions WHERE channel_id = $1`, [channel.channelId]),
+  )
   assert.ok(!interaction[0]!.row.includes('callback'), interaction[0]!.row.slice(0, 200))
   assert.ok(interaction[0]!.row.length < 2000, 'a small row')
 

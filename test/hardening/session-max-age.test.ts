@@ -29,16 +29,33 @@ test('a session older than SESSION_MAX_AGE_SECONDS must log in again, however re
   assert.equal((await browser.get('/account')).statusCode, 200)
   const session = await sessionOf(account.email)
   // A 400-day-old login, used a minute ago and not expired by the sliding rule: still refused.
-  await db.updateTable('sessions').set({ created_at: new Date(Date.now() - 400 * DAY), auth_time: new Date(Date.now() - 400 * DAY), last_seen_at: new Date(Date.now() - 60_000), expires_at: new Date(Date.now() + 10 * DAY) }).where('id', '=', session.id).execute()
+  await db
+    .updateTable('sessions')
+    .set({
+      created_at: new Date(Date.now() - 400 * DAY),
+      auth_time: new Date(Date.now() - 400 * DAY),
+      last_seen_at: new Date(Date.now() - 60_000),
+      expires_at: new Date(Date.now() + 10 * DAY),
+    })
+    .where('id', '=', session.id)
+    .execute()
   const old = await browser.get('/account')
   assert.equal(old.statusCode, 303)
   assert.match(String(old.headers.location), /^\/login/)
-  assert.equal(await db.selectFrom('sessions').select('id').where('id', '=', session.id).executeTakeFirst(), undefined, 'the old session row is deleted')
+  assert.equal(
+    await db.selectFrom('sessions').select('id').where('id', '=', session.id).executeTakeFirst(),
+    undefined,
+    'the old session row is deleted',
+  )
   // Just past 30 days, too.
   const again = new Browser(app)
   const second = await registerUser(again)
   const row = await sessionOf(second.email)
-  await db.updateTable('sessions').set({ created_at: new Date(Date.now() - 30 * DAY - 1000), expires_at: new Date(Date.now() + 10 * DAY) }).where('id', '=', row.id).execute()
+  await db
+    .updateTable('sessions')
+    .set({ created_at: new Date(Date.now() - 30 * DAY - 1000), expires_at: new Date(Date.now() + 10 * DAY) })
+    .where('id', '=', row.id)
+    .execute()
   assert.equal((await again.get('/account')).statusCode, 303)
 })
 
@@ -48,7 +65,11 @@ test('a session used in its second half is extended, but never past its absolute
   const account = await registerUser(browser)
   const session = await sessionOf(account.email)
   const createdAt = new Date(Date.now() - 25 * DAY)
-  await db.updateTable('sessions').set({ created_at: createdAt, last_seen_at: new Date(Date.now() - DAY), expires_at: new Date(Date.now() + 2 * DAY) }).where('id', '=', session.id).execute()
+  await db
+    .updateTable('sessions')
+    .set({ created_at: createdAt, last_seen_at: new Date(Date.now() - DAY), expires_at: new Date(Date.now() + 2 * DAY) })
+    .where('id', '=', session.id)
+    .execute()
   const page = await browser.get('/account')
   assert.equal(page.statusCode, 200)
   const after = await sessionOf(account.email)

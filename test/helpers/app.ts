@@ -18,7 +18,12 @@ await installKeyring((await testDatabase()).db, TEST_MASTER_KEY)
 
 export function testConfig(env: Record<string, string> = {}): Config {
   // Every test request comes from 127.0.0.1: per-IP limits are lifted unless a test sets them.
-  const unlimited = { LOGINS_PER_IP_PER_MINUTE: '1000000', REGISTRATIONS_PER_IP_PER_HOUR: '1000000', TOKEN_FAILURES_PER_IP_PER_MINUTE: '1000000', ANONYMOUS_AUTHORIZATIONS_PER_IP_PER_MINUTE: '1000000' }
+  const unlimited = {
+    LOGINS_PER_IP_PER_MINUTE: '1000000',
+    REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
+    TOKEN_FAILURES_PER_IP_PER_MINUTE: '1000000',
+    ANONYMOUS_AUTHORIZATIONS_PER_IP_PER_MINUTE: '1000000',
+  }
   return loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://localhost:3000', DATA_DIR: '.tmp/test-data', ...unlimited, ...env })
 }
 
@@ -49,7 +54,12 @@ export function englishByDefault(app: FastifyInstance): void {
   const inject = app.inject.bind(app) as (options: InjectOptions) => Promise<LightMyRequestResponse>
   const withEnglish = (options: InjectOptions) => {
     const headers = (options.headers ?? {}) as Record<string, string>
-    return inject({ ...options, headers: Object.keys(headers).some((name) => name.toLowerCase() === 'accept-language') ? headers : { ...headers, 'accept-language': 'en' } })
+    return inject({
+      ...options,
+      headers: Object.keys(headers).some((name) => name.toLowerCase() === 'accept-language')
+        ? headers
+        : { ...headers, 'accept-language': 'en' },
+    })
   }
   app.inject = withEnglish as unknown as FastifyInstance['inject']
 }

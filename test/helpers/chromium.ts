@@ -23,7 +23,16 @@ export async function launchChromium(t: TestContext): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   })
   t.after(() => browser.close())
   return browser
@@ -46,7 +55,8 @@ export async function watchedPage(context: BrowserContext, problems: string[]): 
     window.__reportCspViolation(event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + ' (' + event.sourceFile + ':' + event.lineNumber + ')')
   })`)
   page.on('console', (message) => {
-    if (message.type() === 'error' || /Content Security Policy/i.test(message.text())) problems.push(`${page.url()}: console ${message.type()}: ${message.text()}`)
+    if (message.type() === 'error' || /Content Security Policy/i.test(message.text()))
+      problems.push(`${page.url()}: console ${message.type()}: ${message.text()}`)
   })
   page.on('pageerror', (error) => problems.push(`${page.url()}: uncaught ${error.message}`))
   return page
@@ -64,8 +74,19 @@ export async function shopPort(): Promise<{ port: number; url: string; callbackU
   return { port, url, callbackUrl: `${url}/callback` }
 }
 
-export async function startShop(t: TestContext, where: { port: number; url: string }, issuer: string, channel: { channelId: string; secret: string | null }): Promise<RunningShop> {
-  const app = await buildShop({ issuer, clientId: channel.channelId, clientSecret: channel.secret!, publicUrl: where.url, membersFile: null })
+export async function startShop(
+  t: TestContext,
+  where: { port: number; url: string },
+  issuer: string,
+  channel: { channelId: string; secret: string | null },
+): Promise<RunningShop> {
+  const app = await buildShop({
+    issuer,
+    clientId: channel.channelId,
+    clientSecret: channel.secret!,
+    publicUrl: where.url,
+    membersFile: null,
+  })
   t.after(() => app.close())
   await app.listen({ host: '127.0.0.1', port: where.port })
   return { app, url: where.url }

@@ -104,7 +104,15 @@ export class WebBrowser {
   lastPage = ''
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const response = await fetch(url, { ...init, redirect: 'manual', headers: { 'accept-language': 'en', ...(init.headers as Record<string, string>), cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } })
+    const response = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: {
+        'accept-language': 'en',
+        ...(init.headers as Record<string, string>),
+        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      },
+    })
     for (const cookie of response.headers.getSetCookie()) {
       const [pair, ...attributes] = cookie.split(';')
       const eq = pair!.indexOf('=')
@@ -127,7 +135,11 @@ export class WebBrowser {
     const form = new URLSearchParams()
     if (!('csrf_token' in fields)) form.append('csrf_token', this.csrfToken())
     for (const [name, value] of Object.entries(fields)) for (const v of [value].flat()) form.append(name, v)
-    const response = await this.request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() })
+    const response = await this.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    })
     if (response.headers.get('content-type')?.startsWith('text/html')) this.lastPage = await response.clone().text()
     return response
   }
@@ -175,7 +187,12 @@ export interface AuthorizeOptions {
  * Walks an authorization as a person would: follows the redirects, logs in if the login page
  * appears, unchecks items on the consent page, and returns the callback URL the browser reached.
  */
-export async function authorizeInBrowser(browser: WebBrowser, base: string, authorizationUrl: string, options: AuthorizeOptions = {}): Promise<URL> {
+export async function authorizeInBrowser(
+  browser: WebBrowser,
+  base: string,
+  authorizationUrl: string,
+  options: AuthorizeOptions = {},
+): Promise<URL> {
   let step = await browser.follow(authorizationUrl, base)
   for (let pages = 0; pages < 4; pages++) {
     if ('callback' in step) return step.callback
@@ -206,9 +223,21 @@ export async function authorizeInBrowser(browser: WebBrowser, base: string, auth
 }
 
 /** An openid-client Configuration for a channel, discovered from the running server. */
-export async function relyingParty(issuer: string, channel: TestChannel, options: { alg?: string; auth?: 'basic' | 'post' | 'none' } = {}): Promise<client.Configuration> {
+export async function relyingParty(
+  issuer: string,
+  channel: TestChannel,
+  options: { alg?: string; auth?: 'basic' | 'post' | 'none' } = {},
+): Promise<client.Configuration> {
   const auth = options.auth ?? (channel.secret ? 'basic' : 'none')
-  const clientAuth = auth === 'basic' ? client.ClientSecretBasic(channel.secret!) : auth === 'post' ? client.ClientSecretPost(channel.secret!) : client.None()
-  const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: options.alg ?? channel.idTokenAlg ?? 'RS256', ...(channel.secret ? { client_secret: channel.secret } : {}) }
+  const clientAuth =
+    auth === 'basic'
+      ? client.ClientSecretBasic(channel.secret!)
+      : auth === 'post'
+        ? client.ClientSecretPost(channel.secret!)
+        : client.None()
+  const metadata: Partial<client.ClientMetadata> = {
+    id_token_signed_response_alg: options.alg ?? channel.idTokenAlg ?? 'RS256',
+    ...(channel.secret ? { client_secret: channel.secret } : {}),
+  }
   return client.discovery(new URL(issuer), channel.channelId, metadata, clientAuth, { execute: [client.allowInsecureRequests] })
 }

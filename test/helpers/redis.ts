@@ -21,7 +21,9 @@ async function answers(url: string): Promise<boolean> {
 }
 
 /** false when Redis answers, otherwise why its tests are skipped (a node:test `skip` value). */
-export const redisSkip: string | false = (await answers(redisUrl)) ? false : `Redis does not answer at ${redisUrl} (start redis-server, as .ci/run does, or set REDIS_URL)`
+export const redisSkip: string | false = (await answers(redisUrl))
+  ? false
+  : `Redis does not answer at ${redisUrl} (start redis-server, as .ci/run does, or set REDIS_URL)`
 
 const filePrefix = `plusid-test:${process.pid}:${randomBytes(4).toString('hex')}:`
 let counter = 0

@@ -23,7 +23,11 @@ test('registration creates the account, logs the user in and shows the account p
   assert.equal(account.statusCode, 200)
   assert.match(account.body, /Hanako &lt;b&gt;Y&lt;\/b&gt;/, 'the display name is shown, HTML-escaped')
   assert.ok(!account.body.includes('<b>Y</b>'))
-  const row = await database.db.selectFrom('users').selectAll().where('email_hmac', '=', keyring().emailHmac(email)).executeTakeFirstOrThrow()
+  const row = await database.db
+    .selectFrom('users')
+    .selectAll()
+    .where('email_hmac', '=', keyring().emailHmac(email))
+    .executeTakeFirstOrThrow()
   assert.match(row.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/, 'argon2id at OWASP parameters')
   assert.ok(!row.password_hash.includes('a long password'))
 })
@@ -46,7 +50,11 @@ test('a duplicate email is refused, whatever its case', async (t) => {
   const app = await build(t)
   const first = await registerUser(new Browser(app))
   const browser = new Browser(app)
-  const response = await browser.submit('/register', '/register', { email: first.email.toUpperCase(), password: 'another password', name: 'Other' })
+  const response = await browser.submit('/register', '/register', {
+    email: first.email.toUpperCase(),
+    password: 'another password',
+    name: 'Other',
+  })
   assert.equal(response.statusCode, 409)
   assert.match(response.body, /Email is already registered/)
   const count = await database.db
@@ -109,7 +117,11 @@ test('login re-hashes a password stored with older argon2 parameters', async (t)
   await database.db.updateTable('users').set({ password_hash: weak }).where('email_hmac', '=', keyring().emailHmac(account.email)).execute()
   const response = await new Browser(app).submit('/login', '/login', { email: account.email, password: account.password })
   assert.equal(response.statusCode, 303)
-  const row = await database.db.selectFrom('users').select('password_hash').where('email_hmac', '=', keyring().emailHmac(account.email)).executeTakeFirstOrThrow()
+  const row = await database.db
+    .selectFrom('users')
+    .select('password_hash')
+    .where('email_hmac', '=', keyring().emailHmac(account.email))
+    .executeTakeFirstOrThrow()
   assert.notEqual(row.password_hash, weak)
   assert.match(row.password_hash, /m=19456,t=2,p=1/)
 })
@@ -167,7 +179,11 @@ test('an expired session is refused and deleted', async (t) => {
   const browser = new Browser(app)
   await registerUser(browser)
   const id = browser.cookies.get('plusid_session')!.split('.')[0]!
-  await database.db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', id).execute()
+  await database.db
+    .updateTable('sessions')
+    .set({ expires_at: new Date(Date.now() - 1000) })
+    .where('id', '=', id)
+    .execute()
   const response = await browser.get('/account')
   assert.equal(response.statusCode, 303)
   assert.match(String(response.headers.location), /^\/login/)

@@ -56,7 +56,14 @@ test('ui_locales of the authorization request is followed through login and cons
   const user = await createTestUser()
   // The browser prefers Japanese; the site asks for English.
   const browser = browserWith(app, 'ja')
-  const query = new URLSearchParams({ response_type: 'code', client_id: channel.channelId, redirect_uri: channel.redirectUri, scope: 'openid profile email phone', state: 's', ui_locales: 'fr en' })
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: channel.channelId,
+    redirect_uri: channel.redirectUri,
+    scope: 'openid profile email phone',
+    state: 's',
+    ui_locales: 'fr en',
+  })
   const started = await browser.get(`/oauth2/v2.1/authorize?${query}`)
   assert.equal(started.statusCode, 303)
   const interaction = String(started.headers.location)
@@ -78,7 +85,11 @@ test('ui_locales of the authorization request is followed through login and cons
   assert.equal(langOf(consent.body), 'en')
   assert.match(consent.body, /Test Shop would like to use your plusid/)
   assert.match(consent.body, /Provided by default/)
-  assert.match(consent.body, /<span class="item-value">090-1234-5678<\/span>/, 'the value shared is shown next to its checkbox, as people write it (the token keeps E.164)')
+  assert.match(
+    consent.body,
+    /<span class="item-value">090-1234-5678<\/span>/,
+    'the value shared is shown next to its checkbox, as people write it (the token keeps E.164)',
+  )
 
   // The user switches to Japanese on the consent page: a choice made now beats ui_locales.
   const link = /<a href="([^"]+)" lang="ja" hreflang="ja">/.exec(consent.body)![1]!.replaceAll('&amp;', '&')
@@ -100,7 +111,10 @@ test('a validation error in the Profile+ editor is announced in the chosen langu
   assert.equal(langOf(response.body), 'ja')
   assert.match(response.body, /<p class="error form-error" role="alert">保存されていません。/)
   assert.match(response.body, /<input id="field-phone_number"[^>]*aria-invalid="true" aria-describedby="field-phone_number-error">/)
-  assert.match(response.body, /<p class="error" id="field-phone_number-error" role="alert">電話番号：\+81 90 1234 5678 や 090-1234-5678 のような電話番号を入力してください<\/p>/)
+  assert.match(
+    response.body,
+    /<p class="error" id="field-phone_number-error" role="alert">電話番号：\+81 90 1234 5678 や 090-1234-5678 のような電話番号を入力してください<\/p>/,
+  )
 })
 
 test('the Profile+ editor offers the 47 prefectures while the country is JP, free text otherwise', async (t) => {
@@ -118,7 +132,14 @@ test('the Profile+ editor offers the 47 prefectures while the country is JP, fre
 
   // Saved with another country, the region becomes a text field; a prefecture there is the
   // slip of changing the country without a script, and is refused.
-  const abroad = { name: '花子', 'address.postal_code': '94043', 'address.region': 'CA', 'address.locality': 'Mountain View', 'address.street_address': '1600 Amphitheatre Pkwy', 'address.country': 'US' }
+  const abroad = {
+    name: '花子',
+    'address.postal_code': '94043',
+    'address.region': 'CA',
+    'address.locality': 'Mountain View',
+    'address.street_address': '1600 Amphitheatre Pkwy',
+    'address.country': 'US',
+  }
   assert.equal((await browser.post('/account/profile', abroad)).statusCode, 303)
   const text = await browser.get('/account/profile')
   assert.match(text.body, /<input id="field-address-region" name="address\.region" type="text" value="CA"/)
@@ -147,7 +168,12 @@ test('the editor fills in the prefecture and city from a Japanese postal code, w
   const browser = browserWith(app, 'ja')
   await registerUser(browser)
   await browser.get('/account/profile')
-  const filled = await browser.post('/account/profile', { name: '花子', 'address.postal_code': '100-0001', 'address.country': 'JP', lookup: 'address' })
+  const filled = await browser.post('/account/profile', {
+    name: '花子',
+    'address.postal_code': '100-0001',
+    'address.country': 'JP',
+    lookup: 'address',
+  })
   assert.equal(filled.statusCode, 200)
   assert.match(filled.body, /<option selected>東京都<\/option>/)
   assert.match(filled.body, /name="address\.locality" type="text" value="千代田区千代田"/)

@@ -42,7 +42,17 @@ test('no password, cookie, email or Profile+ value reaches the log', async (t) =
 
   assert.match(logged, /login failed/, 'the log is written (at trace level)')
   assert.match(logged, /"url":"\/login"/, 'URLs are logged without their query')
-  for (const secret of [email, email.split('@')[0]!, password, 'wrong-password-xyz', 'secret-bearer-token', '秘密', '09098765432', '+819098765432', browser.cookies.get('plusid_session')!.split('.')[1]!]) {
+  for (const secret of [
+    email,
+    email.split('@')[0]!,
+    password,
+    'wrong-password-xyz',
+    'secret-bearer-token',
+    '秘密',
+    '09098765432',
+    '+819098765432',
+    browser.cookies.get('plusid_session')!.split('.')[1]!,
+  ]) {
     assert.ok(!logged.includes(secret), `the log contains ${secret}`)
   }
 })
@@ -51,12 +61,20 @@ test('the periodic cleanup deletes expired sessions in batches and keeps live on
   const app = await buildApp(testConfig(), await buildOptions())
   t.after(() => app.close())
   const browsers = [new Browser(app), new Browser(app), new Browser(app)]
-  for (const browser of browsers) await browser.submit('/register', '/register', { email: uniqueEmail('cleanup'), password: 'cleanup password', name: 'C' })
+  for (const browser of browsers)
+    await browser.submit('/register', '/register', { email: uniqueEmail('cleanup'), password: 'cleanup password', name: 'C' })
   const ids = browsers.map((browser) => browser.cookies.get('plusid_session')!.split('.')[0]!)
-  await database.db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('id', 'in', ids.slice(0, 2)).execute()
+  await database.db
+    .updateTable('sessions')
+    .set({ expires_at: new Date(Date.now() - 1000) })
+    .where('id', 'in', ids.slice(0, 2))
+    .execute()
   assert.ok((await deleteExpiredRows(database.db, new Date(), { usedCodeSeconds: 0 }, 1))!.sessions! >= 2)
   const left = await database.db.selectFrom('sessions').select('id').where('id', 'in', ids).execute()
-  assert.deepEqual(left.map((row) => row.id), [ids[2]])
+  assert.deepEqual(
+    left.map((row) => row.id),
+    [ids[2]],
+  )
 })
 
 test('GET /metrics exists only with METRICS=true and counts database round trips', async (t) => {
@@ -69,5 +87,8 @@ test('GET /metrics exists only with METRICS=true and counts database round trips
   const before = await read()
   await app.inject({ method: 'GET', url: '/readyz' })
   assert.equal((await read()) - before, 1, 'readyz runs one query')
-  assert.match((await app.inject({ method: 'GET', url: '/metrics' })).body, /plusid_http_requests_total\{method="GET",route="\/readyz",status="200"\} 1/)
+  assert.match(
+    (await app.inject({ method: 'GET', url: '/metrics' })).body,
+    /plusid_http_requests_total\{method="GET",route="\/readyz",status="200"\} 1/,
+  )
 })

@@ -32,7 +32,13 @@ async function loggedIn(t: Parameters<typeof build>[0]) {
   const app = await build(t)
   const browser = new Browser(app)
   await registerUser(browser)
-  const userId = (await database.db.selectFrom('sessions').select('user_id').where('id', '=', browser.cookies.get('plusid_session')!.split('.')[0]!).executeTakeFirstOrThrow()).user_id
+  const userId = (
+    await database.db
+      .selectFrom('sessions')
+      .select('user_id')
+      .where('id', '=', browser.cookies.get('plusid_session')!.split('.')[0]!)
+      .executeTakeFirstOrThrow()
+  ).user_id
   const save = (fields: Record<string, string | string[]>) => browser.submit('/account/profile', '/account/profile', fields)
   // The row as stored, its sealed values opened (each is encrypted at rest: see the test below).
   const stored = async () => {
@@ -40,7 +46,8 @@ async function loggedIn(t: Parameters<typeof build>[0]) {
     if (!row) return undefined
     const opened: Record<string, unknown> = { ...row }
     for (const [column, value] of Object.entries(row)) {
-      if (column !== 'user_id' && column !== 'updated_at') opened[column] = keyring().openNullable(value as string | null, profileAad(userId, column))
+      if (column !== 'user_id' && column !== 'updated_at')
+        opened[column] = keyring().openNullable(value as string | null, profileAad(userId, column))
     }
     return opened as typeof row
   }
@@ -80,7 +87,11 @@ test('a complete profile is saved normalised and shown on the account page', asy
   assert.match(account.body, /<dd>090-1234-5678<\/dd>/, 'a Japanese number in the national format (stored as E.164)')
   const editor = await browser.get('/account/profile')
   assert.match(editor.body, /name="phone_number" type="tel" value="090-1234-5678"/)
-  assert.match(editor.body, /name="address.postal_code" type="text" value="102-8282"/, 'shown as people write it, stored without the hyphen')
+  assert.match(
+    editor.body,
+    /name="address.postal_code" type="text" value="102-8282"/,
+    'shown as people write it, stored without the hyphen',
+  )
 })
 
 // [field, input, stored column, stored value]
@@ -116,7 +127,19 @@ test('Profile+ values are stored encrypted: the raw row holds none of them in cl
   assert.equal((await save(VALID)).statusCode, 303)
   const raw = await database.db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirstOrThrow()
   const text = JSON.stringify(raw)
-  for (const value of ['山田', '花子', 'ヤマダ', 'ハナコ', 'female', '1990-01-31', '+819012345678', '1028282', '東京都', '千代田区紀尾井町', '1番3号']) {
+  for (const value of [
+    '山田',
+    '花子',
+    'ヤマダ',
+    'ハナコ',
+    'female',
+    '1990-01-31',
+    '+819012345678',
+    '1028282',
+    '東京都',
+    '千代田区紀尾井町',
+    '1番3号',
+  ]) {
     assert.ok(!text.includes(value), `${value} is in the raw row`)
   }
   assert.match(raw.family_name!, /^dk[0-9a-f]{12}\.v1\./, 'a sealed value names its data key')
@@ -128,7 +151,11 @@ test('valid values are accepted and stored in their normalised form', async (t) 
   const { save, stored } = await loggedIn(t)
   for (const [field, input, column, expected] of ACCEPTED) {
     const response = await save({ ...VALID, [field]: input })
-    assert.equal(response.statusCode, 303, `${field}=${JSON.stringify(input)} should be accepted: ${/role="alert">([^<]*)/.exec(response.body)?.[1]}`)
+    assert.equal(
+      response.statusCode,
+      303,
+      `${field}=${JSON.stringify(input)} should be accepted: ${/role="alert">([^<]*)/.exec(response.body)?.[1]}`,
+    )
     const row = (await stored()) as Record<string, unknown>
     assert.equal(row[column], expected, `${field}=${JSON.stringify(input)}`)
   }
@@ -207,7 +234,11 @@ test('each invalid value is refused next to its field, redisplayed, and nothing 
     const error = new RegExp(`<p class="error" id="${id}-error" role="alert">([^<]*)</p>`).exec(response.body)
     assert.ok(error, `${label}: an error is shown next to the field`)
     assert.match(error[1]!, message, label)
-    assert.match(response.body, new RegExp(`id="${id}"[^>]*aria-invalid="true" aria-describedby="${id}-error"`), `${label}: the error is bound to the input`)
+    assert.match(
+      response.body,
+      new RegExp(`id="${id}"[^>]*aria-invalid="true" aria-describedby="${id}-error"`),
+      `${label}: the error is bound to the input`,
+    )
     assert.deepEqual(await stored(), before, `${label}: nothing was saved`)
   }
 })

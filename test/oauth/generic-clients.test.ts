@@ -61,7 +61,9 @@ test('express-openid-connect logs in, reads the claims and logs out through plus
   assert.equal(endSession.searchParams.get('post_logout_redirect_uri'), baseURL)
   const confirm = await browser.get(endSession.href)
   assert.equal(confirm.status, 200)
-  const hidden = Object.fromEntries([...browser.lastPage.matchAll(/type="hidden" name="([a-z_]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replace(/&amp;/g, '&')]))
+  const hidden = Object.fromEntries(
+    [...browser.lastPage.matchAll(/type="hidden" name="([a-z_]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replace(/&amp;/g, '&')]),
+  )
   delete hidden.csrf_token
   const done = await browser.post(`${issuer}/oauth2/v2.1/logout`, { ...hidden, logout: 'yes' })
   assert.equal(done.status, 303)
@@ -75,19 +77,36 @@ test('go-oidc style defaults: exact issuer, client_secret_basic, RS256 only, iss
 
   const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as Record<string, string>
   assert.equal(discovery.issuer, issuer, 'go-oidc refuses an issuer that differs from the URL it was given')
-  const query = new URLSearchParams({ response_type: 'code', client_id: channel.channelId, redirect_uri: channel.redirectUri, scope: 'openid profile', state: 'go-state' })
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: channel.channelId,
+    redirect_uri: channel.redirectUri,
+    scope: 'openid profile',
+    state: 'go-state',
+  })
   const callback = await authorizeInBrowser(new WebBrowser(), issuer, `${discovery.authorization_endpoint}?${query}`, { user })
   assert.equal(callback.searchParams.get('state'), 'go-state')
 
   const response = await fetch(discovery.token_endpoint!, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(channel.channelId)}:${encodeURIComponent(channel.secret!)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: channel.redirectUri }),
+    headers: {
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(channel.channelId)}:${encodeURIComponent(channel.secret!)}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code')!,
+      redirect_uri: channel.redirectUri,
+    }),
   })
   assert.equal(response.status, 200)
   const tokens = (await response.json()) as { id_token: string; access_token: string; token_type: string }
   assert.equal(tokens.token_type, 'Bearer')
-  const { payload, protectedHeader } = await jwtVerify(tokens.id_token, createRemoteJWKSet(new URL(discovery.jwks_uri!)), { algorithms: ['RS256'], issuer, audience: channel.channelId })
+  const { payload, protectedHeader } = await jwtVerify(tokens.id_token, createRemoteJWKSet(new URL(discovery.jwks_uri!)), {
+    algorithms: ['RS256'],
+    issuer,
+    audience: channel.channelId,
+  })
   assert.equal(protectedHeader.alg, 'RS256')
   assert.ok(protectedHeader.kid, 'a kid names the JWKS key')
   assert.match(String(payload.sub), /^U[0-9a-f]{32}$/)

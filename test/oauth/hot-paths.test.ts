@@ -25,7 +25,8 @@ test('authorize (returning user), token, userinfo, refresh, JWKS and discovery: 
   const rp = await relyingParty(issuer, channel)
   const browser = new WebBrowser()
   const authorizationUrl = (state: string) =>
-    client.buildAuthorizationUrl(rp, { redirect_uri: channel.redirectUri, scope: 'openid profile email phone', state, nonce: 'n-' + state }).href
+    client.buildAuthorizationUrl(rp, { redirect_uri: channel.redirectUri, scope: 'openid profile email phone', state, nonce: 'n-' + state })
+      .href
 
   // First time: login and consent (not a hot path).
   const first = await authorizeInBrowser(browser, issuer, authorizationUrl('s1'), { user })
@@ -70,7 +71,13 @@ test('the consent flow (authorize → consent page → consent → token → use
   const rp = await relyingParty(issuer, channel)
   const browser = new WebBrowser()
   const url = (state: string, extra: Record<string, string> = {}) =>
-    client.buildAuthorizationUrl(rp, { redirect_uri: channel.redirectUri, scope: 'openid profile email phone', state, nonce: 'n', ...extra }).href
+    client.buildAuthorizationUrl(rp, {
+      redirect_uri: channel.redirectUri,
+      scope: 'openid profile email phone',
+      state,
+      nonce: 'n',
+      ...extra,
+    }).href
   await authorizeInBrowser(browser, issuer, url('first'), { user }) // logs in
 
   const counts: Record<string, number> = {}
@@ -84,9 +91,13 @@ test('the consent flow (authorize → consent page → consent → token → use
   assert.equal(start.status, 303)
   const page = await step('consent page', () => browser.get(new URL(start.headers.get('location')!, issuer).href))
   assert.equal(page.status, 200)
-  const consent = await step('consent', () => browser.post(new URL(browser.formAction(), issuer).href, { items: ['email', 'phone'], decision: 'allow' }))
+  const consent = await step('consent', () =>
+    browser.post(new URL(browser.formAction(), issuer).href, { items: ['email', 'phone'], decision: 'allow' }),
+  )
   assert.equal(consent.status, 303)
-  const tokens = await step('token', () => client.authorizationCodeGrant(rp, new URL(consent.headers.get('location')!), { expectedState: 's', expectedNonce: 'n' }))
+  const tokens = await step('token', () =>
+    client.authorizationCodeGrant(rp, new URL(consent.headers.get('location')!), { expectedState: 's', expectedNonce: 'n' }),
+  )
   await step('userinfo', () => client.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub))
   await step('refresh', () => client.refreshTokenGrant(rp, tokens.refresh_token!))
   // authorize: channel with session + interaction insert; page: one joined read; consent: the same

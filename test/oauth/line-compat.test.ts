@@ -6,7 +6,15 @@ import { randomBytes } from 'node:crypto'
 import { test, type TestContext } from 'node:test'
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose'
 import { testDatabase } from '../helpers/database.ts'
-import { authorizeInBrowser, createTestChannel, createTestUser, startServer, WebBrowser, type TestChannel, type TestUser } from '../helpers/oidc.ts'
+import {
+  authorizeInBrowser,
+  createTestChannel,
+  createTestUser,
+  startServer,
+  WebBrowser,
+  type TestChannel,
+  type TestUser,
+} from '../helpers/oidc.ts'
 
 // The file's database, opened at the top level so that it outlives every test.
 await testDatabase()
@@ -80,7 +88,12 @@ interface LineTokens {
 }
 
 /** Walks the browser through login and consent; returns the callback URL reached. */
-async function getCallback(issuer: string, user: TestUser, params: Record<string, string | undefined>, browser = new WebBrowser()): Promise<URL> {
+async function getCallback(
+  issuer: string,
+  user: TestUser,
+  params: Record<string, string | undefined>,
+  browser = new WebBrowser(),
+): Promise<URL> {
   const callback = await authorizeInBrowser(browser, issuer, authorizeUrl(issuer, params), { user })
   assert.equal(callback.origin + callback.pathname, params.redirect_uri, `left plusid for ${callback.href}`)
   assert.equal(callback.searchParams.get('error'), null, `authorization failed: ${callback.href}`)
@@ -126,7 +139,11 @@ interface LoggedIn {
 }
 
 /** A running plusid, a channel, a user who logged in with `profile openid`, and their tokens. */
-async function loggedIn(t: TestContext, channelOptions: Parameters<typeof createTestChannel>[0] = {}, overrides: AuthorizeParams = {}): Promise<LoggedIn> {
+async function loggedIn(
+  t: TestContext,
+  channelOptions: Parameters<typeof createTestChannel>[0] = {},
+  overrides: AuthorizeParams = {},
+): Promise<LoggedIn> {
   const { issuer } = await startServer(t)
   const channel = await createTestChannel(channelOptions)
   const user = await createTestUser()
@@ -173,7 +190,11 @@ test('1. token exchange with client_secret_post gives LINE’s token response an
   assert.match(response.headers.get('content-type') ?? '', /^application\/json/)
   assert.equal(response.headers.get('cache-control'), 'no-store')
   const body = JSON.parse(text) as Record<string, unknown>
-  assert.deepEqual(Object.keys(body), ['access_token', 'token_type', 'refresh_token', 'expires_in', 'scope', 'id_token'], 'LINE’s fields, in LINE’s order')
+  assert.deepEqual(
+    Object.keys(body),
+    ['access_token', 'token_type', 'refresh_token', 'expires_in', 'scope', 'id_token'],
+    'LINE’s fields, in LINE’s order',
+  )
   assert.equal(typeof body.access_token, 'string')
   assert.ok((body.access_token as string).length >= 20)
   assert.equal(body.token_type, 'Bearer')
@@ -257,7 +278,11 @@ test('3. GET /oauth2/v2.1/verify checks an access token with LINE’s answers an
 
   await assertJsonError(await verify('not a token'), 400, 'invalid_request', 'The access token not JWS')
 
-  const revoked = await postForm(`${issuer}/oauth2/v2.1/revoke`, { access_token: tokens.access_token, client_id: channel.channelId, client_secret: channel.secret! })
+  const revoked = await postForm(`${issuer}/oauth2/v2.1/revoke`, {
+    access_token: tokens.access_token,
+    client_id: channel.channelId,
+    client_secret: channel.secret!,
+  })
   assert.equal(revoked.status, 200)
   await assertJsonError(await verify(tokens.access_token), 400, 'invalid_request', 'The access token revoked')
 })
@@ -283,9 +308,24 @@ test('4. POST /oauth2/v2.1/verify checks an ID token: payload back, LINE’s err
   assert.equal(((await minimal.json()) as Record<string, unknown>).sub, sub)
 
   const other = await createTestChannel()
-  await assertJsonError(await verify({ id_token: idToken, client_id: other.channelId }), 400, 'invalid_request', 'Invalid IdToken Audience.')
-  await assertJsonError(await verify({ id_token: idToken, client_id: channel.channelId, nonce: `${nonce}x` }), 400, 'invalid_request', 'Invalid IdToken Nonce.')
-  await assertJsonError(await verify({ id_token: idToken, client_id: channel.channelId, user_id: `U${'0'.repeat(32)}` }), 400, 'invalid_request', 'Invalid IdToken Subject Identifier.')
+  await assertJsonError(
+    await verify({ id_token: idToken, client_id: other.channelId }),
+    400,
+    'invalid_request',
+    'Invalid IdToken Audience.',
+  )
+  await assertJsonError(
+    await verify({ id_token: idToken, client_id: channel.channelId, nonce: `${nonce}x` }),
+    400,
+    'invalid_request',
+    'Invalid IdToken Nonce.',
+  )
+  await assertJsonError(
+    await verify({ id_token: idToken, client_id: channel.channelId, user_id: `U${'0'.repeat(32)}` }),
+    400,
+    'invalid_request',
+    'Invalid IdToken Subject Identifier.',
+  )
   await assertJsonError(await verify({ id_token: 'garbage', client_id: channel.channelId }), 400, 'invalid_request', 'Invalid IdToken.')
   const [head, body, signature] = idToken.split('.') as [string, string, string]
   const forged = `${head}.${body}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`
@@ -310,7 +350,12 @@ test('4. POST /oauth2/v2.1/verify checks an ID token: payload back, LINE’s err
   assert.equal(hsPayload.aud, hs.channelId)
   assert.equal(hsPayload.sub, local.sub)
   assert.equal(hsPayload.sub, sub, 'same provider, same user: same sub')
-  await assertJsonError(await verify({ id_token: hsToken, client_id: channel.channelId }), 400, 'invalid_request', 'Invalid IdToken Audience.')
+  await assertJsonError(
+    await verify({ id_token: hsToken, client_id: channel.channelId }),
+    400,
+    'invalid_request',
+    'Invalid IdToken Audience.',
+  )
 })
 
 test('5. POST /oauth2/v2.1/revoke with LINE’s form: 200 empty, the token stops working; unknown 200; bad secret 401', async (t) => {
@@ -320,7 +365,11 @@ test('5. POST /oauth2/v2.1/revoke with LINE’s form: 200 empty, the token stops
   assert.equal((await fetch(`${issuer}/oauth2/v2.1/userinfo`, bearer(tokens.access_token))).status, 200)
   assert.equal((await fetch(`${issuer}/v2/profile`, bearer(tokens.access_token))).status, 200)
 
-  await assertJsonError(await revoke({ access_token: tokens.access_token, client_id: channel.channelId, client_secret: 'f'.repeat(32) }), 401, 'invalid_client')
+  await assertJsonError(
+    await revoke({ access_token: tokens.access_token, client_id: channel.channelId, client_secret: 'f'.repeat(32) }),
+    401,
+    'invalid_client',
+  )
   assert.equal((await fetch(`${issuer}/v2/profile`, bearer(tokens.access_token))).status, 200, 'a refused revoke revokes nothing')
 
   const response = await revoke({ access_token: tokens.access_token, client_id: channel.channelId, client_secret: channel.secret! })
@@ -336,7 +385,11 @@ test('5. POST /oauth2/v2.1/revoke with LINE’s form: 200 empty, the token stops
 
   const again = await revoke({ access_token: tokens.access_token, client_id: channel.channelId, client_secret: channel.secret! })
   assert.equal(again.status, 200, 'revoking twice is fine')
-  const unknown = await revoke({ access_token: randomBytes(32).toString('base64url'), client_id: channel.channelId, client_secret: channel.secret! })
+  const unknown = await revoke({
+    access_token: randomBytes(32).toString('base64url'),
+    client_id: channel.channelId,
+    client_secret: channel.secret!,
+  })
   assert.equal(unknown.status, 200)
   assert.equal(await unknown.text(), '')
   const odd = await revoke({ access_token: 'not-a-token-at-all', client_id: channel.channelId, client_secret: channel.secret! })
@@ -346,7 +399,12 @@ test('5. POST /oauth2/v2.1/revoke with LINE’s form: 200 empty, the token stops
 test('6. refresh_token grant: the same refresh token back, a new access token, no ID token', async (t) => {
   const { issuer, channel, tokens } = await loggedIn(t)
   const refresh = (refreshToken: string) =>
-    postForm(`${issuer}/oauth2/v2.1/token`, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: channel.channelId, client_secret: channel.secret! })
+    postForm(`${issuer}/oauth2/v2.1/token`, {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: channel.channelId,
+      client_secret: channel.secret!,
+    })
 
   const response = await refresh(tokens.refresh_token)
   const text = await response.text()
@@ -421,9 +479,17 @@ test('8. token endpoint errors are RFC 6749 JSON with Cache-Control: no-store', 
   const unknownChannel = await postForm(tokenUrl, { ...fields, client_id: '1000000001', client_secret: channel.secret! })
   await assertJsonError(unknownChannel, 401, 'invalid_client')
 
-  await assertJsonError(await postForm(tokenUrl, { ...fields, grant_type: 'password', client_secret: channel.secret! }), 400, 'unsupported_grant_type')
+  await assertJsonError(
+    await postForm(tokenUrl, { ...fields, grant_type: 'password', client_secret: channel.secret! }),
+    400,
+    'unsupported_grant_type',
+  )
   await assertJsonError(await postForm(tokenUrl, { ...fields, code: undefined, client_secret: channel.secret! }), 400, 'invalid_request')
-  const json = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...fields, client_secret: channel.secret! }) })
+  const json = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...fields, client_secret: channel.secret! }),
+  })
   await assertJsonError(json, 400, 'invalid_request')
 
   // Only the code's channel, authenticated, can burn it: the attempts above with a wrong secret
@@ -433,14 +499,23 @@ test('8. token endpoint errors are RFC 6749 JSON with Cache-Control: no-store', 
 
   // A different redirect_uri than the authorize request's is refused.
   const { code: second } = await getCode(issuer, channel, user)
-  await assertJsonError(await exchangeCode(issuer, channel, second, 'https://rp.example.com/other'), 400, 'invalid_grant', 'redirect_uri does not match')
+  await assertJsonError(
+    await exchangeCode(issuer, channel, second, 'https://rp.example.com/other'),
+    400,
+    'invalid_grant',
+    'redirect_uri does not match',
+  )
 
   // Unknown code.
   await assertJsonError(await exchangeCode(issuer, channel, randomBytes(32).toString('base64url')), 400, 'invalid_grant')
 
   // Basic auth with the right secret works (LINE accepts it too).
   const { code: fresh } = await getCode(issuer, channel, user)
-  const ok = await postForm(tokenUrl, { grant_type: 'authorization_code', code: fresh, redirect_uri: channel.redirectUri }, { authorization: basic(channel.channelId, channel.secret!) })
+  const ok = await postForm(
+    tokenUrl,
+    { grant_type: 'authorization_code', code: fresh, redirect_uri: channel.redirectUri },
+    { authorization: basic(channel.channelId, channel.secret!) },
+  )
   assert.equal(ok.status, 200, await ok.clone().text())
   // A used code.
   await assertJsonError(await exchangeCode(issuer, channel, fresh), 400, 'invalid_grant')
@@ -460,10 +535,16 @@ test('9. POST /oauth2/v3/token client_credentials: a 15-minute channel access to
   assert.ok((body.access_token as string).length >= 20)
   assert.equal(body.expires_in, 900)
 
-  const again = (await (await postForm(url, { grant_type: 'client_credentials', client_id: channel.channelId, client_secret: channel.secret! })).json()) as Record<string, unknown>
+  const again = (await (
+    await postForm(url, { grant_type: 'client_credentials', client_id: channel.channelId, client_secret: channel.secret! })
+  ).json()) as Record<string, unknown>
   assert.notEqual(again.access_token, body.access_token)
 
-  await assertJsonError(await postForm(url, { grant_type: 'client_credentials', client_id: channel.channelId, client_secret: 'f'.repeat(32) }), 401, 'invalid_client')
+  await assertJsonError(
+    await postForm(url, { grant_type: 'client_credentials', client_id: channel.channelId, client_secret: 'f'.repeat(32) }),
+    401,
+    'invalid_client',
+  )
   await assertJsonError(await postForm(url, { grant_type: 'client_credentials', client_id: channel.channelId }), 401, 'invalid_client')
 })
 
@@ -490,10 +571,18 @@ test('10. POST /oauth2/v2.1/introspect (RFC 7662): live, another channel’s, re
   assert.deepEqual(await introspect(tokens.access_token, other), { active: false })
   assert.deepEqual(await introspect(randomBytes(32).toString('base64url'), channel), { active: false })
 
-  const bad = await postForm(`${issuer}/oauth2/v2.1/introspect`, { token: tokens.access_token, client_id: channel.channelId, client_secret: 'f'.repeat(32) })
+  const bad = await postForm(`${issuer}/oauth2/v2.1/introspect`, {
+    token: tokens.access_token,
+    client_id: channel.channelId,
+    client_secret: 'f'.repeat(32),
+  })
   await assertJsonError(bad, 401, 'invalid_client')
 
-  const revoked = await postForm(`${issuer}/oauth2/v2.1/revoke`, { access_token: tokens.access_token, client_id: channel.channelId, client_secret: channel.secret! })
+  const revoked = await postForm(`${issuer}/oauth2/v2.1/revoke`, {
+    access_token: tokens.access_token,
+    client_id: channel.channelId,
+    client_secret: channel.secret!,
+  })
   assert.equal(revoked.status, 200)
   assert.deepEqual(await introspect(tokens.access_token, channel), { active: false })
 })

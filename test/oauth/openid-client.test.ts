@@ -23,7 +23,11 @@ test('a user unchecks phone and address: neither appears in the ID token nor in 
   })
   const callback = await authorizeInBrowser(new WebBrowser(), issuer, url.href, { user, uncheck: ['phone', 'address'] })
   assert.equal(callback.searchParams.get('iss'), issuer)
-  const tokens = await client.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce })
+  const tokens = await client.authorizationCodeGrant(rp, callback, {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+  })
   const claims = tokens.claims()!
   assert.equal(claims.family_name, '山田')
   assert.equal(claims.family_name_pronunciation, 'ヤマダ')

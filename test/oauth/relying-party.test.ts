@@ -34,7 +34,13 @@ interface Started {
 }
 
 /** An authorization URL with state, nonce and PKCE (unless pkce: false), plus extra parameters. */
-async function authorizationUrl(rp: client.Configuration, channel: TestChannel, scope: string, extra: Record<string, string> = {}, pkce = true): Promise<Started> {
+async function authorizationUrl(
+  rp: client.Configuration,
+  channel: TestChannel,
+  scope: string,
+  extra: Record<string, string> = {},
+  pkce = true,
+): Promise<Started> {
   const verifier = client.randomPKCECodeVerifier()
   const state = client.randomState()
   const nonce = client.randomNonce()
@@ -145,9 +151,16 @@ for (const alg of ['ES256', 'RS256', 'HS256'] as const) {
     assert.equal(header.alg, alg)
     if (alg === 'HS256') {
       assert.equal(header.kid, undefined, 'an HS256 ID token carries no kid')
-      const { payload } = await jwtVerify(tokens.id_token!, new TextEncoder().encode(channel.secret!), { issuer, audience: channel.channelId, algorithms: ['HS256'] })
+      const { payload } = await jwtVerify(tokens.id_token!, new TextEncoder().encode(channel.secret!), {
+        issuer,
+        audience: channel.channelId,
+        algorithms: ['HS256'],
+      })
       assert.equal(payload.sub, claims.sub)
-      await assert.rejects(jwtVerify(tokens.id_token!, new TextEncoder().encode('0'.repeat(32)), { algorithms: ['HS256'] }), 'another secret does not verify it')
+      await assert.rejects(
+        jwtVerify(tokens.id_token!, new TextEncoder().encode('0'.repeat(32)), { algorithms: ['HS256'] }),
+        'another secret does not verify it',
+      )
     } else {
       assert.equal(typeof header.kid, 'string')
       const jwks = (await (await fetch(rp.serverMetadata().jwks_uri!)).json()) as JSONWebKeySet
@@ -155,7 +168,11 @@ for (const alg of ['ES256', 'RS256', 'HS256'] as const) {
       assert.ok(key, `kid ${header.kid} is in the JWKS`)
       assert.equal(key.kty, alg === 'ES256' ? 'EC' : 'RSA')
       assert.equal(key.d, undefined, 'the JWKS holds public keys only')
-      const { payload } = await jwtVerify(tokens.id_token!, createLocalJWKSet(jwks), { issuer, audience: channel.channelId, algorithms: [alg] })
+      const { payload } = await jwtVerify(tokens.id_token!, createLocalJWKSet(jwks), {
+        issuer,
+        audience: channel.channelId,
+        algorithms: [alg],
+      })
       assert.equal(payload.sub, claims.sub)
     }
     const info = await client.fetchUserInfo(rp, tokens.access_token, claims.sub)
@@ -246,7 +263,13 @@ test('an unknown client_id and an unregistered redirect_uri get a 400 error page
   const browser = new WebBrowser()
 
   const unknown = new URL(endpoint)
-  unknown.search = new URLSearchParams({ response_type: 'code', client_id: '9999999999', redirect_uri: CALLBACK, scope: 'openid profile', state: 'state-1' }).toString()
+  unknown.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: '9999999999',
+    redirect_uri: CALLBACK,
+    scope: 'openid profile',
+    state: 'state-1',
+  }).toString()
   const first = await browser.get(unknown.href)
   assert.equal(first.status, 400)
   assert.equal(first.headers.get('location'), null)
@@ -429,14 +452,20 @@ test('response_mode=form_post ends with a page posting code, state and iss to th
   assert.ok(form, `the page has a form posting to the callback: ${forms.map((f) => f.action).join(', ')}`)
   assert.equal(form.method?.toLowerCase(), 'post')
   const fields = new URLSearchParams()
-  for (const [, name, value] of form.inner.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields.append(decodeHtml(name!), decodeHtml(value!))
+  for (const [, name, value] of form.inner.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+    fields.append(decodeHtml(name!), decodeHtml(value!))
   assert.deepEqual([...fields.keys()].sort(), ['code', 'iss', 'state'])
   assert.equal(fields.get('state'), started.state)
   assert.equal(fields.get('iss'), issuer)
   assert.match(fields.get('code')!, /^[A-Za-z0-9_-]{22,}$/)
 
   const csp = response.headers.get('content-security-policy') ?? ''
-  const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]))
+  const directives = new Map(
+    csp
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([name, ...values]) => [name!, values]),
+  )
   assert.ok(directives.get('form-action')?.includes('https://rp.example.com'), `form-action allows the callback origin: ${csp}`)
   assert.ok(directives.get('script-src')?.includes("'self'"), `script-src 'self': ${csp}`)
   assert.ok(!directives.get('script-src')?.includes("'unsafe-inline'"), 'no inline script')
@@ -447,7 +476,11 @@ test('response_mode=form_post ends with a page posting code, state and iss to th
   assert.match(await js.text(), /form-post/)
 
   // What the browser would post: openid-client accepts it and exchanges the code.
-  const post = new Request(CALLBACK, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: fields.toString() })
+  const post = new Request(CALLBACK, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: fields.toString(),
+  })
   const tokens = await exchange(rp, post, started)
   assert.equal(tokens.claims()!.aud, channel.channelId)
   assert.equal(tokens.claims()!.nonce, started.nonce)
@@ -508,7 +541,11 @@ test('a missing phone number is filled in on the consent page: invalid is refuse
   assert.match(browser.lastPage, /role="alert"/)
   assert.deepEqual(offeredItems(browser.lastPage), ['phone'])
 
-  const valid = await browser.post(new URL(browser.formAction(), issuer).href, { items: ['phone'], decision: 'allow', phone_number: '090-1111-2222' })
+  const valid = await browser.post(new URL(browser.formAction(), issuer).href, {
+    items: ['phone'],
+    decision: 'allow',
+    phone_number: '090-1111-2222',
+  })
   const callback = callbackOf(valid, issuer)
   const tokens = await exchange(rp, callback, started)
   assert.equal(tokens.claims()!.phone_number, '+819011112222')
@@ -585,7 +622,11 @@ test('a login page left past its expiry shows an "expired" page (410) that links
   assert.ok(id, action)
 
   const { db } = await database
-  const updated = await db.updateTable('interactions').set({ expires_at: new Date(Date.now() - 60_000) }).where('id', '=', id).executeTakeFirst()
+  const updated = await db
+    .updateTable('interactions')
+    .set({ expires_at: new Date(Date.now() - 60_000) })
+    .where('id', '=', id)
+    .executeTakeFirst()
   assert.equal(Number(updated.numUpdatedRows), 1)
 
   const checkExpiredPage = (response: Response, page: string) => {

@@ -12,14 +12,27 @@ import { setAdministrator } from '../../src/storage/users.ts'
 import { createAdminToken } from '../../src/storage/admin-tokens.ts'
 import { TEST_MASTER_KEY } from '../helpers/app.ts'
 import { testDatabase } from '../helpers/database.ts'
-import { authorizeInBrowser, createTestChannel, createTestUser, relyingParty, startServer, WebBrowser, type TestChannel, type TestUser } from '../helpers/oidc.ts'
+import {
+  authorizeInBrowser,
+  createTestChannel,
+  createTestUser,
+  relyingParty,
+  startServer,
+  WebBrowser,
+  type TestChannel,
+  type TestUser,
+} from '../helpers/oidc.ts'
 
 const database = await testDatabase()
 
 async function cli(...argv: string[]) {
   let stdout = ''
   let stderr = ''
-  const code = await runCli(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: {} }, { database, masterKey: TEST_MASTER_KEY })
+  const code = await runCli(
+    argv,
+    { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: {} },
+    { database, masterKey: TEST_MASTER_KEY },
+  )
   return { code, stdout, stderr, json: () => JSON.parse(stdout) as Record<string, unknown> }
 }
 
@@ -34,17 +47,32 @@ async function start(rp: client.Configuration, channel: TestChannel, scope: stri
   const verifier = client.randomPKCECodeVerifier()
   const state = client.randomState()
   const nonce = client.randomNonce()
-  const url = client.buildAuthorizationUrl(rp, { redirect_uri: channel.redirectUri, scope, state, nonce, code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra })
+  const url = client.buildAuthorizationUrl(rp, {
+    redirect_uri: channel.redirectUri,
+    scope,
+    state,
+    nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    ...extra,
+  })
   return { url, state, nonce, verifier }
 }
 
 const exchange = (rp: client.Configuration, callback: URL, started: Started) =>
-  client.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: started.verifier, expectedState: started.state, expectedNonce: started.nonce })
+  client.authorizationCodeGrant(rp, callback, {
+    pkceCodeVerifier: started.verifier,
+    expectedState: started.state,
+    expectedNonce: started.nonce,
+  })
 
 async function introspect(issuer: string, channel: TestChannel, token: string): Promise<Record<string, unknown>> {
   const response = await fetch(`${issuer}/oauth2/v2.1/introspect`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${channel.channelId}:${channel.secret}`).toString('base64')}` },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${channel.channelId}:${channel.secret}`).toString('base64')}`,
+    },
     body: new URLSearchParams({ token }).toString(),
   })
   assert.equal(response.status, 200)
@@ -82,9 +110,14 @@ test('2. consent withdrawn on a prompt=consent page: the earlier refresh and acc
 
   // The user unchecks the three items on a new consent page.
   const again = await start(rp, channel, scope, { prompt: 'consent' })
-  const narrowed = await exchange(rp, await authorizeInBrowser(browser, issuer, again.url.href, { user, uncheck: ['email', 'phone', 'address'] }), again)
+  const narrowed = await exchange(
+    rp,
+    await authorizeInBrowser(browser, issuer, again.url.href, { user, uncheck: ['email', 'phone', 'address'] }),
+    again,
+  )
   assert.equal(narrowed.scope, 'openid profile')
-  for (const claim of ['email', 'phone_number', 'address']) assert.equal(narrowed.claims()![claim], undefined, `${claim} is not in the new ID token`)
+  for (const claim of ['email', 'phone_number', 'address'])
+    assert.equal(narrowed.claims()![claim], undefined, `${claim} is not in the new ID token`)
 
   // The earlier access token no longer returns them at userinfo, nor at introspection or verify.
   const oldInfo = await client.fetchUserInfo(rp, earlier.access_token, sub)
@@ -108,12 +141,18 @@ test('2. consent withdrawn on a prompt=consent page: the earlier refresh and acc
   assert.equal(apps.status, 200)
   const card = browser.lastPage.slice(browser.lastPage.indexOf(`id="app-${channel.channelId}"`))
   assert.match(card, /Not shared<\/dt><dd>[^<]*Email/)
-  const releases = await database.db.selectFrom('audit_log').select('details').where('actor_id', '=', user.userId).where('action', '=', 'data.released').orderBy('id').execute()
+  const releases = await database.db
+    .selectFrom('audit_log')
+    .select('details')
+    .where('actor_id', '=', user.userId)
+    .where('action', '=', 'data.released')
+    .orderBy('id')
+    .execute()
   assert.equal(releases.length, 1, 'only the first exchange released data items')
   assert.deepEqual((releases[0]!.details as { items: string[] }).items.sort(), ['address', 'email', 'phone'])
 })
 
-test('3. an item suspended while the consent page is open, or while a returning user\'s code is in flight, is not released', async (t) => {
+test("3. an item suspended while the consent page is open, or while a returning user's code is in flight, is not released", async (t) => {
   const { issuer } = await startServer(t)
   const channel = await createTestChannel({ items: ['email', 'phone'] })
   const user = await createTestUser()
@@ -131,7 +170,9 @@ test('3. an item suspended while the consent page is open, or while a returning 
   const consentPage = await browser.follow(new URL(login.headers.get('location')!, issuer).href, issuer)
   assert.ok('page' in consentPage)
   assert.match(browser.lastPage, /name="items" value="phone"/, 'the page offers phone')
-  const suspended = await adminApi(issuer, admin.token, 'POST', `/channels/${channel.channelId}/permissions/phone/suspend`, { reason: 'under review' })
+  const suspended = await adminApi(issuer, admin.token, 'POST', `/channels/${channel.channelId}/permissions/phone/suspend`, {
+    reason: 'under review',
+  })
   assert.equal(suspended.status, 200, await suspended.text())
   const consent = await browser.post(new URL(browser.formAction(), issuer).href, { items: ['email', 'phone'], decision: 'allow' })
   assert.equal(consent.status, 303)
@@ -145,13 +186,17 @@ test('3. an item suspended while the consent page is open, or while a returning 
   // A returning user's code issued before a suspension, exchanged after it.
   const returning = await start(rp, channel, 'openid profile email')
   const code = await authorizeInBrowser(browser, issuer, returning.url.href, { user })
-  assert.equal((await adminApi(issuer, admin.token, 'POST', `/channels/${channel.channelId}/permissions/email/suspend`, { reason: 'under review' })).status, 200)
+  assert.equal(
+    (await adminApi(issuer, admin.token, 'POST', `/channels/${channel.channelId}/permissions/email/suspend`, { reason: 'under review' }))
+      .status,
+    200,
+  )
   const late = await exchange(rp, code, returning)
   assert.equal(late.claims()!.email, undefined, 'email was suspended while the code was in flight')
   assert.equal(late.scope, 'openid profile')
 })
 
-test('4. introspection answers active:false for a suspended channel\'s tokens and narrows a suspended item; a suspended channel gets no client_credentials token', async (t) => {
+test("4. introspection answers active:false for a suspended channel's tokens and narrows a suspended item; a suspended channel gets no client_credentials token", async (t) => {
   const { issuer } = await startServer(t)
   const channel = await createTestChannel({ items: ['email', 'phone'] })
   const user = await createTestUser()
@@ -173,14 +218,21 @@ test('4. introspection answers active:false for a suspended channel\'s tokens an
   const channelToken = await fetch(`${issuer}/oauth2/v3/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: channel.channelId, client_secret: channel.secret! }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: channel.channelId,
+      client_secret: channel.secret!,
+    }).toString(),
   })
   assert.equal(channelToken.status, 400)
   assert.equal(((await channelToken.json()) as { error: string }).error, 'unauthorized_client')
-  await assert.rejects(client.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub), (error: client.WWWAuthenticateChallengeError) => error.status === 401)
+  await assert.rejects(
+    client.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub),
+    (error: client.WWWAuthenticateChallengeError) => error.status === 401,
+  )
 })
 
-test('5. an administrator\'s API token: listed, revoked, expiring, and dead when its owner is disabled, changes password or loses the role; every use audited', async (t) => {
+test("5. an administrator's API token: listed, revoked, expiring, and dead when its owner is disabled, changes password or loses the role; every use audited", async (t) => {
   const { issuer } = await startServer(t)
   const admin = await newAdmin()
   const other = await newAdmin()
@@ -195,7 +247,12 @@ test('5. an administrator\'s API token: listed, revoked, expiring, and dead when
   assert.ok(items[0]!.last_used_at, 'the use is recorded')
   const days = (Date.parse(items[0]!.expires_at) - Date.now()) / 86_400_000
   assert.ok(days > 89.9 && days <= 90, `90 days by default (${days})`)
-  const used = await database.db.selectFrom('audit_log').select(['actor_id', 'actor_kind', 'object_id', 'details']).where('action', '=', 'admin_token.used').where('object_id', '=', items[0]!.token_id).execute()
+  const used = await database.db
+    .selectFrom('audit_log')
+    .select(['actor_id', 'actor_kind', 'object_id', 'details'])
+    .where('action', '=', 'admin_token.used')
+    .where('object_id', '=', items[0]!.token_id)
+    .execute()
   assert.equal(used.length, 1)
   assert.equal(used[0]!.actor_id, admin.userId)
   assert.deepEqual(used[0]!.details, { method: 'GET', route: '/admin/api/applications' })
@@ -225,7 +282,16 @@ test('5. an administrator\'s API token: listed, revoked, expiring, and dead when
   await browser.get(`${issuer}/login`)
   assert.equal((await browser.post(`${issuer}/login`, { email: admin.email, password: admin.password })).status, 303)
   await browser.get(`${issuer}/account/password`)
-  assert.equal((await browser.post(`${issuer}/account/password`, { current_password: admin.password, new_password: 'a new admin password', new_password_again: 'a new admin password' })).status, 303)
+  assert.equal(
+    (
+      await browser.post(`${issuer}/account/password`, {
+        current_password: admin.password,
+        new_password: 'a new admin password',
+        new_password_again: 'a new admin password',
+      })
+    ).status,
+    303,
+  )
   const afterPassword = await adminApi(issuer, shortJson.token, 'GET', '/applications')
   assert.equal(afterPassword.status, 401)
   assert.equal(((await afterPassword.json()) as { error: string }).error, 'invalid_token')
@@ -265,11 +331,16 @@ test('5. an administrator\'s API token: listed, revoked, expiring, and dead when
   await otherBrowser.get(`${issuer}/admin/tokens`)
   assert.ok(!otherBrowser.lastPage.includes(pageToken.token_id))
   assert.equal((await otherBrowser.post(`${issuer}/admin/tokens/${pageToken.token_id}/revoke`, {})).status, 404)
-  const audit = await database.db.selectFrom('audit_log').select(['actor_id', 'actor_kind']).where('action', '=', 'admin_token.revoked').where('object_id', '=', pageToken.token_id).execute()
+  const audit = await database.db
+    .selectFrom('audit_log')
+    .select(['actor_id', 'actor_kind'])
+    .where('action', '=', 'admin_token.revoked')
+    .where('object_id', '=', pageToken.token_id)
+    .execute()
   assert.deepEqual(audit, [{ actor_id: other.userId, actor_kind: 'admin' }])
 })
 
-test('7. a code belongs to its channel: another channel\'s id, even a public one\'s, neither burns a fresh code nor revokes what a used one issued', async (t) => {
+test("7. a code belongs to its channel: another channel's id, even a public one's, neither burns a fresh code nor revokes what a used one issued", async (t) => {
   const { issuer } = await startServer(t)
   const channel = await createTestChannel()
   const spa = await createTestChannel({ kind: 'spa' })
@@ -278,12 +349,21 @@ test('7. a code belongs to its channel: another channel\'s id, even a public one
   const rp = await relyingParty(issuer, channel)
   const browser = new WebBrowser()
   const post = (fields: Record<string, string>, authorization?: string) =>
-    fetch(`${issuer}/oauth2/v2.1/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) }, body: new URLSearchParams(fields).toString() })
+    fetch(`${issuer}/oauth2/v2.1/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
+      body: new URLSearchParams(fields).toString(),
+    })
   const basic = (c: TestChannel, secret = c.secret!) => `Basic ${Buffer.from(`${c.channelId}:${secret}`).toString('base64')}`
 
   const started = await start(rp, channel, 'openid profile')
   const callback = await authorizeInBrowser(browser, issuer, started.url.href, { user })
-  const fields = { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: channel.redirectUri, code_verifier: started.verifier }
+  const fields = {
+    grant_type: 'authorization_code',
+    code: callback.searchParams.get('code')!,
+    redirect_uri: channel.redirectUri,
+    code_verifier: started.verifier,
+  }
   // A public channel's id with no secret, another web channel with its own secret, and the
   // right channel with a wrong secret: all refused, and the code is still fresh.
   const asSpa = await post({ ...fields, client_id: spa.channelId })
@@ -300,7 +380,10 @@ test('7. a code belongs to its channel: another channel\'s id, even a public one
   assert.equal((await client.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub)).sub, tokens.claims()!.sub, 'still valid')
   const reuse = await post(fields, basic(channel))
   assert.equal(((await reuse.json()) as { error_description: string }).error_description, 'authorization code already used')
-  await assert.rejects(client.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub), (error: client.WWWAuthenticateChallengeError) => error.status === 401)
+  await assert.rejects(
+    client.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub),
+    (error: client.WWWAuthenticateChallengeError) => error.status === 401,
+  )
 })
 
 test('what a relying party sees when a token dies: invalid_grant at the token endpoint, invalid_token at userinfo, active:false at introspection', async (t) => {
@@ -313,12 +396,18 @@ test('what a relying party sees when a token dies: invalid_grant at the token en
   const tokens = await exchange(rp, await authorizeInBrowser(browser, issuer, started.url.href, { user }), started)
   await browser.get(`${issuer}/account/apps`)
   assert.equal((await browser.post(`${issuer}/account/apps/${channel.channelId}/unlink`, {})).status, 303)
-  await assert.rejects(client.refreshTokenGrant(rp, tokens.refresh_token!), (error: client.ResponseBodyError) => error.error === 'invalid_grant')
-  await assert.rejects(client.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub), (error: client.WWWAuthenticateChallengeError) => {
-    assert.equal(error.status, 401)
-    assert.equal(error.cause[0]?.parameters.error, 'invalid_token')
-    return true
-  })
+  await assert.rejects(
+    client.refreshTokenGrant(rp, tokens.refresh_token!),
+    (error: client.ResponseBodyError) => error.error === 'invalid_grant',
+  )
+  await assert.rejects(
+    client.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub),
+    (error: client.WWWAuthenticateChallengeError) => {
+      assert.equal(error.status, 401)
+      assert.equal(error.cause[0]?.parameters.error, 'invalid_token')
+      return true
+    },
+  )
   assert.deepEqual(await introspect(issuer, channel, tokens.access_token), { active: false })
   const profile = await fetch(`${issuer}/v2/profile`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
   assert.equal(profile.status, 401)

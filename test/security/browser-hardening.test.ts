@@ -42,7 +42,10 @@ interface Recorded {
 }
 
 /** A plusid app whose every response is recorded. */
-async function recordingApp(t: { after: (fn: () => Promise<unknown>) => void }, env: Record<string, string> = {}): Promise<{ app: FastifyInstance; responses: Recorded[] }> {
+async function recordingApp(
+  t: { after: (fn: () => Promise<unknown>) => void },
+  env: Record<string, string> = {},
+): Promise<{ app: FastifyInstance; responses: Recorded[] }> {
   const app = await buildApp(testConfig(env), await buildOptions())
   const responses: Recorded[] = []
   app.addHook('onSend', async (request, reply, payload) => {
@@ -65,7 +68,12 @@ function assertSecurityHeaders(response: Recorded, https: boolean) {
   const where = `${response.method} ${response.url} (${response.status})`
   const csp = String(response.headers['content-security-policy'] ?? '')
   assert.ok(csp, `${where}: no CSP`)
-  const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]))
+  const directives = new Map(
+    csp
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([name, ...values]) => [name!, values]),
+  )
   const scripts = directives.get('script-src') ?? directives.get('default-src') ?? []
   assert.ok(scripts.length > 0, `${where}: scripts are not restricted`)
   assert.ok(!scripts.includes("'unsafe-inline'") && !scripts.includes("'unsafe-eval'") && !scripts.includes('*'), `${where}: ${csp}`)
@@ -115,7 +123,12 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   await visitor.get('/oauth2/v2.1/authorize?client_id=0000000000&redirect_uri=https%3A%2F%2Fx')
   await visitor.get('/oauth2/v2.1/logout')
   await app.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/json' }, payload: '{}' })
-  await app.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a='.repeat(40_000) })
+  await app.inject({
+    method: 'POST',
+    url: '/login',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'a='.repeat(40_000),
+  })
 
   // ---- a developer builds a provider and a channel with markup everywhere
   const developer = new Browser(app)
@@ -156,7 +169,11 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   assert.equal((await developer.post(channelUrl, { ...channelForm, icon_url: 'https://cdn.example/icon.png' })).statusCode, 303)
   for (const item of ['address', 'real_name']) {
     await developer.get(channelUrl)
-    response = await developer.post(`${channelUrl}/applications`, { items: item, purpose: `Deliveries ${SCRIPT}`, policy_url: `https://shop.example/p?${SCRIPT}` })
+    response = await developer.post(`${channelUrl}/applications`, {
+      items: item,
+      purpose: `Deliveries ${SCRIPT}`,
+      policy_url: `https://shop.example/p?${SCRIPT}`,
+    })
     assert.equal(response.statusCode, 303)
   }
   const colleague = new Browser(app)
@@ -211,7 +228,11 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   assert.equal((await admin.post(disableAction, {})).statusCode, 303)
   await admin.get(`/admin/users?q=${encodeURIComponent(other.email)}`)
   assert.equal((await admin.post(disableAction.replace(/disable$/, 'enable'), {})).statusCode, 303)
-  const adminRow = await db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(adminAccount.email)).executeTakeFirstOrThrow()
+  const adminRow = await db
+    .selectFrom('users')
+    .select('id')
+    .where('email_hmac', '=', keyring().emailHmac(adminAccount.email))
+    .executeTakeFirstOrThrow()
   await createAdminToken(db, adminRow.id)
   await admin.get('/admin/tokens')
   const revokeAction = /action="(\/admin\/tokens\/[0-9a-f-]+\/revoke)"/.exec(admin.lastPage)![1]!
@@ -244,8 +265,26 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   await user.get('/account/profile')
   // A password change, refused once (wrong current password: the page again), then done.
   await user.get('/account/password')
-  assert.equal((await user.post('/account/password', { current_password: `wrong ${SCRIPT}`, new_password: 'a new password', new_password_again: 'a new password' })).statusCode, 400)
-  assert.equal((await user.post('/account/password', { current_password: userAccount.password, new_password: 'a new password', new_password_again: 'a new password' })).statusCode, 303)
+  assert.equal(
+    (
+      await user.post('/account/password', {
+        current_password: `wrong ${SCRIPT}`,
+        new_password: 'a new password',
+        new_password_again: 'a new password',
+      })
+    ).statusCode,
+    400,
+  )
+  assert.equal(
+    (
+      await user.post('/account/password', {
+        current_password: userAccount.password,
+        new_password: 'a new password',
+        new_password_again: 'a new password',
+      })
+    ).statusCode,
+    303,
+  )
   userAccount.password = 'a new password'
   await user.get('/account/password?changed=1')
   const authorize = (extra: Record<string, string> = {}) =>
@@ -261,7 +300,18 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   assert.ok(String(response.headers.location).startsWith('https://rp.example.com/cb?'))
   // The code's exchange releases the address: the sharing history shows it.
   const code = new URL(String(response.headers.location)).searchParams.get('code')!
-  const tokens = await app.inject({ method: 'POST', url: '/oauth2/v2.1/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: callback, client_id: channelId, client_secret: secret }).toString() })
+  const tokens = await app.inject({
+    method: 'POST',
+    url: '/oauth2/v2.1/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: callback,
+      client_id: channelId,
+      client_secret: secret,
+    }).toString(),
+  })
   assert.equal(tokens.statusCode, 200, tokens.body)
   // form_post: the callback URL is the form's action, escaped.
   response = await user.get(authorize({ response_mode: 'form_post' }))
@@ -274,16 +324,30 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   const loginAction = /action="(\/interaction\/[^"]+\/login)"/.exec(fresh.lastPage)![1]!
   assert.equal((await fresh.post(loginAction, { email: userAccount.email, password: userAccount.password })).statusCode, 303)
   // POST authorize without cookies becomes the same GET.
-  assert.equal((await app.inject({ method: 'POST', url: '/oauth2/v2.1/authorize', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ client_id: channelId }).toString() })).statusCode, 303)
+  assert.equal(
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/oauth2/v2.1/authorize',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ client_id: channelId }).toString(),
+      })
+    ).statusCode,
+    303,
+  )
 
-  for (const page of ['/account/apps', '/account/history', '/account/sessions', '/account/delete', '/logout', '/account/export']) await user.get(page)
+  for (const page of ['/account/apps', '/account/history', '/account/sessions', '/account/delete', '/logout', '/account/export'])
+    await user.get(page)
   await user.get('/account/sessions')
   const endSession = /action="(\/account\/sessions\/[^"]+\/end)"/.exec(user.lastPage)![1]!
   assert.equal((await user.post(endSession, {})).statusCode, 303)
   await user.get('/account/sessions')
   assert.equal((await user.post('/account/sessions/end-others', {})).statusCode, 303)
   await user.get(`/oauth2/v2.1/logout?${new URLSearchParams({ client_id: channelId, post_logout_redirect_uri: callback, state: SCRIPT })}`)
-  assert.equal((await user.post('/oauth2/v2.1/logout', { client_id: channelId, post_logout_redirect_uri: callback, stay: 'yes' })).statusCode, 303)
+  assert.equal(
+    (await user.post('/oauth2/v2.1/logout', { client_id: channelId, post_logout_redirect_uri: callback, stay: 'yes' })).statusCode,
+    303,
+  )
   await user.get('/account/apps')
   assert.match(user.lastPage, /Shop &quot;&gt;&lt;script&gt;/)
   assert.equal((await user.post(`/account/apps/${channelId}/unlink`, {})).statusCode, 303)
@@ -291,7 +355,16 @@ test('every HTML page, every POST route: security headers, escaped values, 303 a
   assert.match(user.lastPage, /Shop &quot;&gt;&lt;script&gt;/)
   await user.get('/account/password')
   const newPassword = `${userAccount.password} ${SCRIPT}`
-  assert.equal((await user.post('/account/password', { current_password: userAccount.password, new_password: newPassword, new_password_again: newPassword })).statusCode, 303)
+  assert.equal(
+    (
+      await user.post('/account/password', {
+        current_password: userAccount.password,
+        new_password: newPassword,
+        new_password_again: newPassword,
+      })
+    ).statusCode,
+    303,
+  )
   await user.get('/account/password?changed=1')
   await user.get('/account/delete')
   assert.equal((await user.post('/account/delete', { password: newPassword })).statusCode, 200, 'a page says the account is gone')
@@ -327,7 +400,10 @@ test('HSTS on https (and __Host- cookies), never on http', async (t) => {
   const https = await build(t, { PUBLIC_URL: 'https://id.example.com' })
   const page = await https.inject({ method: 'GET', url: '/login' })
   assert.match(String(page.headers['strict-transport-security']), /max-age=31536000; includeSubDomains/)
-  assert.ok(page.cookies.every((c) => c.name.startsWith('__Host-') && c.secure), JSON.stringify(page.cookies))
+  assert.ok(
+    page.cookies.every((c) => c.name.startsWith('__Host-') && c.secure),
+    JSON.stringify(page.cookies),
+  )
   const json = await https.inject({ method: 'GET', url: '/.well-known/openid-configuration' })
   assert.match(String(json.headers['strict-transport-security']), /max-age=31536000/)
   const http = await build(t)
@@ -359,7 +435,9 @@ test('session fixation: the session id changes at every login; the one from befo
   // The same inside an authorization's login (prompt=login while logged in).
   const channel = await createTestChannel()
   const current = sessionCookie()!
-  const start = await browser.get(`/oauth2/v2.1/authorize?${new URLSearchParams({ response_type: 'code', client_id: channel.channelId, redirect_uri: channel.redirectUri, scope: 'openid profile', state: 's', prompt: 'login' })}`)
+  const start = await browser.get(
+    `/oauth2/v2.1/authorize?${new URLSearchParams({ response_type: 'code', client_id: channel.channelId, redirect_uri: channel.redirectUri, scope: 'openid profile', state: 's', prompt: 'login' })}`,
+  )
   await browser.get(String(start.headers.location))
   const loginAction = /action="(\/interaction\/[^"]+\/login)"/.exec(browser.lastPage)![1]!
   assert.equal((await browser.post(loginAction, { email: first.email, password: first.password })).statusCode, 303)

@@ -62,7 +62,11 @@ for (const store of STORES) {
       assert.equal(early.statusCode, 401, 'within the delay even the right password fails')
       await new Promise((resolve) => setTimeout(resolve, 1100))
       assert.equal((await attempt(app, account.email, account.password)).statusCode, 303, 'after the delay it works')
-      assert.equal((await app.rateLimits.accountMayTry(emailLookupKey(account.email), new Date())).hasFailures, false, 'a success clears the count')
+      assert.equal(
+        (await app.rateLimits.accountMayTry(emailLookupKey(account.email), new Date())).hasFailures,
+        false,
+        'a success clears the count',
+      )
     })
 
     test('successful logins are never counted as failures', async (t) => {
@@ -81,7 +85,11 @@ for (const store of STORES) {
         for (let i = 0; i < 9; i++) await app.rateLimits.recordAccountFailure(emailLookupKey(email), seconds(-20))
         assert.equal((await attempt(app, email, 'wrong password')).statusCode, 401)
         const lookup = emailLookupKey(email)
-        assert.equal((await app.rateLimits.accountMayTry(lookup, seconds(ACCOUNT_LOCK_SECONDS - 60))).mayTry, false, 'still locked a minute before the end')
+        assert.equal(
+          (await app.rateLimits.accountMayTry(lookup, seconds(ACCOUNT_LOCK_SECONDS - 60))).mayTry,
+          false,
+          'still locked a minute before the end',
+        )
         assert.equal((await app.rateLimits.accountMayTry(lookup, seconds(ACCOUNT_LOCK_SECONDS + 1))).mayTry, true, 'free after 15 minutes')
       }
       const locked = await attempt(app, account.email, account.password)
@@ -117,16 +125,36 @@ for (const store of STORES) {
       const { app } = await buildOn(t, { TOKEN_FAILURES_PER_IP_PER_MINUTE: '3' })
       const channel = await createTestChannel()
       const form = (url: string, fields: Record<string, string>) =>
-        app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() })
+        app.inject({
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: new URLSearchParams(fields).toString(),
+        })
       for (let i = 0; i < 4; i++) {
-        const failed = await form('/oauth2/v2.1/token', { grant_type: 'authorization_code', code: 'guess' + i, redirect_uri: channel.redirectUri, client_id: channel.channelId, client_secret: channel.secret! })
+        const failed = await form('/oauth2/v2.1/token', {
+          grant_type: 'authorization_code',
+          code: 'guess' + i,
+          redirect_uri: channel.redirectUri,
+          client_id: channel.channelId,
+          client_secret: channel.secret!,
+        })
         assert.equal(failed.statusCode, 400, `failure ${i + 1}`)
       }
-      const blocked = await form('/oauth2/v2.1/token', { grant_type: 'refresh_token', refresh_token: 'x', client_id: channel.channelId, client_secret: channel.secret! })
+      const blocked = await form('/oauth2/v2.1/token', {
+        grant_type: 'refresh_token',
+        refresh_token: 'x',
+        client_id: channel.channelId,
+        client_secret: channel.secret!,
+      })
       assert.equal(blocked.statusCode, 429)
       assert.match(String(blocked.headers['retry-after']), /^\d+$/)
       assert.equal(blocked.headers['cache-control'], 'no-store')
-      const other = await form('/oauth2/v3/token', { grant_type: 'client_credentials', client_id: channel.channelId, client_secret: channel.secret! })
+      const other = await form('/oauth2/v3/token', {
+        grant_type: 'client_credentials',
+        client_id: channel.channelId,
+        client_secret: channel.secret!,
+      })
       assert.equal(other.statusCode, 200, 'other endpoints are not affected')
     })
 
@@ -143,16 +171,26 @@ for (const store of STORES) {
           return browser
         }),
       )
-      const statuses = await Promise.all(browsers.map((browser) => browser.post('/login', { email: uniqueEmail('race'), password: 'whatever password' }).then((r) => r.statusCode)))
+      const statuses = await Promise.all(
+        browsers.map((browser) =>
+          browser.post('/login', { email: uniqueEmail('race'), password: 'whatever password' }).then((r) => r.statusCode),
+        ),
+      )
       assert.equal(statuses.filter((s) => s === 429).length, 10, statuses.join(','))
     })
 
     test('concurrent failures of one account on two instances are each counted once', async (t) => {
       const setup = await store.fresh()
-      const stores: RateLimitStore[] = [(await build(t, setup.env, setup.extra)).rateLimits, (await build(t, setup.env, setup.extra)).rateLimits]
+      const stores: RateLimitStore[] = [
+        (await build(t, setup.env, setup.extra)).rateLimits,
+        (await build(t, setup.env, setup.extra)).rateLimits,
+      ]
       const lookup = emailLookupKey(uniqueEmail('target'))
       const counts = await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % 2]!.recordAccountFailure(lookup, new Date())))
-      assert.deepEqual([...counts].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1))
+      assert.deepEqual(
+        [...counts].sort((a, b) => a - b),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      )
     })
 
     test('a window that has ended counts from 1 again', async (t) => {

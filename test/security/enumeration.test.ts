@@ -17,10 +17,16 @@ const database = await testDatabase()
 const UNKNOWN_CHANNEL = '1999999999'
 const WRONG_SECRET = 'f'.repeat(32)
 
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`
 
 async function postForm(app: FastifyInstance, url: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
-  return app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: new URLSearchParams(fields).toString() })
+  return app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    payload: new URLSearchParams(fields).toString(),
+  })
 }
 
 /** Everything a client sees but the Date header. */
@@ -52,7 +58,9 @@ test('the token endpoints answer an unknown client_id and a wrong secret identic
     refresh_token: { grant_type: 'refresh_token', refresh_token: 'y'.repeat(43) },
   }
   const endpoints: [string, string, Record<string, string>][] = [
-    ...Object.entries(grants).map(([name, fields]) => [`token ${name}`, '/oauth2/v2.1/token', fields] as [string, string, Record<string, string>]),
+    ...Object.entries(grants).map(
+      ([name, fields]) => [`token ${name}`, '/oauth2/v2.1/token', fields] as [string, string, Record<string, string>],
+    ),
     ['revoke', '/oauth2/v2.1/revoke', { token: 'z'.repeat(43) }],
     ['introspect', '/oauth2/v2.1/introspect', { token: 'z'.repeat(43) }],
     ['channel access token', '/oauth2/v3/token', { grant_type: 'client_credentials' }],
@@ -60,14 +68,22 @@ test('the token endpoints answer an unknown client_id and a wrong secret identic
   for (const [name, url, fields] of endpoints) {
     for (const method of ['post', 'basic'] as const) {
       const send = (id: string, secret: string) =>
-        statementsOf(() => (method === 'post' ? postForm(app, url, { ...fields, client_id: id, client_secret: secret }) : postForm(app, url, fields, { authorization: basic(id, secret) })))
+        statementsOf(() =>
+          method === 'post'
+            ? postForm(app, url, { ...fields, client_id: id, client_secret: secret })
+            : postForm(app, url, fields, { authorization: basic(id, secret) }),
+        )
       const wrongSecret = await send(web.channelId, WRONG_SECRET)
       const unknown = await send(UNKNOWN_CHANNEL, WRONG_SECRET)
       // A public channel has no secret: one sent for it fails like any other.
       const publicWithSecret = await send(spa.channelId, WRONG_SECRET)
       const label = `${name} (${method})`
       assert.equal(wrongSecret.result.statusCode, 401, label)
-      assert.deepEqual(JSON.parse(wrongSecret.result.body), { error: 'invalid_client', error_description: 'invalid client_id or client_secret' }, label)
+      assert.deepEqual(
+        JSON.parse(wrongSecret.result.body),
+        { error: 'invalid_client', error_description: 'invalid client_id or client_secret' },
+        label,
+      )
       if (method === 'basic') assert.match(String(wrongSecret.result.headers['www-authenticate']), /^Basic /, label)
       else assert.equal(wrongSecret.result.headers['www-authenticate'], undefined, label)
       assert.deepEqual(visible(unknown.result), visible(wrongSecret.result), `${label}: unknown client_id and wrong secret`)
@@ -84,7 +100,12 @@ test('an unknown client_id and a wrong secret take the same time at the token en
   const web = await createTestChannel()
   const attempt = async (clientId: string) => {
     const started = performance.now()
-    const response = await postForm(app, '/oauth2/v2.1/token', { grant_type: 'refresh_token', refresh_token: 'y'.repeat(43), client_id: clientId, client_secret: WRONG_SECRET })
+    const response = await postForm(app, '/oauth2/v2.1/token', {
+      grant_type: 'refresh_token',
+      refresh_token: 'y'.repeat(43),
+      client_id: clientId,
+      client_secret: WRONG_SECRET,
+    })
     assert.equal(response.statusCode, 401)
     return performance.now() - started
   }
@@ -116,7 +137,10 @@ test('an unknown email and a wrong password get the same answer, in the same tim
     assert.ok(response.body.includes(translate('en', LOGIN_FAILED)))
     assert.equal(response.body.match(/role="alert"/g)?.length, 1, 'one message for the form, none pinned on a field')
     assert.doesNotMatch(response.body, /aria-invalid/)
-    assert.equal(response.cookies.find((c: { name: string }) => c.name === 'plusid_session'), undefined)
+    assert.equal(
+      response.cookies.find((c: { name: string }) => c.name === 'plusid_session'),
+      undefined,
+    )
   }
   const strip = (body: string) => body.replace(/value="[^"]*"/g, '')
   assert.equal(strip(wrong.response.body), strip(unknown.response.body), 'the pages differ only in form values')

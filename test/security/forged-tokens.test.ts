@@ -28,12 +28,26 @@ const now = () => Math.floor(Date.now() / 1000)
 
 /** The claims plusid puts in an ID token for `channel`, with `overrides`. */
 function claims(channel: TestChannel, overrides: Record<string, unknown> = {}): JWTPayload {
-  return { iss: ISSUER, sub: `U${'a'.repeat(32)}`, aud: channel.channelId, exp: now() + 600, iat: now(), auth_time: now(), amr: ['pwd'], ...overrides }
+  return {
+    iss: ISSUER,
+    sub: `U${'a'.repeat(32)}`,
+    aud: channel.channelId,
+    exp: now() + 600,
+    iat: now(),
+    auth_time: now(),
+    amr: ['pwd'],
+    ...overrides,
+  }
 }
 
 /** Signed as plusid signs: the channel's algorithm with the current key (or the channel secret for HS256). */
-async function honest(channel: TestChannel & { alg: 'ES256' | 'RS256' | 'HS256' }, payload: JWTPayload, header: Partial<JWTHeaderParameters> = {}): Promise<string> {
-  if (channel.alg === 'HS256') return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT', ...header }).sign(new TextEncoder().encode(channel.secret!))
+async function honest(
+  channel: TestChannel & { alg: 'ES256' | 'RS256' | 'HS256' },
+  payload: JWTPayload,
+  header: Partial<JWTHeaderParameters> = {},
+): Promise<string> {
+  if (channel.alg === 'HS256')
+    return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT', ...header }).sign(new TextEncoder().encode(channel.secret!))
   const key = keys.signingKey(channel.alg)
   return new SignJWT(payload).setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid, ...header }).sign(key.privateKey)
 }
@@ -60,10 +74,14 @@ async function present(app: FastifyInstance, channel: TestChannel, token: string
     method: 'GET',
     url: `/oauth2/v2.1/logout?${new URLSearchParams({ id_token_hint: token, client_id: channel.channelId, post_logout_redirect_uri: channel.redirectUri, state: 'bye' })}`,
   })
-  for (const [name, response] of Object.entries({ verify, authorize, logout })) assert.ok(response.statusCode < 500, `${name} answered ${response.statusCode}: ${response.body}`)
+  for (const [name, response] of Object.entries({ verify, authorize, logout }))
+    assert.ok(response.statusCode < 500, `${name} answered ${response.statusCode}: ${response.body}`)
   return {
     verify: { status: verify.statusCode, body: verify.json() },
-    authorize: { status: authorize.statusCode, location: authorize.headers.location ? new URL(String(authorize.headers.location), ISSUER) : null },
+    authorize: {
+      status: authorize.statusCode,
+      location: authorize.headers.location ? new URL(String(authorize.headers.location), ISSUER) : null,
+    },
     logout: { status: logout.statusCode, location: logout.headers.location as string | undefined, body: logout.body },
   }
 }
@@ -84,7 +102,11 @@ function assertRefused(answers: Answers, verifyDescription: string, label: strin
   assert.equal(answers.authorize.status, 302, `${label}: authorize redirects the error to the verified callback`)
   assert.equal(answers.authorize.location!.origin + answers.authorize.location!.pathname, 'https://rp.example.com/callback', label)
   assert.equal(answers.authorize.location!.searchParams.get('error'), 'invalid_request', label)
-  assert.equal(answers.authorize.location!.searchParams.get('error_description'), 'id_token_hint is not a valid ID token of this server', label)
+  assert.equal(
+    answers.authorize.location!.searchParams.get('error_description'),
+    'id_token_hint is not a valid ID token of this server',
+    label,
+  )
   assert.equal(answers.authorize.location!.searchParams.get('state'), 'st', label)
   assert.equal(answers.authorize.location!.searchParams.get('code'), null, label)
   assert.equal(answers.logout.status, 400, `${label}: logout`)
@@ -99,7 +121,8 @@ async function setup(t: Parameters<typeof build>[0]) {
     rs: { ...(await createTestChannel({ idTokenAlg: 'RS256', logoutUrls: [CALLBACK] })), alg: 'RS256' as const },
     hs: { ...(await createTestChannel({ idTokenAlg: 'HS256', logoutUrls: [CALLBACK] })), alg: 'HS256' as const },
   }
-  for (const [name, channel] of Object.entries(channels)) assertAccepted(await present(app, channel, await honest(channel, claims(channel))), `control (${name})`)
+  for (const [name, channel] of Object.entries(channels))
+    assertAccepted(await present(app, channel, await honest(channel, claims(channel))), `control (${name})`)
   return { app, ...channels }
 }
 
@@ -133,7 +156,7 @@ test('algorithm confusion: HS256 keyed with the public key or the channel secret
   }
 })
 
-test('the channel\'s algorithm only: a token plusid could have signed, in another algorithm than the channel\'s, is refused', async (t) => {
+test("the channel's algorithm only: a token plusid could have signed, in another algorithm than the channel's, is refused", async (t) => {
   const { app, es, rs, hs } = await setup(t)
   // Signed with plusid's own published RS256 key, for an ES256 channel; and the other way round.
   assertRefused(await present(app, es, await honest(rs, claims(es))), 'Invalid IdToken.', 'RS256 for an ES256 channel')
@@ -144,17 +167,23 @@ test('the channel\'s algorithm only: a token plusid could have signed, in anothe
 
 test('an unknown kid is refused, and so is a known kid on a token the attacker signed', async (t) => {
   const { app, es } = await setup(t)
-  const unknownKid = await new SignJWT(claims(es)).setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: 'f'.repeat(64) }).sign(attacker.privateKey)
+  const unknownKid = await new SignJWT(claims(es))
+    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: 'f'.repeat(64) })
+    .sign(attacker.privateKey)
   assertRefused(await present(app, es, unknownKid), 'Invalid IdToken.', 'unknown kid')
   const noKid = await new SignJWT(claims(es)).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).sign(attacker.privateKey)
   assertRefused(await present(app, es, noKid), 'Invalid IdToken.', 'no kid')
-  const borrowedKid = await new SignJWT(claims(es)).setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: keys.signingKey('ES256').kid }).sign(attacker.privateKey)
-  assertRefused(await present(app, es, borrowedKid), 'Invalid IdToken.', 'plusid\'s kid, the attacker\'s signature')
+  const borrowedKid = await new SignJWT(claims(es))
+    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: keys.signingKey('ES256').kid })
+    .sign(attacker.privateKey)
+  assertRefused(await present(app, es, borrowedKid), 'Invalid IdToken.', "plusid's kid, the attacker's signature")
 })
 
-test('an embedded jwk header with the attacker\'s key is refused', async (t) => {
+test("an embedded jwk header with the attacker's key is refused", async (t) => {
   const { app, es } = await setup(t)
-  const embedded = await new SignJWT(claims(es)).setProtectedHeader({ alg: 'ES256', typ: 'JWT', jwk: attackerJwk }).sign(attacker.privateKey)
+  const embedded = await new SignJWT(claims(es))
+    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', jwk: attackerJwk })
+    .sign(attacker.privateKey)
   assertRefused(await present(app, es, embedded), 'Invalid IdToken.', 'jwk header')
   // Even next to plusid's own kid and signature: plusid never issues a jwk header.
   const alongside = await honest(es, claims(es), { jwk: attackerJwk })
@@ -163,7 +192,9 @@ test('an embedded jwk header with the attacker\'s key is refused', async (t) => 
 
 test('a jku header pointing elsewhere is refused', async (t) => {
   const { app, es } = await setup(t)
-  const jku = await new SignJWT(claims(es)).setProtectedHeader({ alg: 'ES256', typ: 'JWT', jku: 'https://evil.example/jwks.json', kid: 'evil' }).sign(attacker.privateKey)
+  const jku = await new SignJWT(claims(es))
+    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', jku: 'https://evil.example/jwks.json', kid: 'evil' })
+    .sign(attacker.privateKey)
   assertRefused(await present(app, es, jku), 'Invalid IdToken.', 'jku header')
   const x5u = await honest(es, claims(es), { x5u: 'https://evil.example/cert.pem' })
   assertRefused(await present(app, es, x5u), 'Invalid IdToken.', 'x5u header beside a real signature')
@@ -179,7 +210,8 @@ test('a token for another audience is refused', async (t) => {
   const answers = await present(app, es, forOther)
   assertRefused(answers, 'Invalid IdToken Audience.', 'aud of another channel')
   // An audience that is no channel at all, or the issuer itself.
-  for (const aud of ['someone-else', ISSUER]) assertRefused(await present(app, es, await honest(es, claims(es, { aud }))), 'Invalid IdToken.', `aud ${aud}`)
+  for (const aud of ['someone-else', ISSUER])
+    assertRefused(await present(app, es, await honest(es, claims(es, { aud }))), 'Invalid IdToken.', `aud ${aud}`)
   // An HS256 token of one channel, presented for another HS256 channel.
   const hs2 = { ...(await createTestChannel({ idTokenAlg: 'HS256' })), alg: 'HS256' as const }
   assertRefused(await present(app, hs, await honest(hs2, claims(hs2))), 'Invalid IdToken Audience.', 'HS256 token of another channel')
@@ -240,7 +272,7 @@ test('malformed tokens are refused: not three parts, bad base64, not JSON', asyn
     'payload a JSON array': `${head}.${b64('[1,2]')}.${signature}`,
     'header a JSON string': `${b64('"ES256"')}.${body}.${signature}`,
     'empty parts': '..',
-    'whitespace': ` ${real} `,
+    whitespace: ` ${real} `,
     'long garbage': `${head}.${'A'.repeat(6000)}.${signature}`,
   }
   for (const [what, token] of Object.entries(malformed)) assertRefused(await present(app, es, token), 'Invalid IdToken.', what)
@@ -270,7 +302,12 @@ test('claims of the wrong type are refused', async (t) => {
 test('a JWT of another type (typ) is refused', async (t) => {
   const { app, es } = await setup(t)
   for (const typ of ['at+jwt', 'logout+jwt', undefined]) {
-    const token = typ === undefined ? await new SignJWT(claims(es)).setProtectedHeader({ alg: 'ES256', kid: keys.signingKey('ES256').kid }).sign(keys.signingKey('ES256').privateKey) : await honest(es, claims(es), { typ })
+    const token =
+      typ === undefined
+        ? await new SignJWT(claims(es))
+            .setProtectedHeader({ alg: 'ES256', kid: keys.signingKey('ES256').kid })
+            .sign(keys.signingKey('ES256').privateKey)
+        : await honest(es, claims(es), { typ })
     assertRefused(await present(app, es, token), 'Invalid IdToken.', `typ ${typ}`)
   }
 })

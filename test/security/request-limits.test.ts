@@ -27,7 +27,15 @@ const form = (fields: Record<string, string | string[]>) => {
   for (const [name, value] of Object.entries(fields)) for (const v of [value].flat()) body.append(name, v)
   return { headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: body.toString() }
 }
-const userCount = async () => Number((await db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
+const userCount = async () =>
+  Number(
+    (
+      await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  )
 
 function assertOAuthError(response: LightMyRequestResponse, status: number, error: string, description?: RegExp) {
   assert.equal(response.statusCode, status, response.body)
@@ -38,7 +46,13 @@ function assertOAuthError(response: LightMyRequestResponse, status: number, erro
 }
 
 function authorizeQuery(channel: TestChannel, extra: Record<string, string | string[]> = {}): string {
-  const query = new URLSearchParams({ response_type: 'code', client_id: channel.channelId, redirect_uri: channel.redirectUri, scope: 'openid profile', state: 'st' })
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: channel.channelId,
+    redirect_uri: channel.redirectUri,
+    scope: 'openid profile',
+    state: 'st',
+  })
   for (const [name, value] of Object.entries(extra)) {
     query.delete(name)
     for (const v of [value].flat()) query.append(name, v)
@@ -48,10 +62,17 @@ function authorizeQuery(channel: TestChannel, extra: Record<string, string | str
 
 /** The error redirected to the callback (RFC 6749 §4.1.2.1), asserting the redirect went there. */
 function callbackError(response: LightMyRequestResponse): { error: string | null; description: string | null; state: string | null } {
-  assert.ok(response.statusCode === 302 || response.statusCode === 303, `expected a redirect, got ${response.statusCode}: ${response.body.slice(0, 300)}`)
+  assert.ok(
+    response.statusCode === 302 || response.statusCode === 303,
+    `expected a redirect, got ${response.statusCode}: ${response.body.slice(0, 300)}`,
+  )
   const location = new URL(String(response.headers.location))
   assert.equal(`${location.origin}${location.pathname}`, CALLBACK)
-  return { error: location.searchParams.get('error'), description: location.searchParams.get('error_description'), state: location.searchParams.get('state') }
+  return {
+    error: location.searchParams.get('error'),
+    description: location.searchParams.get('error_description'),
+    state: location.searchParams.get('state'),
+  }
 }
 
 // ---------------------------------------------------------------- 413
@@ -78,16 +99,37 @@ test('RFC 9110 §15.5.14: the protocol endpoints answer 413 with an OAuth error 
   const app = await build(t)
   const channel = await createTestChannel()
   const big = 'a'.repeat(65 * KIB)
-  for (const url of ['/oauth2/v2.1/token', '/oauth2/v2.1/revoke', '/oauth2/v2.1/introspect', '/oauth2/v2.1/verify', '/oauth2/v3/token', '/oauth2/v2.1/userinfo']) {
-    const response = await app.inject({ method: 'POST', url, ...form({ client_id: channel.channelId, client_secret: channel.secret!, grant_type: 'authorization_code', code: big }) })
+  for (const url of [
+    '/oauth2/v2.1/token',
+    '/oauth2/v2.1/revoke',
+    '/oauth2/v2.1/introspect',
+    '/oauth2/v2.1/verify',
+    '/oauth2/v3/token',
+    '/oauth2/v2.1/userinfo',
+  ]) {
+    const response = await app.inject({
+      method: 'POST',
+      url,
+      ...form({ client_id: channel.channelId, client_secret: channel.secret!, grant_type: 'authorization_code', code: big }),
+    })
     assertOAuthError(response, 413, 'invalid_request', /larger than 64 KiB/)
   }
-  const deauthorize = await app.inject({ method: 'POST', url: '/user/v1/deauthorize', headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, payload: JSON.stringify({ userAccessToken: big }) })
+  const deauthorize = await app.inject({
+    method: 'POST',
+    url: '/user/v1/deauthorize',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer x' },
+    payload: JSON.stringify({ userAccessToken: big }),
+  })
   assert.equal(deauthorize.statusCode, 413)
   const admin = await createTestUser({ profile: null })
   await db.updateTable('users').set({ is_admin: true }).where('id', '=', admin.userId).execute()
   const { token } = await createAdminToken(db, admin.userId)
-  const api = await app.inject({ method: 'POST', url: '/admin/api/channels/1/suspend', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, payload: JSON.stringify({ reason: big }) })
+  const api = await app.inject({
+    method: 'POST',
+    url: '/admin/api/channels/1/suspend',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    payload: JSON.stringify({ reason: big }),
+  })
   assert.equal(api.statusCode, 413)
   assert.equal((api.json() as { error: string }).error, 'invalid_request')
 })
@@ -142,15 +184,22 @@ test('state and nonce up to 2,048 characters are accepted and returned byte for 
 test('scope: more than 1,024 characters or more than 32 values is invalid_scope with a clear message', async (t) => {
   const app = await build(t)
   const channel = await createTestChannel()
-  const long = callbackError(await app.inject({ method: 'GET', url: authorizeQuery(channel, { scope: `openid profile ${'x'.repeat(1020)}` }) }))
+  const long = callbackError(
+    await app.inject({ method: 'GET', url: authorizeQuery(channel, { scope: `openid profile ${'x'.repeat(1020)}` }) }),
+  )
   assert.equal(long.error, 'invalid_scope')
   assert.match(long.description!, /scope must be at most 1024 characters/)
-  const many = callbackError(await app.inject({ method: 'GET', url: authorizeQuery(channel, { scope: Array(33).fill('openid').join(' ') }) }))
+  const many = callbackError(
+    await app.inject({ method: 'GET', url: authorizeQuery(channel, { scope: Array(33).fill('openid').join(' ') }) }),
+  )
   assert.equal(many.error, 'invalid_scope')
   assert.match(many.description!, /at most 32 values/)
   assert.equal(many.state, 'st')
   // 32 values (repeated known ones) are within the bound.
-  assert.equal((await app.inject({ method: 'GET', url: authorizeQuery(channel, { scope: Array(32).fill('openid').join(' ') }) })).statusCode, 303)
+  assert.equal(
+    (await app.inject({ method: 'GET', url: authorizeQuery(channel, { scope: Array(32).fill('openid').join(' ') }) })).statusCode,
+    303,
+  )
 })
 
 // ---------------------------------------------------------------- RFC 6749 §3.1: parameters at most once
@@ -175,7 +224,12 @@ test('RFC 6749 §3.1 at authorize, GET and POST: a repeated parameter is refused
   const query = new URLSearchParams(authorizeQuery(channel).split('?')[1])
   const body = Object.fromEntries(query)
   const withCookie = form({ ...body, state: ['a', 'b'] })
-  const post = await app.inject({ method: 'POST', url: '/oauth2/v2.1/authorize', headers: { ...withCookie.headers, cookie: `plusid_browser=${'k'.repeat(43)}` }, payload: withCookie.payload })
+  const post = await app.inject({
+    method: 'POST',
+    url: '/oauth2/v2.1/authorize',
+    headers: { ...withCookie.headers, cookie: `plusid_browser=${'k'.repeat(43)}` },
+    payload: withCookie.payload,
+  })
   const refused = callbackError(post)
   assert.equal(post.statusCode, 303, 'a redirect answering a form post is a 303')
   assert.equal(refused.error, 'invalid_request')
@@ -191,8 +245,16 @@ test('RFC 6749 §3.1 at token, revoke, introspect, verify and client_credentials
   const credentials = { client_id: channel.channelId, client_secret: channel.secret! }
   const cases: [string, Record<string, string | string[]>, string][] = [
     ['/oauth2/v2.1/token', { ...credentials, grant_type: 'authorization_code', code: ['a', 'b'], redirect_uri: CALLBACK }, 'code'],
-    ['/oauth2/v2.1/token', { ...credentials, grant_type: ['authorization_code', 'authorization_code'], code: 'a', redirect_uri: CALLBACK }, 'grant_type'],
-    ['/oauth2/v2.1/token', { ...credentials, client_secret: [channel.secret!, channel.secret!], grant_type: 'refresh_token', refresh_token: 'r' }, 'client_secret'],
+    [
+      '/oauth2/v2.1/token',
+      { ...credentials, grant_type: ['authorization_code', 'authorization_code'], code: 'a', redirect_uri: CALLBACK },
+      'grant_type',
+    ],
+    [
+      '/oauth2/v2.1/token',
+      { ...credentials, client_secret: [channel.secret!, channel.secret!], grant_type: 'refresh_token', refresh_token: 'r' },
+      'client_secret',
+    ],
     ['/oauth2/v2.1/token', { ...credentials, grant_type: 'refresh_token', refresh_token: 'r', scope: ['openid', 'openid'] }, 'scope'],
     ['/oauth2/v2.1/revoke', { ...credentials, token: ['a', 'b'] }, 'token'],
     ['/oauth2/v2.1/revoke', { ...credentials, token: 'a', token_type_hint: ['access_token', 'refresh_token'] }, 'token_type_hint'],
@@ -201,7 +263,12 @@ test('RFC 6749 §3.1 at token, revoke, introspect, verify and client_credentials
     ['/oauth2/v3/token', { ...credentials, grant_type: ['client_credentials', 'client_credentials'] }, 'grant_type'],
   ]
   for (const [url, fields, name] of cases) {
-    assertOAuthError(await app.inject({ method: 'POST', url, ...form(fields) }), 400, 'invalid_request', new RegExp(`${name} was given more than once`))
+    assertOAuthError(
+      await app.inject({ method: 'POST', url, ...form(fields) }),
+      400,
+      'invalid_request',
+      new RegExp(`${name} was given more than once`),
+    )
   }
   const verify = await app.inject({ method: 'GET', url: '/oauth2/v2.1/verify?access_token=a&access_token=b' })
   assertOAuthError(verify, 400, 'invalid_request', /access_token was given more than once/)
@@ -215,7 +282,13 @@ test('RFC 6749 §3.1 at token, revoke, introspect, verify and client_credentials
 test('RFC 6749 §3.2: JSON or any other content type at the token endpoint is 400 invalid_request, never 415 or a 500', async (t) => {
   const app = await build(t)
   const channel = await createTestChannel()
-  const fields = { grant_type: 'authorization_code', code: 'c', redirect_uri: CALLBACK, client_id: channel.channelId, client_secret: channel.secret! }
+  const fields = {
+    grant_type: 'authorization_code',
+    code: 'c',
+    redirect_uri: CALLBACK,
+    client_id: channel.channelId,
+    client_secret: channel.secret!,
+  }
   const bodies: [string, string][] = [
     ['application/json', JSON.stringify(fields)],
     ['application/json', '{"grant_type": '],
@@ -227,7 +300,12 @@ test('RFC 6749 §3.2: JSON or any other content type at the token endpoint is 40
   for (const [type, payload] of bodies) {
     for (const url of ['/oauth2/v2.1/token', '/oauth2/v2.1/revoke', '/oauth2/v3/token']) {
       const response = await app.inject({ method: 'POST', url, headers: { 'content-type': type }, payload })
-      assertOAuthError(response, 400, 'invalid_request', /Content-Type must be application\/x-www-form-urlencoded|the request body could not be read/)
+      assertOAuthError(
+        response,
+        400,
+        'invalid_request',
+        /Content-Type must be application\/x-www-form-urlencoded|the request body could not be read/,
+      )
     }
   }
   const none = await app.inject({ method: 'POST', url: '/oauth2/v2.1/token', payload: new URLSearchParams(fields).toString() })
@@ -236,22 +314,41 @@ test('RFC 6749 §3.2: JSON or any other content type at the token endpoint is 40
 
 test('pages read form bodies only: JSON, text and XML get the 415 page; the JSON APIs refuse forms and bad JSON cleanly', async (t) => {
   const app = await build(t)
-  for (const [type, payload] of [['application/json', '{"email": "a@example.com"}'], ['text/plain', 'email=a'], ['application/xml', '<a/>']] as const) {
+  for (const [type, payload] of [
+    ['application/json', '{"email": "a@example.com"}'],
+    ['text/plain', 'email=a'],
+    ['application/xml', '<a/>'],
+  ] as const) {
     for (const url of ['/login', '/register', '/account/profile', '/console/providers', '/interaction/x/consent']) {
       const response = await app.inject({ method: 'POST', url, headers: { 'content-type': type }, payload })
       assert.equal(response.statusCode, 415, `${type} at ${url}`)
       assert.match(response.body, /Unsupported form/)
     }
   }
-  const badJson = await app.inject({ method: 'POST', url: '/user/v1/deauthorize', headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, payload: '{"userAccessToken": ' })
+  const badJson = await app.inject({
+    method: 'POST',
+    url: '/user/v1/deauthorize',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer x' },
+    payload: '{"userAccessToken": ',
+  })
   assert.ok(badJson.statusCode === 400 || badJson.statusCode === 401, String(badJson.statusCode))
   const admin = await createTestUser({ profile: null })
   await db.updateTable('users').set({ is_admin: true }).where('id', '=', admin.userId).execute()
   const { token } = await createAdminToken(db, admin.userId)
-  const poisoned = await app.inject({ method: 'POST', url: '/admin/api/channels/1/suspend', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, payload: '{"__proto__": {"x": 1}, "reason": "r"}' })
+  const poisoned = await app.inject({
+    method: 'POST',
+    url: '/admin/api/channels/1/suspend',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    payload: '{"__proto__": {"x": 1}, "reason": "r"}',
+  })
   assert.equal(poisoned.statusCode, 400)
   assert.equal((poisoned.json() as { error: string }).error, 'invalid_request')
-  const xml = await app.inject({ method: 'POST', url: '/admin/api/channels/1/suspend', headers: { 'content-type': 'application/xml', authorization: `Bearer ${token}` }, payload: '<a/>' })
+  const xml = await app.inject({
+    method: 'POST',
+    url: '/admin/api/channels/1/suspend',
+    headers: { 'content-type': 'application/xml', authorization: `Bearer ${token}` },
+    payload: '<a/>',
+  })
   assert.equal(xml.statusCode, 415)
   assert.equal((xml.json() as { error: string }).error, 'invalid_request')
 })
@@ -279,7 +376,10 @@ test('passwords: 8 to 1,024 bytes of UTF-8, any Unicode; lone surrogates refused
   assert.equal(tooLong.response.statusCode, 400)
   assert.match(tooLong.response.body, /Password must be at most 1024 bytes/)
   for (const refused of [short, tooLong]) {
-    assert.equal(await db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(refused.email)).executeTakeFirst(), undefined)
+    assert.equal(
+      await db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(refused.email)).executeTakeFirst(),
+      undefined,
+    )
   }
   // The longest password logs in; emails are compared after case folding.
   const login = new Browser(app)
@@ -304,15 +404,38 @@ test('the text rule at registration and in the Profile+ editor: NFC stored; cont
     assert.equal(response.statusCode, 400, JSON.stringify(name))
     // U+0000 is refused before any form is read (PostgreSQL text cannot hold it); the rest by the field's rule.
     assert.match(response.body, name.includes('\u0000') ? /Bad request/ : /Display name must not contain control characters/)
-    assert.equal(await db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(email)).executeTakeFirst(), undefined)
+    assert.equal(
+      await db.selectFrom('users').select('id').where('email_hmac', '=', keyring().emailHmac(email)).executeTakeFirst(),
+      undefined,
+    )
   }
   const account = await registerUser(browser, { name: 'Jose\u0301' })
-  const row = await db.selectFrom('users').select(['id', 'display_name']).where('email_hmac', '=', keyring().emailHmac(account.email)).executeTakeFirstOrThrow()
+  const row = await db
+    .selectFrom('users')
+    .select(['id', 'display_name'])
+    .where('email_hmac', '=', keyring().emailHmac(account.email))
+    .executeTakeFirstOrThrow()
   assert.equal(row.display_name, 'Jos\u00e9', 'stored as NFC')
 
-  const valid = { family_name: '山田', given_name: '花子', family_name_pronunciation: 'ヤマダ', given_name_pronunciation: 'ハナコ', 'address.postal_code': '102-8282', 'address.region': '東京都', 'address.locality': '千代田区', 'address.street_address': '1番3号', 'address.country': 'JP', name: 'Jos\u00e9' }
+  const valid = {
+    family_name: '山田',
+    given_name: '花子',
+    family_name_pronunciation: 'ヤマダ',
+    given_name_pronunciation: 'ハナコ',
+    'address.postal_code': '102-8282',
+    'address.region': '東京都',
+    'address.locality': '千代田区',
+    'address.street_address': '1番3号',
+    'address.country': 'JP',
+    name: 'Jos\u00e9',
+  }
   await browser.get('/account/profile')
-  for (const [field, value] of [['address.street_address', '1番3号\u202E'], ['family_name', '山\u0007田'], ['given_name', '花\uFEFF子'], ['address.locality', '千代田区\u2066x\u2069']] as const) {
+  for (const [field, value] of [
+    ['address.street_address', '1番3号\u202E'],
+    ['family_name', '山\u0007田'],
+    ['given_name', '花\uFEFF子'],
+    ['address.locality', '千代田区\u2066x\u2069'],
+  ] as const) {
     const response = await browser.post('/account/profile', { ...valid, [field]: value })
     assert.equal(response.statusCode, 400, `${field} ${JSON.stringify(value)}`)
     assert.match(response.body, /must not contain control characters/)
@@ -327,7 +450,11 @@ test('a POST authorize too large to be re-sent as a GET is refused with a page, 
   const app = await build(t)
   const channel = await createTestChannel()
   const body = Object.fromEntries(new URLSearchParams(authorizeQuery(channel).split('?')[1]))
-  const response = await app.inject({ method: 'POST', url: '/oauth2/v2.1/authorize', ...form({ ...body, id_token_hint: 'h'.repeat(9 * KIB) }) })
+  const response = await app.inject({
+    method: 'POST',
+    url: '/oauth2/v2.1/authorize',
+    ...form({ ...body, id_token_hint: 'h'.repeat(9 * KIB) }),
+  })
   assert.equal(response.statusCode, 413)
   assert.equal(response.headers.location, undefined)
 })
@@ -343,7 +470,11 @@ test('U+0000 in a path, query or body is 400 before any route runs (PostgreSQL t
     assert.match(response.body, /Bad request/)
   }
   assert.equal((await browser.get('/console/channels/%00')).statusCode, 400)
-  const token = await app.inject({ method: 'POST', url: '/oauth2/v2.1/token', ...form({ grant_type: 'authorization_code', code: 'c', redirect_uri: CALLBACK, client_id: '1\u00002' }) })
+  const token = await app.inject({
+    method: 'POST',
+    url: '/oauth2/v2.1/token',
+    ...form({ grant_type: 'authorization_code', code: 'c', redirect_uri: CALLBACK, client_id: '1\u00002' }),
+  })
   assertOAuthError(token, 400, 'invalid_request', /NUL character/)
   const verify = await app.inject({ method: 'GET', url: '/oauth2/v2.1/verify?access_token=%00' })
   assertOAuthError(verify, 400, 'invalid_request', /NUL character/)

@@ -48,7 +48,9 @@ interface Outage {
 function findPostgresBin(): string | undefined {
   const root = '/usr/lib/postgresql'
   const versions = fs.existsSync(root) ? fs.readdirSync(root).sort((a, b) => Number(b) - Number(a)) : []
-  return versions.map((v) => path.join(root, v, 'bin')).find((bin) => fs.existsSync(path.join(bin, 'initdb')) && fs.existsSync(path.join(bin, 'pg_ctl')))
+  return versions
+    .map((v) => path.join(root, v, 'bin'))
+    .find((bin) => fs.existsSync(path.join(bin, 'initdb')) && fs.existsSync(path.join(bin, 'pg_ctl')))
 }
 const postgresBin = findPostgresBin()
 
@@ -57,11 +59,27 @@ async function throwawayCluster(): Promise<{ url: string; stop(): Promise<void>;
   const asRoot = process.getuid?.() === 0
   if (asRoot) execFileSync('chown', ['-R', 'postgres:', dir])
   const run = (tool: string, args: string[]) =>
-    execFileSync(asRoot ? 'runuser' : path.join(postgresBin!, tool), asRoot ? ['-u', 'postgres', '--', path.join(postgresBin!, tool), ...args] : args, { cwd: dir, stdio: 'pipe', timeout: 60_000 })
+    execFileSync(
+      asRoot ? 'runuser' : path.join(postgresBin!, tool),
+      asRoot ? ['-u', 'postgres', '--', path.join(postgresBin!, tool), ...args] : args,
+      { cwd: dir, stdio: 'pipe', timeout: 60_000 },
+    )
   const data = path.join(dir, 'data')
   run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'])
   const port = await freePort()
-  const start = async () => void run('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '30', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start'])
+  const start = async () =>
+    void run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      path.join(dir, 'log'),
+      '-w',
+      '-t',
+      '30',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      'start',
+    ])
   const stop = async () => void run('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '30', 'stop'])
   await start()
   return {
@@ -139,7 +157,10 @@ async function embeddedOutage(): Promise<{ database: Database; outage: Outage }>
     watchQueries: () => () => {},
     withRawConnection: (fn) =>
       db.connection().execute(() =>
-        fn({ exec: async (script) => void (await pglite.exec(script)), query: async <Row>(text: string, params: unknown[] = []) => (await pglite.query<Row>(text, params)).rows }),
+        fn({
+          exec: async (script) => void (await pglite.exec(script)),
+          query: async <Row>(text: string, params: unknown[] = []) => (await pglite.query<Row>(text, params)).rows,
+        }),
       ),
     close: () => db.destroy(),
   }
@@ -164,7 +185,11 @@ async function embeddedOutage(): Promise<{ database: Database; outage: Outage }>
 async function plusidOn(t: TestContext, database: Database) {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const app = await buildApp(testConfig({ PUBLIC_URL: base }), { database, masterKey: TEST_MASTER_KEY, keys: await KeyStore.open(database.db, TEST_MASTER_KEY) })
+  const app = await buildApp(testConfig({ PUBLIC_URL: base }), {
+    database,
+    masterKey: TEST_MASTER_KEY,
+    keys: await KeyStore.open(database.db, TEST_MASTER_KEY),
+  })
   t.after(() => app.close())
   await app.listen({ host: '127.0.0.1', port })
   const input = NewChannelInput.parse({ name: 'Resilient Shop', callbackUrls: [CALLBACK], publish: true })
@@ -176,8 +201,19 @@ async function plusidOn(t: TestContext, database: Database) {
   const authorizationUrl = (state: string) =>
     `${base}/oauth2/v2.1/authorize?${new URLSearchParams({ response_type: 'code', client_id: channelId, redirect_uri: CALLBACK, scope: 'openid profile', state })}`
   const form = (endpoint: string, fields: Record<string, string>) =>
-    fetch(`${base}${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) })
-  const redeem = (code: string) => form('/oauth2/v2.1/token', { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, client_id: channelId, client_secret: channelSecret! })
+    fetch(`${base}${endpoint}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields),
+    })
+  const redeem = (code: string) =>
+    form('/oauth2/v2.1/token', {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: CALLBACK,
+      client_id: channelId,
+      client_secret: channelSecret!,
+    })
   const codeFrom = (callback: URL) => {
     assert.equal(callback.origin + callback.pathname, CALLBACK)
     return callback.searchParams.get('code')!
@@ -218,7 +254,9 @@ async function outageScenario(t: TestContext, database: Database, outage: Outage
   // Before: a code not redeemed yet, an access token, and a second browser halfway (login page shown).
   const returning = new WebBrowser()
   const pendingCode = plusid.codeFrom(await authorizeInBrowser(returning, base, plusid.authorizationUrl('before'), { user }))
-  const issued = (await (await plusid.redeem(plusid.codeFrom(await authorizeInBrowser(returning, base, plusid.authorizationUrl('token'), { user })))).json()) as Tokens
+  const issued = (await (
+    await plusid.redeem(plusid.codeFrom(await authorizeInBrowser(returning, base, plusid.authorizationUrl('token'), { user })))
+  ).json()) as Tokens
   assert.ok(issued.access_token)
   const halfway = new WebBrowser()
   const loginPage = await halfway.follow(plusid.authorizationUrl('halfway'), base)
@@ -234,11 +272,27 @@ async function outageScenario(t: TestContext, database: Database, outage: Outage
   await assertUnavailable(await fetch(`${base}/oauth2/v2.1/userinfo`, { headers: bearer }), 'json', 'userinfo')
   await assertUnavailable(await fetch(`${base}/v2/profile`, { headers: bearer }), 'json', 'profile')
   await assertUnavailable(await fetch(`${base}/oauth2/v2.1/verify?access_token=${issued.access_token}`), 'json', 'verify')
-  await assertUnavailable(await plusid.form('/oauth2/v2.1/revoke', { access_token: issued.access_token, client_id: plusid.channelId, client_secret: plusid.secret }), 'json', 'revoke')
-  await assertUnavailable(await plusid.form('/oauth2/v3/token', { grant_type: 'client_credentials', client_id: plusid.channelId, client_secret: plusid.secret }), 'json', 'channel token')
+  await assertUnavailable(
+    await plusid.form('/oauth2/v2.1/revoke', {
+      access_token: issued.access_token,
+      client_id: plusid.channelId,
+      client_secret: plusid.secret,
+    }),
+    'json',
+    'revoke',
+  )
+  await assertUnavailable(
+    await plusid.form('/oauth2/v3/token', { grant_type: 'client_credentials', client_id: plusid.channelId, client_secret: plusid.secret }),
+    'json',
+    'channel token',
+  )
   // The channel cannot be looked up, so its callback is not verified: a page, never a redirect.
   await assertUnavailable(await returning.get(plusid.authorizationUrl('during')), 'html', 'authorize')
-  await assertUnavailable(await halfway.post(loginAction, { csrf_token: loginCsrf, email: user.email, password: user.password }), 'html', 'login in an interaction')
+  await assertUnavailable(
+    await halfway.post(loginAction, { csrf_token: loginCsrf, email: user.email, password: user.password }),
+    'html',
+    'login in an interaction',
+  )
   await assertUnavailable(await returning.get(`${base}/account`), 'html', 'account page')
   // The 503 page speaks the visitor's language like every other page (Japanese by default).
   const japanese = await returning.request(`${base}/account`, { headers: { 'accept-language': 'ja' } })
@@ -246,7 +300,11 @@ async function outageScenario(t: TestContext, database: Database, outage: Outage
   assert.match(await japanese.text(), /plusid は一時的に利用できません/)
   const registering = new WebBrowser()
   await registering.get(`${base}/register`)
-  await assertUnavailable(await registering.post(`${base}/register`, { email: uniqueEmail('during'), password: 'a long password', name: 'X' }), 'html', 'registration')
+  await assertUnavailable(
+    await registering.post(`${base}/register`, { email: uniqueEmail('during'), password: 'a long password', name: 'X' }),
+    'html',
+    'registration',
+  )
   assert.equal((await fetch(`${base}/readyz`)).status, 503)
   assert.equal((await fetch(`${base}/healthz`)).status, 200)
 
@@ -264,7 +322,11 @@ async function outageScenario(t: TestContext, database: Database, outage: Outage
   const callback = await authorizeInBrowser(halfway, base, new URL(loggedIn.headers.get('location')!, base).href, { user })
   assert.equal(callback.searchParams.get('state'), 'halfway')
   const fresh = (await (await plusid.redeem(plusid.codeFrom(callback))).json()) as Tokens
-  assert.equal((await fetch(`${base}/oauth2/v2.1/userinfo`, { headers: { authorization: `Bearer ${fresh.access_token}` } })).status, 200, 'the full flow works after recovery')
+  assert.equal(
+    (await fetch(`${base}/oauth2/v2.1/userinfo`, { headers: { authorization: `Bearer ${fresh.access_token}` } })).status,
+    200,
+    'the full flow works after recovery',
+  )
 
   // A connection lost in the middle of a token request: the code was claimed (burnt first, by
   // design) but no token exists, so it is cleanly refused afterwards — nothing half-issued.
@@ -293,23 +355,37 @@ async function outageScenario(t: TestContext, database: Database, outage: Outage
 }
 
 async function countTokens(database: Database): Promise<{ access: number; refresh: number }> {
-  const { rows } = await sql<{ access: number; refresh: number }>`SELECT (SELECT count(*)::int FROM access_tokens) AS access, (SELECT count(*)::int FROM refresh_tokens) AS refresh`.execute(database.db)
+  const { rows } = await sql<{
+    access: number
+    refresh: number
+  }>`SELECT (SELECT count(*)::int FROM access_tokens) AS access, (SELECT count(*)::int FROM refresh_tokens) AS refresh`.execute(database.db)
   return rows[0]!
 }
 
 // ---------- the tests ----------
 
-test('PostgreSQL stopped and restarted mid-flow: 503s, nothing half-issued, recovery without a restart', { skip: !onServer ? 'runs with DATABASE_URL set (the embedded database has its own test below)' : !postgresBin ? 'initdb/pg_ctl not found under /usr/lib/postgresql/<version>/bin' : false, timeout: 180_000 }, async (t) => {
+test('PostgreSQL stopped and restarted mid-flow: 503s, nothing half-issued, recovery without a restart', {
+  skip: !onServer
+    ? 'runs with DATABASE_URL set (the embedded database has its own test below)'
+    : !postgresBin
+      ? 'initdb/pg_ctl not found under /usr/lib/postgresql/<version>/bin'
+      : false,
+  timeout: 180_000,
+}, async (t) => {
   const { database, outage } = await serverOutage(t)
   await outageScenario(t, database, outage)
 })
 
-test('the embedded database lost under the app: the same 503s and recovery', { skip: onServer ? 'runs without DATABASE_URL (the PostgreSQL run stops a real server instead)' : false }, async (t) => {
+test('the embedded database lost under the app: the same 503s and recovery', {
+  skip: onServer ? 'runs without DATABASE_URL (the PostgreSQL run stops a real server instead)' : false,
+}, async (t) => {
   const { database, outage } = await embeddedOutage()
   await outageScenario(t, database, outage)
 })
 
-test('an idle pooled connection killed by the server does not crash the process', { skip: onServer ? false : 'the embedded database has no connection pool' }, async (t) => {
+test('an idle pooled connection killed by the server does not crash the process', {
+  skip: onServer ? false : 'the embedded database has no connection pool',
+}, async (t) => {
   const database = await testDatabase()
   const app = await build(t)
   // Several connections in the pool, then idle.
@@ -332,7 +408,9 @@ test('an idle pooled connection killed by the server does not crash the process'
 
 /** A Redis server of this test alone, on a free port. */
 async function throwawayRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  })
   for (let i = 0; i < 50; i++) {
     const socket = net.connect(port, '127.0.0.1')
     const answered = await once(socket, 'connect').then(
@@ -356,7 +434,9 @@ const hasRedisServer = (() => {
   }
 })()
 
-test('Redis down: logins, registrations and failed token requests get 503; the rest serves; it recovers', { skip: hasRedisServer ? false : 'redis-server is not installed' }, async (t) => {
+test('Redis down: logins, registrations and failed token requests get 503; the rest serves; it recovers', {
+  skip: hasRedisServer ? false : 'redis-server is not installed',
+}, async (t) => {
   const port = await freePort()
   let redis = await throwawayRedis(port)
   t.after(() => void redis.kill())
@@ -376,8 +456,16 @@ test('Redis down: logins, registrations and failed token requests get 503; the r
   assert.doesNotMatch(refused.body, LEAKS)
   const registering = new Browser(app)
   await registering.get('/register')
-  assert.equal((await registering.post('/register', { email: uniqueEmail('no-redis'), password: 'a long password', name: 'X' })).statusCode, 503)
-  const token = await app.inject({ method: 'POST', url: '/oauth2/v2.1/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=authorization_code&code=guess&redirect_uri=x&client_id=x' })
+  assert.equal(
+    (await registering.post('/register', { email: uniqueEmail('no-redis'), password: 'a long password', name: 'X' })).statusCode,
+    503,
+  )
+  const token = await app.inject({
+    method: 'POST',
+    url: '/oauth2/v2.1/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'grant_type=authorization_code&code=guess&redirect_uri=x&client_id=x',
+  })
   assert.equal(token.statusCode, 503)
   assert.equal(token.json().error, 'temporarily_unavailable')
   assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'PostgreSQL is fine: the process stays in the pool')

@@ -16,14 +16,24 @@ import { endUserAccess } from '../../src/storage/user-data.ts'
 import { setAdministrator, setUserDisabled } from '../../src/storage/users.ts'
 import { TEST_MASTER_KEY } from '../helpers/app.ts'
 import { onServer, testDatabase } from '../helpers/database.ts'
-import { authorizeInBrowser, createTestChannel, createTestUser, relyingParty, startServer, WebBrowser, type TestChannel, type TestUser } from '../helpers/oidc.ts'
+import {
+  authorizeInBrowser,
+  createTestChannel,
+  createTestUser,
+  relyingParty,
+  startServer,
+  WebBrowser,
+  type TestChannel,
+  type TestUser,
+} from '../helpers/oidc.ts'
 
 const database = await testDatabase()
 
 /** A channel holding this user's tokens (logged in through `browser`), and an unused code. */
 async function channelWithTokens(issuer: string, channel: TestChannel, user: TestUser, browser: WebBrowser) {
   const rp = await relyingParty(issuer, channel)
-  const url = (state: string) => client.buildAuthorizationUrl(rp, { redirect_uri: channel.redirectUri, scope: 'openid profile', state, nonce: `n-${state}` }).href
+  const url = (state: string) =>
+    client.buildAuthorizationUrl(rp, { redirect_uri: channel.redirectUri, scope: 'openid profile', state, nonce: `n-${state}` }).href
   const callback = await authorizeInBrowser(browser, issuer, url('one'), { user })
   const tokens = await client.authorizationCodeGrant(rp, callback, { expectedState: 'one', expectedNonce: 'n-one' })
   // A second authorization whose code the channel has not exchanged yet.
@@ -62,7 +72,12 @@ async function assertTokensRefused(issuer: string, held: Awaited<ReturnType<type
 }
 
 async function auditActions(objectId: string): Promise<{ action: string; actor_kind: string; details: Record<string, unknown> }[]> {
-  return database.db.selectFrom('audit_log').select(['action', 'actor_kind', 'details']).where('object_id', '=', objectId).orderBy('id').execute()
+  return database.db
+    .selectFrom('audit_log')
+    .select(['action', 'actor_kind', 'details'])
+    .where('object_id', '=', objectId)
+    .orderBy('id')
+    .execute()
 }
 
 async function changePassword(issuer: string, browser: WebBrowser, fields: Record<string, string>) {
@@ -81,7 +96,11 @@ test('a password change ends every other session and revokes the tokens; this br
   assert.equal((await elsewhere.get(`${issuer}/account`)).status, 200)
   const oldCookie = here.cookies.get('plusid_session')!
 
-  const response = await changePassword(issuer, here, { current_password: user.password, new_password: 'a brand new password', new_password_again: 'a brand new password' })
+  const response = await changePassword(issuer, here, {
+    current_password: user.password,
+    new_password: 'a brand new password',
+    new_password_again: 'a brand new password',
+  })
   assert.equal(response.status, 303)
   assert.equal(response.headers.get('location'), '/account/password?changed=1')
   const newCookie = here.cookies.get('plusid_session')!
@@ -93,7 +112,11 @@ test('a password change ends every other session and revokes the tokens; this br
   stale.cookies.set('plusid_session', oldCookie)
   await assertLoggedOut(issuer, stale, 'the old cookie of this browser')
   await assertTokensRefused(issuer, held, 'after the password change')
-  await assert.rejects(client.authorizationCodeGrant(held.rp, held.unusedCode, { expectedState: 'two', expectedNonce: 'n-two' }), isInvalidGrant, 'an unused code is gone too')
+  await assert.rejects(
+    client.authorizationCodeGrant(held.rp, held.unusedCode, { expectedState: 'two', expectedNonce: 'n-two' }),
+    isInvalidGrant,
+    'an unused code is gone too',
+  )
 
   assert.equal((await logIn(issuer, user.email, user.password)).status, 401, 'the old password no longer works')
   assert.equal((await logIn(issuer, user.email, 'a brand new password')).status, 303, 'the new one does')
@@ -111,10 +134,19 @@ test('a password change needs the current password, a valid new one typed twice,
   const { browser } = await logIn(issuer, user.email, user.password)
   const elsewhere = (await logIn(issuer, user.email, user.password)).browser
   const attempts: [Record<string, string>, RegExp][] = [
-    [{ current_password: 'not my password', new_password: 'a brand new password', new_password_again: 'a brand new password' }, /Current password is not your password/],
-    [{ current_password: user.password, new_password: 'a brand new password', new_password_again: 'a brand new passwort' }, /New password again does not match the new password/],
+    [
+      { current_password: 'not my password', new_password: 'a brand new password', new_password_again: 'a brand new password' },
+      /Current password is not your password/,
+    ],
+    [
+      { current_password: user.password, new_password: 'a brand new password', new_password_again: 'a brand new passwort' },
+      /New password again does not match the new password/,
+    ],
     [{ current_password: user.password, new_password: 'short', new_password_again: 'short' }, /id="field-new_password-error"/],
-    [{ current_password: '', new_password: 'a brand new password', new_password_again: 'a brand new password' }, /Current password is required/],
+    [
+      { current_password: '', new_password: 'a brand new password', new_password_again: 'a brand new password' },
+      /Current password is required/,
+    ],
   ]
   for (const [fields, message] of attempts) {
     const response = await changePassword(issuer, browser, fields)
@@ -126,7 +158,11 @@ test('a password change needs the current password, a valid new one typed twice,
   const forged = await browser.request(`${issuer}/account/password`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ current_password: user.password, new_password: 'a brand new password', new_password_again: 'a brand new password' }).toString(),
+    body: new URLSearchParams({
+      current_password: user.password,
+      new_password: 'a brand new password',
+      new_password_again: 'a brand new password',
+    }).toString(),
   })
   assert.equal(forged.status, 403, 'no CSRF token')
   assert.equal((await elsewhere.get(`${issuer}/account`)).status, 200, 'the other session lives on')
@@ -152,10 +188,18 @@ test('an administrator disables a user: login fails generically, every session, 
   // Only an administrator, and only with the CSRF token.
   const nobody = (await logIn(issuer, (await createTestUser({ profile: null })).email, 'user password 123')).browser
   await nobody.get(`${issuer}/account`)
-  const notAdmin = await nobody.request(`${issuer}/admin/users/${user.userId}/disable`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf_token=${encodeURIComponent(nobody.csrfToken())}` })
+  const notAdmin = await nobody.request(`${issuer}/admin/users/${user.userId}/disable`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `csrf_token=${encodeURIComponent(nobody.csrfToken())}`,
+  })
   assert.equal(notAdmin.status, 403)
   await admin.get(`${issuer}/admin/users?q=${encodeURIComponent(user.email)}`)
-  const noCsrf = await admin.request(`${issuer}/admin/users/${user.userId}/disable`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' })
+  const noCsrf = await admin.request(`${issuer}/admin/users/${user.userId}/disable`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: '',
+  })
   assert.equal(noCsrf.status, 403)
   assert.equal((await victimBrowser.get(`${issuer}/account`)).status, 200, 'nothing happened yet')
 
@@ -169,9 +213,13 @@ test('an administrator disables a user: login fails generically, every session, 
   await admin.get(`${issuer}/admin/users?q=${encodeURIComponent(user.email)}`)
   assert.match(admin.lastPage, new RegExp(`action="/admin/users/${user.userId}/enable"`))
 
-  await assertLoggedOut(issuer, victimBrowser, 'the disabled user\'s browser')
+  await assertLoggedOut(issuer, victimBrowser, "the disabled user's browser")
   await assertTokensRefused(issuer, held, 'after the disable')
-  await assert.rejects(client.authorizationCodeGrant(held.rp, held.unusedCode, { expectedState: 'two', expectedNonce: 'n-two' }), isInvalidGrant, 'an unused code is gone')
+  await assert.rejects(
+    client.authorizationCodeGrant(held.rp, held.unusedCode, { expectedState: 'two', expectedNonce: 'n-two' }),
+    isInvalidGrant,
+    'an unused code is gone',
+  )
   // The right password gets exactly the wrong password's answer.
   const rightPassword = await logIn(issuer, user.email, user.password)
   assert.equal(rightPassword.status, 401)
@@ -181,7 +229,15 @@ test('an administrator disables a user: login fails generically, every session, 
   // Nor can a new authorization start for them.
   const again = new WebBrowser()
   const rp = await relyingParty(issuer, channel)
-  await assert.rejects(authorizeInBrowser(again, issuer, client.buildAuthorizationUrl(rp, { redirect_uri: channel.redirectUri, scope: 'openid', state: 's3' }).href, { user }), /login failed/)
+  await assert.rejects(
+    authorizeInBrowser(
+      again,
+      issuer,
+      client.buildAuthorizationUrl(rp, { redirect_uri: channel.redirectUri, scope: 'openid', state: 's3' }).href,
+      { user },
+    ),
+    /login failed/,
+  )
 
   const audit = (await auditActions(user.userId)).filter((entry) => entry.action === 'account.disabled')
   assert.equal(audit.length, 1)
@@ -207,7 +263,11 @@ test('plusid user disable / enable EMAIL', async (t) => {
   const cli = async (...argv: string[]) => {
     let stdout = ''
     let stderr = ''
-    const code = await runCli(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: {} }, { database, masterKey: TEST_MASTER_KEY })
+    const code = await runCli(
+      argv,
+      { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: {} },
+      { database, masterKey: TEST_MASTER_KEY },
+    )
     return { code, stdout, stderr }
   }
   const disabled = await cli('user', 'disable', user.email, '--json')
@@ -216,7 +276,11 @@ test('plusid user disable / enable EMAIL', async (t) => {
   await assertLoggedOut(issuer, browser, 'after plusid user disable')
   await assertTokensRefused(issuer, held, 'after plusid user disable')
   assert.equal((await logIn(issuer, user.email, user.password)).status, 401)
-  assert.deepEqual(JSON.parse((await cli('user', 'disable', user.email, '--json')).stdout), { user_id: user.userId, disabled: true, changed: false }, 'idempotent')
+  assert.deepEqual(
+    JSON.parse((await cli('user', 'disable', user.email, '--json')).stdout),
+    { user_id: user.userId, disabled: true, changed: false },
+    'idempotent',
+  )
 
   const enabled = await cli('user', 'enable', user.email, '--json')
   assert.equal(enabled.code, 0, enabled.stderr)
@@ -226,10 +290,18 @@ test('plusid user disable / enable EMAIL', async (t) => {
   assert.equal(JSON.parse(unknown.stderr).error, 'unknown_user')
   assert.equal((await cli('user', 'disable', '--json')).code, 2, 'the email is required')
   const audit = await auditActions(user.userId)
-  assert.deepEqual(audit.filter((e) => e.action.startsWith('account.')).map((e) => [e.action, e.actor_kind]), [['account.disabled', 'cli'], ['account.enabled', 'cli']])
+  assert.deepEqual(
+    audit.filter((e) => e.action.startsWith('account.')).map((e) => [e.action, e.actor_kind]),
+    [
+      ['account.disabled', 'cli'],
+      ['account.enabled', 'cli'],
+    ],
+  )
 })
 
-test('a login racing a disable leaves no session behind, whichever commits first', { skip: !onServer && 'needs two connections to the PostgreSQL server (PGlite has one)' }, async () => {
+test('a login racing a disable leaves no session behind, whichever commits first', {
+  skip: !onServer && 'needs two connections to the PostgreSQL server (PGlite has one)',
+}, async () => {
   const { db } = database
   const details = { ip: null, userAgent: null }
   const clock = () => ({ now: new Date(), ttlSeconds: 3600 })

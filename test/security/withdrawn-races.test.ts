@@ -20,7 +20,16 @@ import { sha256 } from '../../src/crypto/tokens.ts'
 import { setAccountDisabled } from '../../src/auth/accounts.ts'
 import { setAdministrator } from '../../src/storage/users.ts'
 import { onServer, testDatabase } from '../helpers/database.ts'
-import { authorizeInBrowser, createTestChannel, createTestUser, relyingParty, startServer, WebBrowser, type TestChannel, type TestUser } from '../helpers/oidc.ts'
+import {
+  authorizeInBrowser,
+  createTestChannel,
+  createTestUser,
+  relyingParty,
+  startServer,
+  WebBrowser,
+  type TestChannel,
+  type TestUser,
+} from '../helpers/oidc.ts'
 
 const skip = !onServer && 'races need several connections to the PostgreSQL server (PGlite has one): set DATABASE_URL'
 const database = await testDatabase()
@@ -49,16 +58,35 @@ async function obtainTokens(issuer: string, channel: TestChannel, user: TestUser
 }
 
 /** An authorization whose code the channel has not exchanged yet, and its exchange. */
-async function pendingCode(issuer: string, channel: TestChannel, user: TestUser, browser: WebBrowser): Promise<() => Promise<Tokens | undefined>> {
+async function pendingCode(
+  issuer: string,
+  channel: TestChannel,
+  user: TestUser,
+  browser: WebBrowser,
+): Promise<() => Promise<Tokens | undefined>> {
   const rp = await relyingParty(issuer, channel)
   const verifier = client.randomPKCECodeVerifier()
-  const url = client.buildAuthorizationUrl(rp, { redirect_uri: channel.redirectUri, scope: 'openid profile email', state: 's', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' })
+  const url = client.buildAuthorizationUrl(rp, {
+    redirect_uri: channel.redirectUri,
+    scope: 'openid profile email',
+    state: 's',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  })
   const callback = await authorizeInBrowser(browser, issuer, url.href, { user })
   return async () => {
-    const form = new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: channel.redirectUri, code_verifier: verifier })
+    const form = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code')!,
+      redirect_uri: channel.redirectUri,
+      code_verifier: verifier,
+    })
     const response = await fetch(`${issuer}/oauth2/v2.1/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${channel.channelId}:${channel.secret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${channel.channelId}:${channel.secret}`).toString('base64')}`,
+      },
       body: form.toString(),
     })
     const body = (await response.json()) as Record<string, string>
@@ -67,14 +95,22 @@ async function pendingCode(issuer: string, channel: TestChannel, user: TestUser,
 }
 
 /** A refresh as the channel sends it; the new tokens when it succeeded. */
-async function refresh(issuer: string, channel: TestChannel, refreshToken: string): Promise<{ status: number; body: Record<string, unknown>; tokens?: Tokens }> {
+async function refresh(
+  issuer: string,
+  channel: TestChannel,
+  refreshToken: string,
+): Promise<{ status: number; body: Record<string, unknown>; tokens?: Tokens }> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
   const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken })
   if (channel.secret) headers.authorization = `Basic ${Buffer.from(`${channel.channelId}:${channel.secret}`).toString('base64')}`
   else form.set('client_id', channel.channelId)
   const response = await fetch(`${issuer}/oauth2/v2.1/token`, { method: 'POST', headers, body: form.toString() })
   const body = (await response.json()) as Record<string, unknown>
-  return { status: response.status, body, ...(response.status === 200 ? { tokens: { access: body.access_token as string, refresh: body.refresh_token as string } } : {}) }
+  return {
+    status: response.status,
+    body,
+    ...(response.status === 200 ? { tokens: { access: body.access_token as string, refresh: body.refresh_token as string } } : {}),
+  }
 }
 
 /** Holds a row lock from the test until release() is called. */
@@ -101,7 +137,9 @@ async function holdRowLock(table: 'access_tokens' | 'refresh_tokens', token: str
 async function lockWaiters(count: number): Promise<void> {
   const deadline = Date.now() + 5000
   while (Date.now() < deadline) {
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(database.db)
+    const { rows } = await sql<{
+      n: number
+    }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(database.db)
     if (rows[0]!.n >= count) return
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
@@ -173,7 +211,11 @@ async function setting(issuer: string) {
         await browser.get(`${issuer}/account/password`)
         const next = password === user.password ? 'another password 456' : user.password
         return async () => {
-          const response = await browser.post(`${issuer}/account/password`, { current_password: password, new_password: next, new_password_again: next })
+          const response = await browser.post(`${issuer}/account/password`, {
+            current_password: password,
+            new_password: next,
+            new_password_again: next,
+          })
           assert.equal(response.status, 303)
           password = next
         }
@@ -197,7 +239,13 @@ async function setting(issuer: string) {
       name: 'deauthorize by the channel',
       async prepare(tokens) {
         const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: channel.channelId, client_secret: channel.secret! })
-        const channelToken = (await (await fetch(`${issuer}/oauth2/v3/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form })).json()) as { access_token: string }
+        const channelToken = (await (
+          await fetch(`${issuer}/oauth2/v3/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: form,
+          })
+        ).json()) as { access_token: string }
         return async () => {
           const response = await fetch(`${issuer}/user/v1/deauthorize`, {
             method: 'POST',
@@ -210,10 +258,19 @@ async function setting(issuer: string) {
       restore: async () => {},
     },
   ]
-  return { channel, user, browser, actions, tokens: () => obtainTokens(issuer, channel, current(), browser), pendingCode: () => pendingCode(issuer, channel, current(), browser) }
+  return {
+    channel,
+    user,
+    browser,
+    actions,
+    tokens: () => obtainTokens(issuer, channel, current(), browser),
+    pendingCode: () => pendingCode(issuer, channel, current(), browser),
+  }
 }
 
-test('revocation first: a refresh arriving while an unlink, password change, disable or deauthorize commits issues nothing', { skip }, async (t) => {
+test('revocation first: a refresh arriving while an unlink, password change, disable or deauthorize commits issues nothing', {
+  skip,
+}, async (t) => {
   const { issuer } = await startServer(t)
   const { channel, user, actions, tokens } = await setting(issuer)
   for (const action of actions) {
@@ -237,7 +294,9 @@ test('revocation first: a refresh arriving while an unlink, password change, dis
   }
 })
 
-test('issuance first: an unlink, password change, disable or deauthorize arriving while a refresh is issuing revokes what it issued', { skip }, async (t) => {
+test('issuance first: an unlink, password change, disable or deauthorize arriving while a refresh is issuing revokes what it issued', {
+  skip,
+}, async (t) => {
   const { issuer } = await startServer(t)
   const { channel, user, actions, tokens } = await setting(issuer)
   for (const action of actions) {
@@ -262,7 +321,9 @@ test('issuance first: an unlink, password change, disable or deauthorize arrivin
   }
 })
 
-test('refresh loops and code exchanges racing an unlink, password change, disable or deauthorize leave no usable token', { skip }, async (t) => {
+test('refresh loops and code exchanges racing an unlink, password change, disable or deauthorize leave no usable token', {
+  skip,
+}, async (t) => {
   const { issuer } = await startServer(t)
   const { channel, user, actions, tokens, pendingCode } = await setting(issuer)
   for (const action of actions) {
@@ -310,26 +371,50 @@ async function publicSetting(issuer: string) {
   const tokens = async (): Promise<Tokens & { family: string }> => {
     const verifier = client.randomPKCECodeVerifier()
     const state = client.randomState()
-    const url = client.buildAuthorizationUrl(rp, { redirect_uri: channel.redirectUri, scope: 'openid profile', state, code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' })
+    const url = client.buildAuthorizationUrl(rp, {
+      redirect_uri: channel.redirectUri,
+      scope: 'openid profile',
+      state,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    })
     const callback = await authorizeInBrowser(browser, issuer, url.href, { user })
     const issued = await client.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier, expectedState: state })
-    const row = await database.db.selectFrom('refresh_tokens').select('token_family').where('token_hash', '=', sha256(issued.refresh_token!)).executeTakeFirstOrThrow()
+    const row = await database.db
+      .selectFrom('refresh_tokens')
+      .select('token_family')
+      .where('token_hash', '=', sha256(issued.refresh_token!))
+      .executeTakeFirstOrThrow()
     return { access: issued.access_token, refresh: issued.refresh_token!, family: row.token_family }
   }
   return { channel, user, tokens }
 }
 
 async function assertFamilyDead(issuer: string, family: string, seen: Tokens[], label: string) {
-  const live = await database.db.selectFrom('access_tokens').select('token_hash').where('token_family', '=', family).where('revoked_at', 'is', null).execute()
+  const live = await database.db
+    .selectFrom('access_tokens')
+    .select('token_hash')
+    .where('token_family', '=', family)
+    .where('revoked_at', 'is', null)
+    .execute()
   assert.equal(live.length, 0, `${label}: every access token of the family is revoked`)
-  const liveRefresh = await database.db.selectFrom('refresh_tokens').select('token_hash').where('token_family', '=', family).where('revoked_at', 'is', null).execute()
+  const liveRefresh = await database.db
+    .selectFrom('refresh_tokens')
+    .select('token_hash')
+    .where('token_family', '=', family)
+    .where('revoked_at', 'is', null)
+    .execute()
   assert.equal(liveRefresh.length, 0, `${label}: every refresh token of the family is revoked`)
   for (const tokens of seen) {
-    assert.equal((await fetch(`${issuer}/oauth2/v2.1/userinfo`, { headers: { authorization: `Bearer ${tokens.access}` } })).status, 401, `${label}: userinfo refuses`)
+    assert.equal(
+      (await fetch(`${issuer}/oauth2/v2.1/userinfo`, { headers: { authorization: `Bearer ${tokens.access}` } })).status,
+      401,
+      `${label}: userinfo refuses`,
+    )
   }
 }
 
-test('a public channel\'s refresh token used twice at once never leaves a live token, whichever request wins', { skip }, async (t) => {
+test("a public channel's refresh token used twice at once never leaves a live token, whichever request wins", { skip }, async (t) => {
   const { issuer } = await startServer(t)
   const { channel, tokens } = await publicSetting(issuer)
   for (let round = 0; round < REPEAT * 2; round++) {
@@ -399,8 +484,15 @@ test('a code being issued to a browser session while a password change or a disa
       if (callback.searchParams.get('code')) {
         const exchanged = await fetch(`${issuer}/oauth2/v2.1/token`, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${channel.channelId}:${channel.secret}`).toString('base64')}` },
-          body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: channel.redirectUri }).toString(),
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: `Basic ${Buffer.from(`${channel.channelId}:${channel.secret}`).toString('base64')}`,
+          },
+          body: new URLSearchParams({
+            grant_type: 'authorization_code',
+            code: callback.searchParams.get('code')!,
+            redirect_uri: channel.redirectUri,
+          }).toString(),
         })
         assert.equal(exchanged.status, 400, `${label}: a code issued in the race cannot be exchanged`)
       } else {

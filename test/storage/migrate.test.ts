@@ -32,7 +32,8 @@ test('a fresh database gets every migration; a second run is a no-op', async () 
   const names = readMigrationFiles().map((file) => file.name)
   assert.deepEqual(await migrate(database), names)
   const after = await tables()
-  for (const table of ['plusid_migrations', 'profiles', 'sessions', 'users', 'channels', 'signing_keys', 'authorization_codes']) assert.ok(after.includes(table), table)
+  for (const table of ['plusid_migrations', 'profiles', 'sessions', 'users', 'channels', 'signing_keys', 'authorization_codes'])
+    assert.ok(after.includes(table), table)
   assert.deepEqual(await migrate(database), [])
   assert.deepEqual(await tables(), after)
 })
@@ -45,7 +46,10 @@ test('a failing migration rolls back the whole batch', async () => {
 })
 
 test('new migrations are applied in order; an edited one is refused', async () => {
-  const dir = migrationsWith({ '9003_second.sql': 'INSERT INTO first_table VALUES (2);', '9002_first.sql': 'CREATE TABLE first_table (id int); INSERT INTO first_table VALUES (1);' })
+  const dir = migrationsWith({
+    '9003_second.sql': 'INSERT INTO first_table VALUES (2);',
+    '9002_first.sql': 'CREATE TABLE first_table (id int); INSERT INTO first_table VALUES (1);',
+  })
   assert.deepEqual(await migrate(database, readMigrationFiles(dir)), ['9002_first', '9003_second'])
   const rows = await sql<{ id: number }>`SELECT id FROM first_table ORDER BY id`.execute(database.db)
   assert.deepEqual(rows.rows, [{ id: 1 }, { id: 2 }])
@@ -58,13 +62,19 @@ test('new migrations are applied in order; an edited one is refused', async () =
   assert.deepEqual(await migrate(database), [])
 })
 
-test('processes migrating at the same time apply each migration once', { skip: onServer ? false : 'needs several connections: runs against the PostgreSQL server only' }, async () => {
+test('processes migrating at the same time apply each migration once', {
+  skip: onServer ? false : 'needs several connections: runs against the PostgreSQL server only',
+}, async () => {
   const fresh = await createTestDatabase()
   const others = await Promise.all([1, 2, 3].map(() => openDatabase({ databaseUrl: fresh.url })))
   try {
     const results = await Promise.all([fresh.database, ...others].map((db) => migrate(db)))
     const applied = results.flat()
-    assert.deepEqual(applied, readMigrationFiles().map((file) => file.name), 'each applied exactly once')
+    assert.deepEqual(
+      applied,
+      readMigrationFiles().map((file) => file.name),
+      'each applied exactly once',
+    )
   } finally {
     await Promise.all([fresh.database, ...others].map((db) => db.close()))
     await fresh.drop()

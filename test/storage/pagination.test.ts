@@ -54,7 +54,9 @@ for (let start = 1; start <= ROWS; start += 10_000) {
   await sql`
     INSERT INTO users (id, email, email_hmac, password_hash, display_name, created_at, updated_at)
     SELECT id, email, hmac, '$argon2id$v=19$m=19456,t=2,p=1$c2VlZA$c2VlZA', 'User', created, created
-    FROM unnest(${ids}::uuid[], ${emails}::text[], ${hmacs}::bytea[], ${created}::timestamptz[]) AS u(id, email, hmac, created)`.execute(database.db)
+    FROM unnest(${ids}::uuid[], ${emails}::text[], ${hmacs}::bytea[], ${created}::timestamptz[]) AS u(id, email, hmac, created)`.execute(
+    database.db,
+  )
 }
 await database.withRawConnection((c) =>
   c.exec(`
@@ -113,7 +115,8 @@ interface CapturedQuery {
 async function capture<T>(fn: () => Promise<T>): Promise<{ result: T; queries: CapturedQuery[] }> {
   const queries: CapturedQuery[] = []
   const stop = database.watchQueries((event) => {
-    if (event.level === 'query') queries.push({ sql: event.query.sql, parameters: [...event.query.parameters], ms: event.queryDurationMillis })
+    if (event.level === 'query')
+      queries.push({ sql: event.query.sql, parameters: [...event.query.parameters], ms: event.queryDurationMillis })
   })
   try {
     return { result: await fn(), queries }
@@ -153,7 +156,9 @@ function describePlan(node: PlanNode, depth = 0): string {
 
 /** EXPLAIN (ANALYZE, FORMAT JSON) of the captured statement, with its own parameters. */
 async function explain(query: CapturedQuery): Promise<PlanNode> {
-  const rows = await database.withRawConnection((c) => c.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql}`, query.parameters))
+  const rows = await database.withRawConnection((c) =>
+    c.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql}`, query.parameters),
+  )
   const raw = rows[0]!['QUERY PLAN']
   const document = (typeof raw === 'string' ? JSON.parse(raw) : raw) as [{ Plan: PlanNode }]
   return document[0].Plan
@@ -163,7 +168,13 @@ async function explain(query: CapturedQuery): Promise<PlanNode> {
 function rowsRead(plan: PlanNode): number {
   return nodesOf(plan)
     .filter((node) => node['Relation Name'] !== undefined && BIG_TABLES.includes(node['Relation Name']))
-    .reduce((sum, node) => sum + ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * (node['Actual Loops'] ?? 1), 0)
+    .reduce(
+      (sum, node) =>
+        sum +
+        ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) *
+          (node['Actual Loops'] ?? 1),
+      0,
+    )
 }
 
 interface PlanExpectation {
@@ -197,18 +208,40 @@ async function checkPlan(t: TestContext, fn: () => Promise<unknown>, expected: P
   t.diagnostic(`page query: ${best.toFixed(1)} ms (best of ${times.map((ms) => ms.toFixed(1)).join(', ')})`)
 
   const indexes: readonly string[] = typeof expected.index === 'string' ? [expected.index] : expected.index
-  const scans = nodes.filter((node) => ['Index Scan', 'Index Only Scan', 'Bitmap Index Scan'].includes(node['Node Type']) && indexes.includes(node['Index Name'] ?? ''))
+  const scans = nodes.filter(
+    (node) =>
+      ['Index Scan', 'Index Only Scan', 'Bitmap Index Scan'].includes(node['Node Type']) && indexes.includes(node['Index Name'] ?? ''),
+  )
   assert.ok(scans.length > 0, `the plan scans none of ${indexes.join(', ')}\n${shown}`)
-  if (expected.ranged) assert.ok(scans.some((node) => node['Index Cond']), `the plan walks ${scans[0]!['Index Name']} whole instead of a range of it\n${shown}`)
+  if (expected.ranged)
+    assert.ok(
+      scans.some((node) => node['Index Cond']),
+      `the plan walks ${scans[0]!['Index Name']} whole instead of a range of it\n${shown}`,
+    )
   const seqScans = nodes.filter((node) => node['Node Type'] === 'Seq Scan' && BIG_TABLES.includes(node['Relation Name'] ?? ''))
-  assert.deepEqual(seqScans.map((node) => node['Relation Name']), [], `sequential scan of a big table\n${shown}`)
+  assert.deepEqual(
+    seqScans.map((node) => node['Relation Name']),
+    [],
+    `sequential scan of a big table\n${shown}`,
+  )
   const aggregates = nodes.filter((node) => /Aggregate/.test(node['Node Type']))
-  assert.deepEqual(aggregates.map((node) => node['Node Type']), [], `the page query aggregates (counts) rows\n${shown}`)
+  assert.deepEqual(
+    aggregates.map((node) => node['Node Type']),
+    [],
+    `the page query aggregates (counts) rows\n${shown}`,
+  )
   if (expected.indexOrder) {
     const sorts = nodes.filter((node) => /Sort/.test(node['Node Type']))
-    assert.deepEqual(sorts.map((node) => node['Node Type']), [], `the index should give the order, yet the plan sorts\n${shown}`)
+    assert.deepEqual(
+      sorts.map((node) => node['Node Type']),
+      [],
+      `the index should give the order, yet the plan sorts\n${shown}`,
+    )
   }
-  assert.ok(read <= expected.maxRowsRead, `read ${read} rows of the big tables for one page (at most ${expected.maxRowsRead} expected)\n${shown}`)
+  assert.ok(
+    read <= expected.maxRowsRead,
+    `read ${read} rows of the big tables for one page (at most ${expected.maxRowsRead} expected)\n${shown}`,
+  )
 
   assert.ok(best < PAGE_QUERY_MS, `the page query took ${best.toFixed(1)} ms (soft bound ${PAGE_QUERY_MS} ms)\n${shown}`)
 }
@@ -243,7 +276,10 @@ test('the seed: 100,000 users, channels and audit entries, 20,000 applications',
   const counts = await sql<{ users: string; channels: string; audit: string; applications: string }>`
     SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM channels) AS channels,
            (SELECT count(*) FROM audit_log) AS audit, (SELECT count(*) FROM permission_applications) AS applications`.execute(database.db)
-  assert.deepEqual(counts.rows.map((row) => [row.users, row.channels, row.audit, row.applications].map(Number)), [[ROWS, ROWS, ROWS, APPLICATIONS]])
+  assert.deepEqual(
+    counts.rows.map((row) => [row.users, row.channels, row.audit, row.applications].map(Number)),
+    [[ROWS, ROWS, ROWS, APPLICATIONS]],
+  )
 })
 
 // ---------- users ----------
@@ -259,7 +295,10 @@ test('users, newest first: keyset pages through users_created_idx', async (t) =>
     assert.equal(page1.length, PAGE)
     assertStrictly(page1, newerFirst, 'page 1')
     assert.deepEqual(ids(page1), ids(head.slice(0, PAGE)))
-    const page2 = await searchUsers(database.db, '', { after: { createdAt: page1[PAGE - 1]!.createdAt, id: page1[PAGE - 1]!.id }, limit: PAGE })
+    const page2 = await searchUsers(database.db, '', {
+      after: { createdAt: page1[PAGE - 1]!.createdAt, id: page1[PAGE - 1]!.id },
+      limit: PAGE,
+    })
     assert.equal(page2.length, PAGE)
     assertStrictly([...page1, ...page2], newerFirst, 'page 1 then page 2')
     assert.deepEqual(ids(page2), ids(head.slice(PAGE)), 'page 2 follows page 1, no row skipped or repeated')
@@ -267,16 +306,28 @@ test('users, newest first: keyset pages through users_created_idx', async (t) =>
   })
   const expected = { index: 'users_created_idx', maxRowsRead: PAGE, indexOrder: true }
   await t.test('plan of page 1', (t) => checkPlan(t, () => searchUsers(database.db, '', { limit: PAGE }), expected))
-  await t.test('plan of page 2', (t) => checkPlan(t, () => searchUsers(database.db, '', { after: last, limit: PAGE }), { ...expected, ranged: true }))
-  await t.test('plan of the page after row 90,000', (t) => checkPlan(t, () => searchUsers(database.db, '', { after: far, limit: PAGE }), { ...expected, ranged: true }))
+  await t.test('plan of page 2', (t) =>
+    checkPlan(t, () => searchUsers(database.db, '', { after: last, limit: PAGE }), { ...expected, ranged: true }),
+  )
+  await t.test('plan of the page after row 90,000', (t) =>
+    checkPlan(t, () => searchUsers(database.db, '', { after: far, limit: PAGE }), { ...expected, ranged: true }),
+  )
 })
 
 test('a user by exact email: one lookup in users_email_hmac_key, case ignored', async (t) => {
   await t.test('the account of that email, whatever its case; none for an unknown one', async () => {
-    assert.deepEqual((await searchUsers(database.db, 'HANAKO.000010@EXAMPLE.COM', { limit: PAGE })).map((user) => user.email), [seededEmail(10)])
+    assert.deepEqual(
+      (await searchUsers(database.db, 'HANAKO.000010@EXAMPLE.COM', { limit: PAGE })).map((user) => user.email),
+      [seededEmail(10)],
+    )
     assert.deepEqual(await searchUsers(database.db, 'nobody@example.com', { limit: PAGE }), [])
   })
-  await t.test('plan', (t) => checkPlan(t, () => searchUsers(database.db, 'yuki.000013@example.com', { limit: PAGE }), { index: 'users_email_hmac_key', maxRowsRead: 1 }))
+  await t.test('plan', (t) =>
+    checkPlan(t, () => searchUsers(database.db, 'yuki.000013@example.com', { limit: PAGE }), {
+      index: 'users_email_hmac_key',
+      maxRowsRead: 1,
+    }),
+  )
 })
 
 // ---------- channels ----------
@@ -294,7 +345,10 @@ test('channels, newest first: keyset pages through channels_created_idx', async 
     assertStrictly(keyed(page1), newerFirst, 'page 1')
     assert.deepEqual(ids(page1), ids(head.slice(0, PAGE)))
     for (const channel of page1) assert.match(channel.provider_name, /^Provider [1-5]$/)
-    const page2 = await searchChannels(database.db, '', { after: { createdAt: page1[PAGE - 1]!.created_at, id: page1[PAGE - 1]!.id }, limit: PAGE })
+    const page2 = await searchChannels(database.db, '', {
+      after: { createdAt: page1[PAGE - 1]!.created_at, id: page1[PAGE - 1]!.id },
+      limit: PAGE,
+    })
     assert.equal(page2.length, PAGE)
     assertStrictly(keyed([...page1, ...page2]), newerFirst, 'page 1 then page 2')
     assert.deepEqual(ids(page2), ids(head.slice(PAGE)), 'page 2 follows page 1, no row skipped or repeated')
@@ -303,32 +357,62 @@ test('channels, newest first: keyset pages through channels_created_idx', async 
   // The providers join reads one provider per channel of the page (a small table: not counted).
   const expected = { index: 'channels_created_idx', maxRowsRead: PAGE, indexOrder: true }
   await t.test('plan of page 1', (t) => checkPlan(t, () => searchChannels(database.db, '', { limit: PAGE }), expected))
-  await t.test('plan of page 2', (t) => checkPlan(t, () => searchChannels(database.db, '', { after: last, limit: PAGE }), { ...expected, ranged: true }))
-  await t.test('plan of the page after row 90,000', (t) => checkPlan(t, () => searchChannels(database.db, '', { after: far, limit: PAGE }), { ...expected, ranged: true }))
+  await t.test('plan of page 2', (t) =>
+    checkPlan(t, () => searchChannels(database.db, '', { after: last, limit: PAGE }), { ...expected, ranged: true }),
+  )
+  await t.test('plan of the page after row 90,000', (t) =>
+    checkPlan(t, () => searchChannels(database.db, '', { after: far, limit: PAGE }), { ...expected, ranged: true }),
+  )
 })
 
 test('channels by name prefix or id: channels_name_idx, channels_pkey', async (t) => {
   // Seeded names: <Greek letter by i % 10> Shop <i>.
   const names = (letter: string, matches: (i: number) => boolean) =>
-    Array.from({ length: ROWS }, (_, k) => k + 1).filter((i) => matches(i)).map((i) => `${letter} Shop ${i}`).sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1))
+    Array.from({ length: ROWS }, (_, k) => k + 1)
+      .filter((i) => matches(i))
+      .map((i) => `${letter} Shop ${i}`)
+      .sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1))
 
   await t.test('a page of the matching channels, ordered by name; an id finds its channel', async () => {
     const alpha = await searchChannels(database.db, 'ALPHA shop 1', { limit: PAGE })
-    assert.deepEqual(alpha.map((channel) => channel.name), names('Alpha', (i) => i % 10 === 0 && String(i).startsWith('1')).slice(0, PAGE))
+    assert.deepEqual(
+      alpha.map((channel) => channel.name),
+      names('Alpha', (i) => i % 10 === 0 && String(i).startsWith('1')).slice(0, PAGE),
+    )
     const kappa = await searchChannels(database.db, 'kappa SHOP 9', { limit: PAGE })
-    assert.deepEqual(kappa.map((channel) => channel.name), names('Kappa', (i) => i % 10 === 9 && String(i).startsWith('9')).slice(0, PAGE))
+    assert.deepEqual(
+      kappa.map((channel) => channel.name),
+      names('Kappa', (i) => i % 10 === 9 && String(i).startsWith('9')).slice(0, PAGE),
+    )
     assert.deepEqual(await searchChannels(database.db, 'zz', { limit: PAGE }), [])
     const byId = await searchChannels(database.db, '1000054321', { limit: PAGE })
-    assert.deepEqual(byId.map((channel) => [channel.id, channel.name]), [['1000054321', 'Beta Shop 54321']])
+    assert.deepEqual(
+      byId.map((channel) => [channel.id, channel.name]),
+      [['1000054321', 'Beta Shop 54321']],
+    )
   })
   // Ordering by lower(name) cannot come from a text_pattern_ops index: the matches are sorted, so
   // the bound is the number of matches, not the page.
   const expected = { index: 'channels_name_idx', ranged: true }
-  await t.test('plan of "ALPHA shop 1" (1,112 matches)', (t) => checkPlan(t, () => searchChannels(database.db, 'ALPHA shop 1', { limit: PAGE }), { ...expected, maxRowsRead: 1_112 }))
-  await t.test('plan of "kappa SHOP 9" (1,112 matches, late in the alphabet)', (t) => checkPlan(t, () => searchChannels(database.db, 'kappa SHOP 9', { limit: PAGE }), { ...expected, maxRowsRead: 1_112 }))
-  await t.test('plan of "a" (10,000 matches)', (t) => checkPlan(t, () => searchChannels(database.db, 'a', { limit: PAGE }), { ...expected, maxRowsRead: 10_000 }))
-  await t.test('plan of "zz" (no match)', (t) => checkPlan(t, () => searchChannels(database.db, 'zz', { limit: PAGE }), { ...expected, maxRowsRead: 0 }))
-  await t.test('plan of an exact id', (t) => checkPlan(t, () => searchChannels(database.db, '1000054321', { limit: PAGE }), { index: 'channels_pkey', ranged: true, maxRowsRead: 1 }))
+  await t.test('plan of "ALPHA shop 1" (1,112 matches)', (t) =>
+    checkPlan(t, () => searchChannels(database.db, 'ALPHA shop 1', { limit: PAGE }), { ...expected, maxRowsRead: 1_112 }),
+  )
+  await t.test('plan of "kappa SHOP 9" (1,112 matches, late in the alphabet)', (t) =>
+    checkPlan(t, () => searchChannels(database.db, 'kappa SHOP 9', { limit: PAGE }), { ...expected, maxRowsRead: 1_112 }),
+  )
+  await t.test('plan of "a" (10,000 matches)', (t) =>
+    checkPlan(t, () => searchChannels(database.db, 'a', { limit: PAGE }), { ...expected, maxRowsRead: 10_000 }),
+  )
+  await t.test('plan of "zz" (no match)', (t) =>
+    checkPlan(t, () => searchChannels(database.db, 'zz', { limit: PAGE }), { ...expected, maxRowsRead: 0 }),
+  )
+  await t.test('plan of an exact id', (t) =>
+    checkPlan(t, () => searchChannels(database.db, '1000054321', { limit: PAGE }), {
+      index: 'channels_pkey',
+      ranged: true,
+      maxRowsRead: 1,
+    }),
+  )
 })
 
 // ---------- audit log ----------
@@ -347,8 +431,12 @@ test('the audit log, newest first: pages through audit_log_pkey by id', async (t
   // listAudit reads one row more than the page to know whether there is a next page.
   const expected = { index: 'audit_log_pkey', maxRowsRead: PAGE + 1, indexOrder: true }
   await t.test('plan of page 1', (t) => checkPlan(t, () => listAudit(database.db, {}, { limit: PAGE }), expected))
-  await t.test('plan of page 2', (t) => checkPlan(t, () => listAudit(database.db, {}, { before: String(ROWS - PAGE + 1), limit: PAGE }), { ...expected, ranged: true }))
-  await t.test('plan of the page before id 1000', (t) => checkPlan(t, () => listAudit(database.db, {}, { before: '1000', limit: PAGE }), { ...expected, ranged: true }))
+  await t.test('plan of page 2', (t) =>
+    checkPlan(t, () => listAudit(database.db, {}, { before: String(ROWS - PAGE + 1), limit: PAGE }), { ...expected, ranged: true }),
+  )
+  await t.test('plan of the page before id 1000', (t) =>
+    checkPlan(t, () => listAudit(database.db, {}, { before: '1000', limit: PAGE }), { ...expected, ranged: true }),
+  )
 })
 
 test('the audit log by action, actor or object', async (t) => {
@@ -356,8 +444,13 @@ test('the audit log by action, actor or object', async (t) => {
     const logins1 = await listAudit(database.db, { action: 'user.login' }, { limit: PAGE })
     const logins2 = await listAudit(database.db, { action: 'user.login' }, { before: logins1.next!, limit: PAGE })
     for (const item of [...logins1.items, ...logins2.items]) assert.equal(item.action, 'user.login')
-    const expected = await sql<{ id: string }>`SELECT id FROM audit_log WHERE action = 'user.login' ORDER BY id DESC LIMIT ${2 * PAGE}`.execute(database.db)
-    assert.deepEqual([...auditIds(logins1), ...auditIds(logins2)], expected.rows.map((row) => Number(row.id)))
+    const expected = await sql<{
+      id: string
+    }>`SELECT id FROM audit_log WHERE action = 'user.login' ORDER BY id DESC LIMIT ${2 * PAGE}`.execute(database.db)
+    assert.deepEqual(
+      [...auditIds(logins1), ...auditIds(logins2)],
+      expected.rows.map((row) => Number(row.id)),
+    )
     assert.equal(logins1.next, logins1.items[PAGE - 1]!.id)
 
     const suspensions = await listAudit(database.db, { action: 'channel.suspend' }, { before: '60000', limit: 20 })
@@ -376,17 +469,33 @@ test('the audit log by action, actor or object', async (t) => {
   // A common action (40% of rows) may as well be read newest first through the primary key,
   // skipping the other actions: a few pages' worth of rows, not the table.
   const common = { index: ['audit_log_action_idx', 'audit_log_pkey'], maxRowsRead: 4 * PAGE }
-  await t.test('plan of user.login (40%), page 1', (t) => checkPlan(t, () => listAudit(database.db, { action: 'user.login' }, { limit: PAGE }), common))
-  await t.test('plan of user.login (40%), before id 50000', (t) => checkPlan(t, () => listAudit(database.db, { action: 'user.login' }, { before: '50000', limit: PAGE }), common))
+  await t.test('plan of user.login (40%), page 1', (t) =>
+    checkPlan(t, () => listAudit(database.db, { action: 'user.login' }, { limit: PAGE }), common),
+  )
+  await t.test('plan of user.login (40%), before id 50000', (t) =>
+    checkPlan(t, () => listAudit(database.db, { action: 'user.login' }, { before: '50000', limit: PAGE }), common),
+  )
   // A rare action (100 rows) must come from audit_log_action_idx: at most its rows, never the log.
   const rare = { index: 'audit_log_action_idx', ranged: true, maxRowsRead: 100 }
-  await t.test('plan of channel.suspend (0.1%), page 1', (t) => checkPlan(t, () => listAudit(database.db, { action: 'channel.suspend' }, { limit: 20 }), rare))
-  await t.test('plan of channel.suspend (0.1%), before id 60000', (t) => checkPlan(t, () => listAudit(database.db, { action: 'channel.suspend' }, { before: '60000', limit: 20 }), rare))
+  await t.test('plan of channel.suspend (0.1%), page 1', (t) =>
+    checkPlan(t, () => listAudit(database.db, { action: 'channel.suspend' }, { limit: 20 }), rare),
+  )
+  await t.test('plan of channel.suspend (0.1%), before id 60000', (t) =>
+    checkPlan(t, () => listAudit(database.db, { action: 'channel.suspend' }, { before: '60000', limit: 20 }), rare),
+  )
   await t.test('plan of an actor (200 rows), before id 50000', (t) =>
-    checkPlan(t, () => listAudit(database.db, { actorId: ACTOR }, { before: '50000', limit: PAGE }), { index: 'audit_log_actor_idx', ranged: true, maxRowsRead: 200 }),
+    checkPlan(t, () => listAudit(database.db, { actorId: ACTOR }, { before: '50000', limit: PAGE }), {
+      index: 'audit_log_actor_idx',
+      ranged: true,
+      maxRowsRead: 200,
+    }),
   )
   await t.test('plan of an object (400 rows), page 2', (t) =>
-    checkPlan(t, () => listAudit(database.db, { objectId: OBJECT }, { before: String(99_757 - (PAGE - 1) * 250), limit: PAGE }), { index: 'audit_log_object_idx', ranged: true, maxRowsRead: 400 }),
+    checkPlan(t, () => listAudit(database.db, { objectId: OBJECT }, { before: String(99_757 - (PAGE - 1) * 250), limit: PAGE }), {
+      index: 'audit_log_object_idx',
+      ranged: true,
+      maxRowsRead: 400,
+    }),
   )
 })
 
@@ -394,8 +503,12 @@ test('the audit log by action, actor or object', async (t) => {
 
 test('the review queue (applied), oldest first: keyset pages through permission_applications_queue_idx', async (t) => {
   const rows = async (offset: number, count: number) =>
-    (await sql<{ created_at: Date; id: string }>`
-      SELECT created_at, id FROM permission_applications WHERE state = 'applied' ORDER BY created_at, id OFFSET ${offset} LIMIT ${count}`.execute(database.db)).rows
+    (
+      await sql<{ created_at: Date; id: string }>`
+      SELECT created_at, id FROM permission_applications WHERE state = 'applied' ORDER BY created_at, id OFFSET ${offset} LIMIT ${count}`.execute(
+        database.db,
+      )
+    ).rows
   const head = await rows(0, 2 * PAGE)
   const deep = await rows(8_000, PAGE + 1)
   const last = { createdAt: head[PAGE - 1]!.created_at, id: head[PAGE - 1]!.id }
@@ -409,7 +522,10 @@ test('the review queue (applied), oldest first: keyset pages through permission_
     assertStrictly(page1, olderFirst, 'page 1')
     assert.deepEqual(ids(page1), ids(head.slice(0, PAGE)))
     assert.match(page1[0]!.providerName, /^Provider [1-5]$/)
-    const page2 = await listApplications(database.db, 'applied', { after: { createdAt: page1[PAGE - 1]!.createdAt, id: page1[PAGE - 1]!.id }, limit: PAGE })
+    const page2 = await listApplications(database.db, 'applied', {
+      after: { createdAt: page1[PAGE - 1]!.createdAt, id: page1[PAGE - 1]!.id },
+      limit: PAGE,
+    })
     assert.equal(page2.length, PAGE)
     assertStrictly([...page1, ...page2], olderFirst, 'page 1 then page 2')
     assert.deepEqual(ids(page2), ids(head.slice(PAGE)), 'page 2 follows page 1, no row skipped or repeated')
@@ -418,7 +534,11 @@ test('the review queue (applied), oldest first: keyset pages through permission_
   // Each application of the page joins its channel by primary key: twice the page size at most.
   const expected = { index: 'permission_applications_queue_idx', ranged: true, maxRowsRead: 2 * PAGE, indexOrder: true }
   await t.test('plan of page 1', (t) => checkPlan(t, () => listApplications(database.db, 'applied', { limit: PAGE }), expected))
-  await t.test('plan of page 2', (t) => checkPlan(t, () => listApplications(database.db, 'applied', { after: last, limit: PAGE }), expected))
+  await t.test('plan of page 2', (t) =>
+    checkPlan(t, () => listApplications(database.db, 'applied', { after: last, limit: PAGE }), expected),
+  )
   // 10,000 applications wait: a cursor at the 8,000th must not read the 8,000 before it.
-  await t.test('plan of the page after row 8,000', (t) => checkPlan(t, () => listApplications(database.db, 'applied', { after: far, limit: PAGE }), expected))
+  await t.test('plan of the page after row 8,000', (t) =>
+    checkPlan(t, () => listApplications(database.db, 'applied', { after: far, limit: PAGE }), expected),
+  )
 })

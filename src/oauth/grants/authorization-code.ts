@@ -15,7 +15,13 @@ export interface CodeExchange {
   code_verifier?: string | undefined
 }
 
-export async function exchangeAuthorizationCode(ctx: OAuthContext, credentials: ClientCredentials, ip: string | null, params: CodeExchange, now: Date): Promise<TokenResponse> {
+export async function exchangeAuthorizationCode(
+  ctx: OAuthContext,
+  credentials: ClientCredentials,
+  ip: string | null,
+  params: CodeExchange,
+  now: Date,
+): Promise<TokenResponse> {
   // 1. Burn the code first, in its own committed statement that also reads the presenting
   //    channel: every check below that fails still leaves it used, so a failed PKCE guess cannot
   //    be retried (node-oauth2-server's order). Only the code's own channel, authenticated, burns
@@ -39,13 +45,20 @@ export async function exchangeAuthorizationCode(ctx: OAuthContext, credentials: 
   if (code.redirectUri !== params.redirect_uri) throw new OAuthError('invalid_grant', 'redirect_uri does not match')
   if (code.codeChallenge !== null) {
     if (params.code_verifier === undefined) throw new OAuthError('invalid_grant', 'code_verifier is required')
-    if (!verifierMatches(code.codeChallenge, params.code_verifier)) throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge')
+    if (!verifierMatches(code.codeChallenge, params.code_verifier))
+      throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge')
   } else if (params.code_verifier !== undefined) {
     throw new OAuthError('invalid_grant', 'code_verifier given but the authorization request had no code_challenge')
   }
   // 3. What may be released now: a consent withdrawn or an item suspended since the code was
   //    issued (a consent page left open, a code in flight) is not released.
-  const scopes = releasableScopes({ tokenScopes: code.scopes, grantedItems: claim.grantedItems, approvedItems: channel.approvedItems, channelSuspended: false, userDisabled: claim.userDisabled })
+  const scopes = releasableScopes({
+    tokenScopes: code.scopes,
+    grantedItems: claim.grantedItems,
+    approvedItems: channel.approvedItems,
+    channelSuspended: false,
+    userDisabled: claim.userDisabled,
+  })
   if (scopes === null) throw new OAuthError('invalid_grant', 'the authorization was withdrawn')
   // 4. Tokens, one family per code so that reuse of the code can revoke them all.
   const issued = await issueTokens(ctx, {
@@ -63,6 +76,10 @@ export async function exchangeAuthorizationCode(ctx: OAuthContext, credentials: 
     now,
     ip,
   })
-  if (!issued.issued) throw new OAuthError('invalid_grant', issued.reason === 'reused' ? 'authorization code already used' : 'the authorization was withdrawn')
+  if (!issued.issued)
+    throw new OAuthError(
+      'invalid_grant',
+      issued.reason === 'reused' ? 'authorization code already used' : 'the authorization was withdrawn',
+    )
   return issued.response
 }

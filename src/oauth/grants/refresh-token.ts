@@ -18,7 +18,13 @@ export interface RefreshRequest {
 
 const REUSED = 'refresh token already used: every token of this grant is revoked'
 
-export async function refreshTokens(ctx: OAuthContext, credentials: ClientCredentials, ip: string | null, params: RefreshRequest, now: Date): Promise<TokenResponse> {
+export async function refreshTokens(
+  ctx: OAuthContext,
+  credentials: ClientCredentials,
+  ip: string | null,
+  params: RefreshRequest,
+  now: Date,
+): Promise<TokenResponse> {
   const hash = sha256(params.refresh_token)
   // The channel and its refresh token in one round trip; another channel's token is not found,
   // as unknown as a made-up one.

@@ -14,7 +14,10 @@ export default async function channelTokenRoute(app: FastifyInstance) {
   app.post(ENDPOINTS.channelToken, async (request, reply) => {
     const body = requireForm(request.headers['content-type'], request.body)
     if (body.grant_type !== 'client_credentials') {
-      throw new OAuthError(body.grant_type === undefined ? 'invalid_request' : 'unsupported_grant_type', body.grant_type === undefined ? 'grant_type is required' : 'grant_type must be client_credentials')
+      throw new OAuthError(
+        body.grant_type === undefined ? 'invalid_request' : 'unsupported_grant_type',
+        body.grant_type === undefined ? 'grant_type is required' : 'grant_type must be client_credentials',
+      )
     }
     const credentials = readClientCredentials(request.headers.authorization, body)
     const channel = await authenticateChannel(app.db, credentials)
@@ -22,6 +25,8 @@ export default async function channelTokenRoute(app: FastifyInstance) {
     if (channel.suspendedAt) throw new OAuthError('unauthorized_client', 'the channel is suspended')
     const token = randomToken()
     await insertChannelAccessToken(app.db, sha256(token), channel.id, new Date(Date.now() + CHANNEL_TOKEN_TTL_SECONDS * 1000))
-    return reply.header('cache-control', 'no-store').send({ token_type: 'Bearer', access_token: token, expires_in: CHANNEL_TOKEN_TTL_SECONDS })
+    return reply
+      .header('cache-control', 'no-store')
+      .send({ token_type: 'Bearer', access_token: token, expires_in: CHANNEL_TOKEN_TTL_SECONDS })
   })
 }

@@ -19,16 +19,29 @@ export default async function deauthorizeRoute(app: FastifyInstance) {
     const channelToken = authorization && /^bearer /i.test(authorization) ? authorization.slice(7).trim() : ''
     const channel = TOKEN_FORMAT.test(channelToken) ? await findChannelAccessToken(app.db, sha256(channelToken)) : undefined
     if (!channel || channel.expiresAt.getTime() <= Date.now()) {
-      return reply.code(401).header('www-authenticate', 'Bearer realm="plusid", error="invalid_token"').send({ message: 'Authentication failed. Confirm that the channel access token is valid.' })
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="plusid", error="invalid_token"')
+        .send({ message: 'Authentication failed. Confirm that the channel access token is valid.' })
     }
     const body = Body.safeParse(request.body)
     if (!body.success) return reply.code(400).send({ message: 'The request body must be JSON {"userAccessToken": "…"}' })
-    const token = TOKEN_FORMAT.test(body.data.userAccessToken) ? await findAccessToken(app.db, sha256(body.data.userAccessToken)) : undefined
+    const token = TOKEN_FORMAT.test(body.data.userAccessToken)
+      ? await findAccessToken(app.db, sha256(body.data.userAccessToken))
+      : undefined
     // Another channel's user token, an unknown one, or one already unlinked: LINE's answer.
     if (!token || token.channelId !== channel.channelId || token.revokedAt) return reply.code(400).send({ message: 'invalid token' })
     await app.db.transaction().execute(async (trx) => {
       await unlinkChannel(trx, token.userId, channel.channelId)
-      await appendAudit(trx, { actorId: token.userId, actorKind: 'channel', ip: request.ip, action: 'grant.revoked', objectType: 'channel', objectId: channel.channelId, details: { by: 'channel' } })
+      await appendAudit(trx, {
+        actorId: token.userId,
+        actorKind: 'channel',
+        ip: request.ip,
+        action: 'grant.revoked',
+        objectType: 'channel',
+        objectId: channel.channelId,
+        details: { by: 'channel' },
+      })
     })
     return reply.code(204).send()
   })

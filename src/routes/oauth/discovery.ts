@@ -5,7 +5,11 @@ import { DISCOVERY_PATH, discoveryDocument, ENDPOINTS } from '../../oauth/discov
 export default async function discoveryRoutes(app: FastifyInstance) {
   const document = JSON.stringify(discoveryDocument(app.oauth.issuer))
   app.get(DISCOVERY_PATH, (_request, reply) =>
-    reply.header('cache-control', 'public, max-age=3600').header('access-control-allow-origin', '*').type('application/json').send(document),
+    reply
+      .header('cache-control', 'public, max-age=3600')
+      .header('access-control-allow-origin', '*')
+      .type('application/json')
+      .send(document),
   )
   app.get(ENDPOINTS.jwks, (request, reply) => {
     const { body, etag } = app.oauth.keys.jwks()

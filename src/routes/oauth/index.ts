@@ -19,19 +19,31 @@ import { registerBrowserCors, SpaOrigins } from '../../plugins/cors.ts'
 export default async function oauthRoutes(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | OAuthError, request, reply) => {
     // RFC 6749 §5.2: a client that tried Basic authentication gets a Basic challenge with invalid_client.
-    if (error instanceof OAuthError) return replyJsonError(reply, error, { basicAuthUsed: /^basic /i.test(request.headers.authorization ?? '') })
+    if (error instanceof OAuthError)
+      return replyJsonError(reply, error, { basicAuthUsed: /^basic /i.test(request.headers.authorization ?? '') })
     // RFC 6749 §5.2 temporarily_unavailable: the database or the counters cannot be reached.
     if (isUnavailable(error)) {
       request.log.warn({ err: error }, 'protocol request refused: a store is unreachable')
-      return replyJsonError(reply.header('retry-after', String(RETRY_AFTER_SECONDS)), new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable: try again shortly'))
+      return replyJsonError(
+        reply.header('retry-after', String(RETRY_AFTER_SECONDS)),
+        new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable: try again shortly'),
+      )
     }
     const status = error.statusCode ?? 500
     // A body over the limit keeps its 413 (RFC 9110 §15.5.14) with an OAuth error body; every other
     // unreadable request — JSON or any other content type included — is RFC 6749 §5.2's
     // invalid_request with 400, the answer an OAuth client expects to parse.
-    if (status === 413) return replyJsonError(reply, new OAuthError('invalid_request', `the request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB`), { status: 413 })
+    if (status === 413)
+      return replyJsonError(reply, new OAuthError('invalid_request', `the request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB`), {
+        status: 413,
+      })
     if (status >= 400 && status < 500) {
-      const description = status === 415 ? 'Content-Type must be application/x-www-form-urlencoded' : error instanceof NulCharacterError ? error.message : 'the request body could not be read'
+      const description =
+        status === 415
+          ? 'Content-Type must be application/x-www-form-urlencoded'
+          : error instanceof NulCharacterError
+            ? error.message
+            : 'the request body could not be read'
       return replyJsonError(reply, new OAuthError('invalid_request', description))
     }
     request.log.error({ err: error }, 'protocol request failed')

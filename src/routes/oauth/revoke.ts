@@ -9,7 +9,8 @@ import { requireForm } from './token.ts'
 
 export function tokenParameter(body: Record<string, unknown>): { token: string; hint: TokenTypeHint } {
   const token = body.token ?? body.access_token
-  if (typeof token !== 'string' || token === '') throw new OAuthError('invalid_request', Array.isArray(token) ? 'token was given more than once' : 'token is required')
+  if (typeof token !== 'string' || token === '')
+    throw new OAuthError('invalid_request', Array.isArray(token) ? 'token was given more than once' : 'token is required')
   const hint = body.token_type_hint
   if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') {
     // RFC 7009 §2.2.1: an unknown hint is not an error; the token is searched everywhere.

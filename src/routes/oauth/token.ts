@@ -10,7 +10,12 @@ import { refreshTokens } from '../../oauth/grants/refresh-token.ts'
 import { formBody } from '../../http/forms.ts'
 
 const TokenRequest = z.discriminatedUnion('grant_type', [
-  z.object({ grant_type: z.literal('authorization_code'), code: z.string().min(1, 'is required'), redirect_uri: z.string().min(1, 'is required'), code_verifier: z.string().optional() }),
+  z.object({
+    grant_type: z.literal('authorization_code'),
+    code: z.string().min(1, 'is required'),
+    redirect_uri: z.string().min(1, 'is required'),
+    code_verifier: z.string().optional(),
+  }),
   z.object({ grant_type: z.literal('refresh_token'), refresh_token: z.string().min(1, 'is required'), scope: z.string().optional() }),
 ])
 
@@ -23,7 +28,11 @@ export default async function tokenRoute(app: FastifyInstance) {
     const until = blocked.get(request.ip)
     if (until !== undefined) {
       if (until > Date.now()) {
-        return reply.code(429).header('retry-after', String(Math.ceil((until - Date.now()) / 1000))).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: 'too many failed requests from this address: try again later' })
+        return reply
+          .code(429)
+          .header('retry-after', String(Math.ceil((until - Date.now()) / 1000)))
+          .header('cache-control', 'no-store')
+          .send({ error: 'invalid_request', error_description: 'too many failed requests from this address: try again later' })
       }
       blocked.delete(request.ip)
     }
@@ -46,14 +55,19 @@ async function issueTokens(app: FastifyInstance, headers: FastifyRequest['header
   const grantType = body.grant_type
   if (grantType === undefined || grantType === '') throw new OAuthError('invalid_request', 'grant_type is required')
   if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
-    throw new OAuthError(typeof grantType === 'string' ? 'unsupported_grant_type' : 'invalid_request', typeof grantType === 'string' ? `unsupported grant_type: ${grantType}` : 'grant_type was given more than once')
+    throw new OAuthError(
+      typeof grantType === 'string' ? 'unsupported_grant_type' : 'invalid_request',
+      typeof grantType === 'string' ? `unsupported grant_type: ${grantType}` : 'grant_type was given more than once',
+    )
   }
   const params = parseParams(TokenRequest, body)
   const credentials = readClientCredentials(headers.authorization, body)
   const now = new Date()
   // Each grant authenticates the channel with the row it reads anyway (one round trip less).
   const tokens =
-    params.grant_type === 'authorization_code' ? await exchangeAuthorizationCode(app.oauth, credentials, ip, params, now) : await refreshTokens(app.oauth, credentials, ip, params, now)
+    params.grant_type === 'authorization_code'
+      ? await exchangeAuthorizationCode(app.oauth, credentials, ip, params, now)
+      : await refreshTokens(app.oauth, credentials, ip, params, now)
   return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokens)
 }
 

@@ -19,10 +19,17 @@ export default async function userinfoRoute(app: FastifyInstance) {
     }
     if (!accessToken) return replyBearerError(reply, null)
     const state = await lookupAccessToken(app.db, accessToken, new Date())
-    if (!state.valid) return replyBearerError(reply, new OAuthError('invalid_token', `the access token is ${state.reason === 'unknown' ? 'not valid' : state.reason}`))
+    if (!state.valid)
+      return replyBearerError(
+        reply,
+        new OAuthError('invalid_token', `the access token is ${state.reason === 'unknown' ? 'not valid' : state.reason}`),
+      )
     const { token } = state
-    if (!token.scopes.includes('openid')) return replyBearerError(reply, new OAuthError('insufficient_scope', 'userinfo needs the openid scope'))
-    return reply.header('cache-control', 'no-store').send({ sub: pairwiseSubject(token.pairwiseSecret, token.userId), ...scopeClaims(token.scopes, token.user) })
+    if (!token.scopes.includes('openid'))
+      return replyBearerError(reply, new OAuthError('insufficient_scope', 'userinfo needs the openid scope'))
+    return reply
+      .header('cache-control', 'no-store')
+      .send({ sub: pairwiseSubject(token.pairwiseSecret, token.userId), ...scopeClaims(token.scopes, token.user) })
   }
   app.get(ENDPOINTS.userinfo, handler)
   app.post(ENDPOINTS.userinfo, handler)

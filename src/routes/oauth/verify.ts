@@ -65,7 +65,8 @@ export default async function verifyRoutes(app: FastifyInstance) {
     if (params.nonce !== undefined && params.nonce !== payload.nonce) {
       return replyJsonError(reply, new OAuthError('invalid_request', 'Invalid IdToken Nonce.'))
     }
-    if (params.user_id !== undefined && params.user_id !== payload.sub) return replyJsonError(reply, new OAuthError('invalid_request', 'Invalid IdToken Subject Identifier.'))
+    if (params.user_id !== undefined && params.user_id !== payload.sub)
+      return replyJsonError(reply, new OAuthError('invalid_request', 'Invalid IdToken Subject Identifier.'))
     return reply.header('cache-control', 'no-store').send(payload)
   })
 }
