@@ -136,7 +136,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(healthRoutes)
   await app.register(accountRoutes, { config })
   await app.register(accountPages, { config })
-  await app.register(myDataRoutes)
+  await app.register(myDataRoutes, { config })
   await app.register(invitationRoutes)
   await app.register(authorizeRoutes, { config })
   await app.register(interactionRoutes, { config })

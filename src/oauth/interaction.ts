@@ -54,7 +54,15 @@ export function nextStep(input: DecisionInput): NextStep {
     if (silent) throw new OAuthError('consent_required', 'the user has not consented to everything requested')
     return { step: 'consent', undecided }
   }
-  return { step: 'issue', scopes: grantedScopes(request.scopes, grant), amr: [input.loggedInNow ? 'pwd' : 'linesso'] }
+  return { step: 'issue', scopes: grantedScopes(request.scopes, grant), amr: loginMethods(input.loggedInNow) }
+}
+
+/**
+ * The one `amr` decision: a password typed during this interaction is `pwd`; a login carried over
+ * from an earlier session of this browser is single sign-on (`linesso`, as LINE names it).
+ */
+export function loginMethods(loggedInNow: boolean): string[] {
+  return [loggedInNow ? 'pwd' : 'linesso']
 }
 
 /** The requested scopes the grant covers: required ones, and data items granted (not refused). */

@@ -1,20 +1,15 @@
 // The signed-in user's pages: account home, the Profile+ editor and the password change.
-import { z } from 'zod'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { PasswordChangeForm, changePassword } from '../accounts/change-password.ts'
+import { accountsContext, originOf } from '../accounts/context.ts'
+import { ownProfile, updateProfile } from '../accounts/profile.ts'
 import type { Config } from '../config.ts'
-import { authenticate, changePassword } from '../auth/accounts.ts'
-import { startSession } from '../auth/session.ts'
-import { fieldErrors } from '../http/forms.ts'
-import { newPassword, withinPasswordLimit } from '../auth/password-policy.ts'
-import { formBody } from '../http/forms.ts'
+import { fieldErrors, formBody } from '../http/forms.ts'
 import { issueMessage, messageText } from '../i18n/index.ts'
 import { describeItem, FORM_FIELDS, genderOptions, inJapan, itemLabel, profileField } from '../profile/labels.ts'
 import { addressFromPostalCode } from '../profile/postal-lookup.ts'
 import { ITEM_FIELDS, PROFILE_ITEMS, profileToForm, validateProfileForm, type ProfileErrors, type ProfileForm } from '../profile/profile.ts'
 import * as rules from '../profile/rules.ts'
-import { findProfile, saveProfile } from '../storage/profiles.ts'
-import { updateDisplayName } from '../storage/users.ts'
-import { appendAudit } from '../storage/audit.ts'
 
 /** The editor's view model: one fieldset per item, the display name first. */
 function editorPage(
@@ -59,20 +54,12 @@ function lookUpAddress(request: FastifyRequest, body: Record<string, unknown>) {
   return editorPage(request, form, {}, false, request.t('profile.lookedUp'))
 }
 
-// The current password is only compared, never stored: any string up to a bound that keeps argon2
-// cheap; the new one follows the registration policy (auth/password-policy.ts, the one place it lives).
-const PasswordChangeForm = z
-  .object({
-    current_password: z.string().min(1, 'error.required').refine(withinPasswordLimit, 'error.notYourPassword'),
-    new_password: newPassword,
-    new_password_again: z.string(),
-  })
-  .refine((form) => form.new_password === form.new_password_again, { path: ['new_password_again'], message: 'error.passwordMismatch' })
-
 export default async function accountPages(app: FastifyInstance, { config }: { config: Config }) {
+  const accounts = accountsContext(app, config)
+
   app.get('/account', { preHandler: app.requireUser }, async (request, reply) => {
     const { user } = request.auth!
-    const profile = await findProfile(app.db, user.id)
+    const profile = await ownProfile(app.db, user.id)
     const items = PROFILE_ITEMS.map((item) => ({
       label: itemLabel(request.locale, item),
       value: describeItem(request.locale, profile, item),
@@ -83,7 +70,7 @@ export default async function accountPages(app: FastifyInstance, { config }: { c
 
   app.get('/account/profile', { preHandler: app.requireUser }, async (request, reply) => {
     const { user } = request.auth!
-    const form = { ...profileToForm(await findProfile(app.db, user.id)), name: user.displayName }
+    const form = { ...profileToForm(await ownProfile(app.db, user.id)), name: user.displayName }
     return reply.page('profile', editorPage(request, form, {}, false))
   })
 
@@ -100,18 +87,7 @@ export default async function accountPages(app: FastifyInstance, { config }: { c
       const form = { ...(result.ok ? {} : result.form), ...typedForm(body) }
       return reply.code(400).page('profile', editorPage(request, form, errors, true))
     }
-    await app.db.transaction().execute(async (trx) => {
-      await saveProfile(trx, user.id, result.profile)
-      if (name.data !== user.displayName) await updateDisplayName(trx, user.id, name.data)
-      await appendAudit(trx, {
-        actorId: user.id,
-        actorKind: 'user',
-        action: 'profile.updated',
-        objectType: 'user',
-        objectId: user.id,
-        ip: request.ip,
-      })
-    })
+    await updateProfile(app.db, originOf(request), user, result.profile, name.data)
     request.log.info({ userId: user.id }, 'profile saved')
     return reply.redirect('/account?saved=1', 303)
   })
@@ -131,20 +107,9 @@ export default async function accountPages(app: FastifyInstance, { config }: { c
     const again = (errors: Record<string, string>) =>
       reply.code(400).page('password', { title: request.t('password.title'), errors, notice: null })
     if (!parsed.success) return again(fieldErrors(parsed.error, request.t.bind(request)))
-    // The current password, through the login check and its lockout: a session left open on a
-    // shared computer must not be enough, nor a way to guess the password.
-    const confirmed = await authenticate(app.db, app.rateLimits, user.email, parsed.data.current_password)
-    if (!confirmed || confirmed.id !== user.id) return again({ current_password: request.t('error.notYourPassword') })
-    const now = new Date()
-    // This browser keeps a session, under a new id: the old cookie, wherever it was copied, is dead.
-    const session = await changePassword(app.db, user.id, parsed.data.new_password, { ip: request.ip, now }, (trx) =>
-      startSession(
-        trx,
-        user.id,
-        { ip: request.ip, userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null },
-        { now, ttlSeconds: config.sessionTtlSeconds, maxAgeSeconds: config.sessionMaxAgeSeconds },
-      ),
-    )
+    const change = await changePassword(accounts, originOf(request), user, parsed.data)
+    if (!change.ok) return again({ current_password: request.t('error.notYourPassword') })
+    const { session } = change
     request.log.info({ userId: user.id }, 'password changed')
     // Disabled meanwhile: every session has ended, this one too.
     if (!session) return reply.redirect('/login', 303)

@@ -2,21 +2,11 @@
 // The user confirms with a form (a link alone must not log anyone out); then the browser goes
 // back to post_logout_redirect_uri — only one of the channel's logout URLs, matched exactly — with state.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { endSession } from '../auth/session.ts'
+import { logOut } from '../accounts/logout.ts'
 import { formBody } from '../http/forms.ts'
-import { callbackWith } from '../oauth/authorize.ts'
-import { matchLogoutUrl } from '../oauth/callback-urls.ts'
-import { ENDPOINTS } from '../oauth/discovery.ts'
-import { IdTokenError, verifyIdToken } from '../oauth/id-token.ts'
-import { findChannel } from '../storage/channels.ts'
 import type { MessageKey } from '../i18n/index.ts'
-
-interface LogoutRequest {
-  idTokenHint?: string
-  postLogoutRedirectUri?: string
-  state?: string
-  clientId?: string
-}
+import { ENDPOINTS } from '../oauth/discovery.ts'
+import { type LogoutRequest, resolveLogoutReturn } from '../oauth/end-session.ts'
 
 function read(params: Record<string, unknown>): LogoutRequest {
   const text = (name: string) => (typeof params[name] === 'string' && params[name] !== '' ? (params[name] as string) : undefined)
@@ -29,32 +19,7 @@ function read(params: Record<string, unknown>): LogoutRequest {
 }
 
 export default async function endSessionRoutes(app: FastifyInstance) {
-  /** Where to send the browser afterwards, or the message of the refusal page. */
-  const resolveReturn = async (logout: LogoutRequest): Promise<{ returnTo?: string; error?: MessageKey }> => {
-    let clientId = logout.clientId
-    if (logout.idTokenHint) {
-      try {
-        const payload = await verifyIdToken(logout.idTokenHint, {
-          issuer: app.oauth.issuer,
-          keys: app.oauth.keys,
-          masterKey: app.oauth.masterKey,
-          channel: (aud) => findChannel(app.db, aud),
-          allowExpired: true,
-        })
-        if (clientId && clientId !== payload.aud) return { error: 'endSession.clientMismatch' }
-        clientId = payload.aud
-      } catch (error) {
-        if (error instanceof IdTokenError) return { error: 'endSession.badHint' }
-        throw error
-      }
-    }
-    if (!logout.postLogoutRedirectUri) return {}
-    const channel = clientId ? await findChannel(app.db, clientId) : undefined
-    if (!channel || !matchLogoutUrl(logout.postLogoutRedirectUri, channel.logoutUrls)) {
-      return { error: 'endSession.unregistered' }
-    }
-    return { returnTo: callbackWith(logout.postLogoutRedirectUri, { state: logout.state }) }
-  }
+  const resolveReturn = (logout: LogoutRequest) => resolveLogoutReturn(app.oauth, logout)
 
   const loggedOutPage = (reply: FastifyReply) => {
     const t = reply.request.t.bind(reply.request)
@@ -101,7 +66,7 @@ export default async function endSessionRoutes(app: FastifyInstance) {
     if (error) return refusedPage(reply, error)
     if (body.logout !== undefined) {
       await app.loadSession(request, reply)
-      await endSession(app.db, request.auth?.token)
+      await logOut(app, request.auth?.token)
       request.auth = null
       reply.clearSessionCookie()
     }

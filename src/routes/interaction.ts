@@ -1,29 +1,27 @@
 // The HTML half of an authorization: the login and consent pages of one interaction, bound to
-// the browser that started it. The last step issues the code and sends the browser back.
+// the browser that started it. The last step issues the code and sends the browser back. The
+// work is in src/interaction/ (and the one login of src/accounts/); this file parses and renders.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { accountsContext, originOf } from '../accounts/context.ts'
+import { Credentials, LOGIN_FAILED } from '../accounts/login.ts'
 import type { Config } from '../config.ts'
-import { authenticateForAudit } from '../auth/accounts.ts'
-import { withinPasswordLimit } from '../auth/password-policy.ts'
-import { endSession, startSession } from '../auth/session.ts'
 import { constantTimeEqual, sha256 } from '../crypto/tokens.ts'
 import { formBody, textOf } from '../http/forms.ts'
 import { authorizationErrorParams, replyToCallback } from '../http/oauth-reply.ts'
+import { tooManyFromIp } from '../http/too-many.ts'
+import { messageText } from '../i18n/index.ts'
+import { type ConsentChoice, completeAuthorization, decideConsent, shownItems } from '../interaction/consent.ts'
+import { abandonInteraction, type Channel, type InteractionRecord, openInteraction } from '../interaction/load.ts'
+import { logInToInteraction } from '../interaction/login.ts'
 import type { AuthorizationRequest } from '../oauth/authorize.ts'
 import { callbackWith } from '../oauth/authorize.ts'
-import { decideNextStep, newAuthorizationCode } from '../oauth/authorization-flow.ts'
+import { decideNextStep } from '../oauth/authorization-flow.ts'
 import { OAuthError } from '../oauth/errors.ts'
-import { grantedScopes, type Grant } from '../oauth/interaction.ts'
-import { isDataItem, type DataItem } from '../oauth/scopes.ts'
+import { grantedScopes, loginMethods } from '../oauth/interaction.ts'
+import { type DataItem, isDataItem } from '../oauth/scopes.ts'
 import { cookieName, httpsOrigin } from '../plugins/security.ts'
-import { messageText } from '../i18n/index.ts'
 import { describeItem, genderOptions, itemLabel, profileField } from '../profile/labels.ts'
-import { ITEM_FIELDS, validateProfileForm, type ProfileErrors, type ProfileItem, type ProfilePlus } from '../profile/profile.ts'
-import type { Channel } from '../storage/channels.ts'
-import { mergeDecision } from '../storage/grants.ts'
-import { completeInteraction, finishInteraction, recordInteractionLogin, type InteractionRecord } from '../storage/interactions.ts'
-import { findInteractionContext } from '../storage/contexts.ts'
-import { saveProfile } from '../storage/profiles.ts'
-import { auditLogin, LOGIN_FAILED, tooManyFromIp } from './accounts.ts'
+import { ITEM_FIELDS, type ProfileErrors, type ProfileItem, type ProfilePlus } from '../profile/profile.ts'
 import { INTERACTION_TTL_SECONDS } from './authorize.ts'
 
 interface Loaded {
@@ -40,6 +38,7 @@ interface Loaded {
 export default async function interactionRoutes(app: FastifyInstance, { config }: { config: Config }) {
   const browserCookie = cookieName(config, 'plusid_browser')
   const issuer = app.oauth.issuer
+  const accounts = accountsContext(app, config)
 
   /**
    * The interaction of the URL with its channel, the browser's session, the user's grant and
@@ -48,7 +47,7 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
   const load = async (request: FastifyRequest, reply: FastifyReply): Promise<Loaded | undefined> => {
     const { id } = request.params as { id: string }
     const sessionToken = app.sessionToken(request)
-    const context = /^[A-Za-z0-9_-]{22}$/.test(id) ? await findInteractionContext(app.db, id, sessionToken?.id ?? null) : undefined
+    const context = await openInteraction(app.db, id, sessionToken?.id ?? null)
     const key = request.cookies[browserCookie]
     const t = request.t.bind(request)
     if (!context || !key || !constantTimeEqual(sha256(key), context.interaction.browserHash)) {
@@ -95,7 +94,7 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
 
   /** Sends the error to the channel and closes the interaction. */
   const fail = async (reply: FastifyReply, loaded: Loaded, error: OAuthError) => {
-    await finishInteraction(app.db, loaded.interaction.id)
+    await abandonInteraction(app.db, loaded.interaction.id)
     return replyToCallback(reply, loaded.request, authorizationErrorParams(error, loaded.request, issuer))
   }
 
@@ -121,11 +120,7 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       pageOptions(loaded),
     )
 
-  /** Which data items the consent page asks about: the undecided ones, or all with prompt=consent or a public channel. */
-  const shownItems = (loaded: Loaded, undecided: DataItem[]): DataItem[] => {
-    const requested = loaded.request.scopes.filter(isDataItem)
-    return loaded.request.prompt.includes('consent') || loaded.channel.isPublic ? requested : undecided
-  }
+  const shown = (loaded: Loaded, undecided: DataItem[]) => shownItems(loaded.request, loaded.channel.isPublic, undecided)
 
   const consentPage = (
     reply: FastifyReply,
@@ -171,53 +166,20 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     )
   }
 
-  /**
-   * Issues the code for the decided scopes and sends the browser back. The interaction ends, the
-   * grant is recorded and the code stored in one statement (with the profile fill-ins, if any, in
-   * the same transaction).
-   */
-  const complete = async (
-    reply: FastifyReply,
-    loaded: Loaded,
-    userId: string,
-    scopes: string[],
-    authTime: Date,
-    amr: string[],
-    decision: { grant: Grant; granted: string[]; refused: string[]; fills: Partial<ProfilePlus> | null } | null,
-  ) => {
-    const now = new Date()
-    const { code, record } = newAuthorizationCode(app.oauth, loaded.request, userId, scopes, authTime, amr, now)
-    const completion = {
+  /** Issues the code for the decided scopes and sends the browser back (interaction/consent.ts). */
+  const complete = async (reply: FastifyReply, loaded: Loaded, scopes: string[], amr: string[], choice: ConsentChoice | null) => {
+    const auth = reply.request.auth!
+    const code = await completeAuthorization(app.oauth, {
       interactionId: loaded.interaction.id,
-      userId,
+      request: loaded.request,
       channelId: loaded.channel.id,
-      grant: decision?.grant ?? null,
-      code: record,
-      sessionId: reply.request.auth!.session.id,
-      now,
-      ...(decision
-        ? {
-            audit: {
-              actorId: userId,
-              actorKind: 'user' as const,
-              action: 'consent.decided',
-              objectType: 'channel',
-              objectId: loaded.channel.id,
-              ip: reply.request.ip,
-              details: { granted: decision.granted, refused: decision.refused },
-            },
-          }
-        : {}),
-    }
-    const fills = decision?.fills
-    const completed = fills
-      ? await app.db.transaction().execute(async (trx) => {
-          if (!(await completeInteraction(trx, completion))) return false
-          await saveProfile(trx, userId, fills)
-          return true
-        })
-      : await completeInteraction(app.db, completion)
-    if (!completed) {
+      session: { id: auth.session.id, userId: auth.user.id, authTime: auth.session.authTime },
+      scopes,
+      amr,
+      ip: reply.request.ip,
+      choice,
+    })
+    if (code === null) {
       const t = reply.request.t.bind(reply.request)
       return reply.code(409).page('error', {
         title: t('interaction.doneTitle'),
@@ -243,8 +205,8 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       )
       if (next.step === 'login') return loginPage(reply, loaded)
       const auth = request.auth!
-      if (next.step === 'consent') return consentPage(reply, loaded, auth.user, loaded.profile, shownItems(loaded, next.undecided))
-      return complete(reply, loaded, auth.user.id, next.scopes, auth.session.authTime, next.amr, null)
+      if (next.step === 'consent') return consentPage(reply, loaded, auth.user, loaded.profile, shown(loaded, next.undecided))
+      return complete(reply, loaded, next.scopes, next.amr, null)
     } catch (error) {
       if (error instanceof OAuthError) return fail(reply, loaded, error)
       throw error
@@ -258,29 +220,15 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
     if (body.decision === 'cancel') return fail(reply, loaded, new OAuthError('access_denied', 'the user cancelled the login'))
     if (await tooManyFromIp(app.rateLimits, request, reply, app.limits.loginPerIp)) return reply
     const email = textOf(body, 'email')
-    const password = textOf(body, 'password')
-    const { user, targetedUserId } =
-      email.length <= 320 && withinPasswordLimit(password)
-        ? await authenticateForAudit(app.db, app.rateLimits, email.trim(), password)
-        : { user: null, targetedUserId: null }
-    await auditLogin(app.db, request.ip, user, targetedUserId)
-    if (!user) {
+    const parsed = Credentials.safeParse(body)
+    const id = loaded.interaction.id
+    const login = await logInToInteraction(accounts, originOf(request), id, parsed.success ? parsed.data : null, request.auth?.token)
+    if (!login.ok) {
       request.log.info('login failed')
       return loginPage(reply.code(401), loaded, { email, error: request.t(LOGIN_FAILED) })
     }
-    const now = new Date()
-    await endSession(app.db, request.auth?.token)
-    const session = await startSession(
-      app.db,
-      user.id,
-      { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, authTime: now },
-      { now, ttlSeconds: config.sessionTtlSeconds, maxAgeSeconds: config.sessionMaxAgeSeconds },
-    )
-    // Disabled between the password check and now: the same failure as a wrong password.
-    if (!session) return loginPage(reply.code(401), loaded, { email, error: request.t(LOGIN_FAILED) })
-    await recordInteractionLogin(app.db, loaded.interaction.id, user.id, now)
-    request.log.info({ userId: user.id }, 'login succeeded')
-    return reply.setSessionCookie(session.token, session.expiresAt).redirect(`/interaction/${loaded.interaction.id}`, 303)
+    request.log.info({ userId: login.user.id }, 'login succeeded')
+    return reply.setSessionCookie(login.session.token, login.session.expiresAt).redirect(`/interaction/${id}`, 303)
   })
 
   app.post('/interaction/:id/consent', { preHandler: app.csrfProtection }, async (request, reply) => {
@@ -299,42 +247,16 @@ export default async function interactionRoutes(app: FastifyInstance, { config }
       if (next.step === 'login') return reply.redirect(`/interaction/${loaded.interaction.id}`, 303)
       if (body.decision !== 'allow') return fail(reply, loaded, new OAuthError('access_denied', 'The resource owner denied the request.'))
       const auth = request.auth!
-      const profile = loaded.profile
-      const shown = shownItems(loaded, next.step === 'consent' ? next.undecided : [])
-      const checked = new Set(
-        [body.items ?? []].flat().filter((item): item is string => typeof item === 'string' && (shown as string[]).includes(item)),
+      const items = shown(loaded, next.step === 'consent' ? next.undecided : [])
+      const decision = decideConsent(request.locale, loaded.request, items, body, loaded.profile, auth.grant ?? null)
+      if (!decision.ok) return consentPage(reply, loaded, auth.user, loaded.profile, items, { ...decision, body })
+      const { choice } = decision
+      request.log.info(
+        { userId: auth.user.id, channelId: loaded.channel.id, granted: choice.granted, refused: choice.refused },
+        'consent recorded',
       )
-
-      // Checked items the user has not registered are filled in on this page, validated as in the editor.
-      const toFill = shown.filter(
-        (item): item is ProfileItem => item !== 'email' && checked.has(item) && describeItem(request.locale, profile, item) === null,
-      )
-      const filled = validateProfileForm(body, toFill)
-      const errors: ProfileErrors = filled.ok ? {} : { ...filled.errors }
-      if (filled.ok) {
-        for (const item of toFill) {
-          const key = { real_name: 'realName', gender: 'gender', birthdate: 'birthdate', phone: 'phoneNumber', address: 'address' }[
-            item
-          ] as keyof ProfilePlus
-          if (filled.profile[key] === null) errors[ITEM_FIELDS[item][0]] = { key: 'error.requiredToShare' }
-        }
-      }
-      if (Object.keys(errors).length > 0) return consentPage(reply, loaded, auth.user, profile, shown, { checked, body, errors })
-
-      // The items decided now replace earlier decisions on the same items; others stay as they were.
-      const required = loaded.request.scopes.filter((scope) => !isDataItem(scope))
-      const granted = [...required, ...shown.filter((item) => checked.has(item))]
-      const refused = shown.filter((item) => !checked.has(item))
-      const grant = mergeDecision(auth.grant ?? null, granted, refused)
-      request.log.info({ userId: auth.user.id, channelId: loaded.channel.id, granted, refused }, 'consent recorded')
-      const amr = [loggedInNow(request, loaded.interaction) ? 'pwd' : 'linesso']
-      const fills = toFill.length > 0 && filled.ok ? filled.profile : null
-      return complete(reply, loaded, auth.user.id, grantedScopes(loaded.request.scopes, grant), auth.session.authTime, amr, {
-        grant,
-        granted,
-        refused,
-        fills,
-      })
+      const amr = loginMethods(loggedInNow(request, loaded.interaction))
+      return complete(reply, loaded, grantedScopes(loaded.request.scopes, choice.grant), amr, choice)
     } catch (error) {
       if (error instanceof OAuthError) return fail(reply, loaded, error)
       throw error

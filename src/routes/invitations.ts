@@ -3,11 +3,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { answerInvitation } from '../console/invitations.ts'
 import { formBody } from '../http/forms.ts'
-import { listPendingInvitations } from '../storage/invitations.ts'
+import { pendingInvitations } from '../privacy/invitations.ts'
 
 export default async function invitationRoutes(app: FastifyInstance) {
   const page = async (request: FastifyRequest, reply: FastifyReply, notice: string | null = null) => {
-    const invitations = await listPendingInvitations(app.db, request.auth!.user.id, new Date())
+    const invitations = await pendingInvitations(app.db, request.auth!.user.id)
     return reply.page('invitations', { title: request.t('invitations.title'), invitations, notice })
   }
 

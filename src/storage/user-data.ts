@@ -1,7 +1,10 @@
 // What a user sees and controls of their own data: the channels they granted, where their data
 // went, their browser sessions — and unlinking a channel, which ends its grant and tokens at once.
 import { sql } from 'kysely'
+import type { ProfilePlus } from '../profile/profile.ts'
 import type { Executor } from './database.ts'
+import { profileFromRow } from './profiles.ts'
+import { openEmail } from './users.ts'
 
 export interface AuthorizedApp {
   channelId: string
@@ -168,8 +171,18 @@ export async function endUserAccess(
   return { sessions: ended[0]!.sessions, accessTokens: row.access_tokens, refreshTokens: row.refresh_tokens }
 }
 
-/** Everything plusid holds about a user, for the export (values as stored; sessions without secrets). */
-export async function exportUserData(db: Executor, userId: string) {
+export interface UserDataExport {
+  account: { id: string; email: string; name: string; pictureUrl: string | null; isAdmin: boolean; createdAt: Date; updatedAt: Date }
+  /** The Profile+ data, opened, with when it last changed; null when the user never saved any. */
+  profile: { values: ProfilePlus; updatedAt: Date } | null
+  apps: AuthorizedApp[]
+  memberships: { providerName: string; role: string; since: Date }[]
+  sessions: { createdAt: Date; lastSeenAt: Date; expiresAt: Date; ip: string | null; userAgent: string | null }[]
+  releases: Release[]
+}
+
+/** Everything plusid holds about a user, for the export (sealed values opened; sessions without secrets). */
+export async function exportUserData(db: Executor, userId: string): Promise<UserDataExport> {
   const [account, profile, apps, memberships, sessions] = await Promise.all([
     db
       .selectFrom('users')
@@ -197,7 +210,28 @@ export async function exportUserData(db: Executor, userId: string) {
     releases.push(...page.items)
     before = page.next ?? undefined
   } while (before)
-  return { account, profile: profile ?? null, apps, memberships, sessions, releases }
+  return {
+    account: {
+      id: account.id,
+      email: openEmail(account.id, account.email),
+      name: account.display_name,
+      pictureUrl: account.picture_url,
+      isAdmin: account.is_admin,
+      createdAt: account.created_at,
+      updatedAt: account.updated_at,
+    },
+    profile: profile ? { values: profileFromRow(profile, account.id), updatedAt: profile.updated_at } : null,
+    apps,
+    memberships: memberships.map((m) => ({ providerName: m.name, role: m.role, since: m.created_at })),
+    sessions: sessions.map((s) => ({
+      createdAt: s.created_at,
+      lastSeenAt: s.last_seen_at,
+      expiresAt: s.expires_at,
+      ip: s.ip,
+      userAgent: s.user_agent,
+    })),
+    releases,
+  }
 }
 
 /** Deletes the account; every row that references it goes with it (foreign keys cascade). */
