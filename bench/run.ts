@@ -22,7 +22,7 @@ import { PROFILE_ITEMS, validateProfileForm } from '../src/profile/profile.ts'
 import { openDatabase, type Database } from '../src/storage/database.ts'
 import { migrate } from '../src/storage/migrate.ts'
 import { saveProfile } from '../src/storage/profiles.ts'
-import { installKeyring } from '../src/crypto/keyring.ts'
+import { installKeyring } from '../src/storage/data-keys.ts'
 
 const { values: args } = parseArgs({
   options: {

@@ -1,13 +1,14 @@
 // Periodic cleanup: expired rows are deleted in small batches so no statement holds locks long.
 // Every process runs it; the deletes are idempotent, so several processes doing it is harmless.
-import { sql, type Kysely } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { DB } from './storage/schema.ts'
 import type { Logger } from 'pino'
 import type { Executor } from './storage/database.ts'
 import { deleteExpiredSessions } from './storage/sessions.ts'
 import { deleteExpiredInteractions } from './storage/interactions.ts'
 import { deleteExpiredInvitations } from './storage/invitations.ts'
-import { deleteOldCounters } from './security/rate-limits.ts'
+import { deleteOldCounters } from './storage/rate-limits.ts'
+import { deleteExpiredTokenRows, tryLockCleanup } from './storage/cleanup.ts'
 import { deleteExpiredSecretReveals } from './storage/console.ts'
 
 /** Expired interactions stay a day, so a late form gets the "expired" page rather than "not found". */
@@ -25,20 +26,6 @@ export interface Retention {
   usedCodeSeconds: number
 }
 
-async function deleteWhereExpired(
-  db: Executor,
-  table: 'authorization_codes' | 'access_tokens' | 'refresh_tokens' | 'channel_access_tokens',
-  key: string,
-  before: Date,
-  batchSize: number,
-): Promise<number> {
-  const result =
-    await sql`DELETE FROM ${sql.table(table)} WHERE ${sql.ref(key)} IN (SELECT ${sql.ref(key)} FROM ${sql.table(table)} WHERE expires_at <= ${before} LIMIT ${batchSize})`.execute(
-      db,
-    )
-  return Number(result.numAffectedRows ?? 0)
-}
-
 const CLEANUPS: Record<string, BatchDelete> = {
   sessions: (db, now, n) => deleteExpiredSessions(db, now, n),
   interactions: (db, now, n) =>
@@ -49,16 +36,14 @@ const CLEANUPS: Record<string, BatchDelete> = {
       new Date(now.getTime() - ANONYMOUS_INTERACTION_RETENTION_MS),
     ),
   authorization_codes: (db, now, n, retention) =>
-    deleteWhereExpired(db, 'authorization_codes', 'code_hash', new Date(now.getTime() - retention.usedCodeSeconds * 1000), n),
-  access_tokens: (db, now, n) => deleteWhereExpired(db, 'access_tokens', 'token_hash', now, n),
-  refresh_tokens: (db, now, n) => deleteWhereExpired(db, 'refresh_tokens', 'token_hash', now, n),
-  channel_access_tokens: (db, now, n) => deleteWhereExpired(db, 'channel_access_tokens', 'token_hash', now, n),
+    deleteExpiredTokenRows(db, 'authorization_codes', 'code_hash', new Date(now.getTime() - retention.usedCodeSeconds * 1000), n),
+  access_tokens: (db, now, n) => deleteExpiredTokenRows(db, 'access_tokens', 'token_hash', now, n),
+  refresh_tokens: (db, now, n) => deleteExpiredTokenRows(db, 'refresh_tokens', 'token_hash', now, n),
+  channel_access_tokens: (db, now, n) => deleteExpiredTokenRows(db, 'channel_access_tokens', 'token_hash', now, n),
   rate_limits: (db, now, n) => deleteOldCounters(db, now, n),
   invitations: (db, now, n) => deleteExpiredInvitations(db, now, n),
   channel_secret_reveals: (db, now, n) => deleteExpiredSecretReveals(db, now, n),
 }
-
-const CLEANUP_LOCK = 7_052_818_115
 
 /**
  * Deletes every expired row, batch by batch, each batch a short transaction holding an advisory
@@ -76,8 +61,7 @@ export async function deleteExpiredRows(
     deleted[table] = 0
     for (;;) {
       const count = await db.transaction().execute(async (trx) => {
-        const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${CLEANUP_LOCK}) AS locked`.execute(trx)
-        return rows[0]?.locked ? cleanup(trx, now, batchSize, retention) : null
+        return (await tryLockCleanup(trx)) ? cleanup(trx, now, batchSize, retention) : null
       })
       if (count === null) return null
       deleted[table] += count

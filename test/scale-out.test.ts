@@ -12,7 +12,7 @@ import { registerAccount } from '../src/auth/accounts.ts'
 import { approvePermissions, createChannel, NewChannelInput } from '../src/oauth/channels.ts'
 import { rotateSigningKeys } from '../src/oauth/keys.ts'
 import { migrate } from '../src/storage/migrate.ts'
-import { installKeyring } from '../src/crypto/keyring.ts'
+import { installKeyring } from '../src/storage/data-keys.ts'
 import { createTestDatabase, onServer } from './helpers/database.ts'
 import { freePort, WebBrowser } from './helpers/oidc.ts'
 

@@ -5,14 +5,11 @@
 // `plusid keys rotate-data` has re-encrypted everything under the current one.
 //
 // A process has one master key, so it has one keyring: installed at start (server, CLI, tests) and
-// used by the storage functions that read and write these columns.
+// used by the storage functions that read and write these columns. The data keys are stored by
+// storage/data-keys.ts, which opens the keyring with a function that reads them.
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
-import { sql, type Kysely } from 'kysely'
-import type { DB } from '../storage/schema.ts'
-import type { Executor } from '../storage/database.ts'
 import { open, seal } from './secret-box.ts'
 
-const DATA_KEY_LOCK = 7_052_818_116
 const PAIRWISE_MAGIC = Buffer.from('psv1')
 const PAIRWISE_AAD = Buffer.from('provider pairwise secret')
 
@@ -20,20 +17,33 @@ export function isSealedPairwiseSecret(stored: Uint8Array): boolean {
   return stored.length === 64 && Buffer.from(stored.buffer, stored.byteOffset, 4).equals(PAIRWISE_MAGIC)
 }
 
+/** A data key as stored: wrapped (sealed) by the master key. */
+export interface WrappedDataKey {
+  id: string
+  wrappedKey: string
+  state: 'current' | 'retired'
+}
+
+/** A new data key, wrapped by the master key under its id. */
+export function newWrappedDataKey(masterKey: Buffer, state: 'current' | 'retired'): WrappedDataKey {
+  const id = 'dk' + randomBytes(6).toString('hex')
+  return { id, wrappedKey: seal(masterKey, randomBytes(32).toString('base64'), `data-key:${id}`), state }
+}
+
 export class Keyring {
   private constructor(
     private current: { id: string; key: Buffer },
     private keys: Map<string, Buffer>,
     private readonly emailHmacKey: Buffer,
-    private readonly db: Kysely<DB>,
+    private readonly loadKeys: () => Promise<WrappedDataKey[]>,
     private readonly masterKey: Buffer,
   ) {}
 
-  static async open(db: Kysely<DB>, masterKey: Buffer): Promise<Keyring> {
-    await ensureDataKey(db, masterKey)
+  /** A keyring over the data keys `loadKeys` reads (again on every reload). */
+  static async open(masterKey: Buffer, loadKeys: () => Promise<WrappedDataKey[]>): Promise<Keyring> {
     // The email lookup key is derived, not stored: it changes only with the master key.
     const emailHmacKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'plusid email lookup', 32))
-    const keyring = new Keyring({ id: '', key: Buffer.alloc(0) }, new Map(), emailHmacKey, db, masterKey)
+    const keyring = new Keyring({ id: '', key: Buffer.alloc(0) }, new Map(), emailHmacKey, loadKeys, masterKey)
     await keyring.reload()
     return keyring
   }
@@ -107,32 +117,13 @@ export class Keyring {
   }
 
   async reload(): Promise<void> {
-    const rows = await this.db.selectFrom('data_keys').select(['id', 'wrapped_key', 'state']).execute()
-    const keys = new Map(rows.map((row) => [row.id, Buffer.from(open(this.masterKey, row.wrapped_key, `data-key:${row.id}`), 'base64')]))
+    const rows = await this.loadKeys()
+    const keys = new Map(rows.map((row) => [row.id, Buffer.from(open(this.masterKey, row.wrappedKey, `data-key:${row.id}`), 'base64')]))
     const current = rows.find((row) => row.state === 'current')
     if (!current) throw new Error('no current data key')
     this.keys = keys
     this.current = { id: current.id, key: keys.get(current.id)! }
   }
-}
-
-async function ensureDataKey(db: Kysely<DB>, masterKey: Buffer): Promise<void> {
-  const existing = await db.selectFrom('data_keys').select('id').where('state', '=', 'current').executeTakeFirst()
-  if (existing) return
-  await db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(${DATA_KEY_LOCK})`.execute(trx)
-    if (await trx.selectFrom('data_keys').select('id').where('state', '=', 'current').executeTakeFirst()) return
-    await insertDataKey(trx, masterKey, 'current')
-  })
-}
-
-async function insertDataKey(db: Executor, masterKey: Buffer, state: 'current' | 'retired'): Promise<string> {
-  const id = 'dk' + randomBytes(6).toString('hex')
-  await db
-    .insertInto('data_keys')
-    .values({ id, wrapped_key: seal(masterKey, randomBytes(32).toString('base64'), `data-key:${id}`), state })
-    .execute()
-  return id
 }
 
 let installed: Keyring | undefined
@@ -143,20 +134,8 @@ export function keyring(): Keyring {
   return installed
 }
 
-export async function installKeyring(db: Kysely<DB>, masterKey: Buffer): Promise<Keyring> {
-  installed = await Keyring.open(db, masterKey)
+/** Makes `ring` the process's keyring (storage/data-keys.ts's installKeyring opens and sets it). */
+export function setKeyring(ring: Keyring): Keyring {
+  installed = ring
   return installed
-}
-
-/**
- * A new current data key; the previous one is retired (still opens what it sealed). Returns the
- * new key's id and the retired ones.
- */
-export async function addDataKey(db: Kysely<DB>, masterKey: Buffer): Promise<{ current: string; retired: string[] }> {
-  return db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(${DATA_KEY_LOCK})`.execute(trx)
-    const retired = await trx.updateTable('data_keys').set({ state: 'retired' }).where('state', '=', 'current').returning('id').execute()
-    const current = await insertDataKey(trx, masterKey, 'current')
-    return { current, retired: retired.map((row) => row.id) }
-  })
 }

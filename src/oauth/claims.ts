@@ -1,14 +1,9 @@
 // The claims a channel receives: only for scopes that were requested, permitted and granted,
 // and only for items the user has registered (docs/profile-claims.md).
-import type { ProfilePlus } from '../profile/profile.ts'
+import type { ClaimSource } from '../domain/release.ts'
 import type { Scope } from './scopes.ts'
 
-export interface ClaimSource {
-  displayName: string
-  pictureUrl: string | null
-  email: string
-  profile: ProfilePlus
-}
+export type { ClaimSource } from '../domain/release.ts'
 
 export function scopeClaims(scopes: readonly string[], user: ClaimSource): Record<string, unknown> {
   const claims: Record<string, unknown> = {}

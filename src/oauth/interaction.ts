@@ -1,13 +1,11 @@
 // What an authorization request needs next: a login, a consent, or nothing (issue the code).
 // Pure protocol logic: the caller gathers the session, the grant and the channel.
 import type { AuthorizationRequest } from './authorize.ts'
+import type { Grant } from '../domain/release.ts'
 import { OAuthError } from './errors.ts'
 import { isDataItem, type DataItem, type Scope } from './scopes.ts'
 
-export interface Grant {
-  grantedItems: string[]
-  refusedItems: string[]
-}
+export type { Grant } from '../domain/release.ts'
 
 export interface DecisionInput {
   request: Pick<AuthorizationRequest, 'scopes' | 'prompt' | 'maxAge'>

@@ -3,7 +3,6 @@
 // through the database; a rotation publishes the next key before anyone signs with it, so a
 // process that learns of the rotation a minute late still signs with a published key.
 import { createHash, createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { sql } from 'kysely'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
 import { open, seal } from '../crypto/secret-box.ts'
 import type { Executor } from '../storage/database.ts'
@@ -13,6 +12,7 @@ import {
   insertKey,
   keySetVersion,
   listPublishedKeys,
+  lockSigningKeys,
   promoteNextKey,
   retireCurrentKey,
   type KeyAlg,
@@ -20,7 +20,6 @@ import {
 } from '../storage/signing-keys.ts'
 
 export const KEY_ALGS: readonly KeyAlg[] = ['ES256', 'RS256']
-const KEY_LOCK = 7_052_818_114
 
 export interface SigningKey {
   kid: string
@@ -64,7 +63,7 @@ export async function ensureSigningKeys(db: Kysely<DB>, masterKey: Buffer, now =
   const created = await Promise.all(missing.map(({ alg, state }) => newKey(alg, state, masterKey)))
   await db.transaction().execute(async (trx) => {
     // Processes starting together: one creates the keys, the others find them under the lock.
-    await sql`SELECT pg_advisory_xact_lock(${KEY_LOCK})`.execute(trx)
+    await lockSigningKeys(trx)
     const again = await listPublishedKeys(trx, now)
     for (const key of created) {
       if (!again.some((k) => k.alg === key.alg && k.state === key.state)) await insertKey(trx, key, now)
@@ -85,7 +84,7 @@ export async function rotateSigningKeys(
   await ensureSigningKeys(db, masterKey, now)
   const nextKeys = await Promise.all(KEY_ALGS.map((alg) => newKey(alg, 'next', masterKey)))
   return db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(${KEY_LOCK})`.execute(trx)
+    await lockSigningKeys(trx)
     const result = {} as Record<KeyAlg, { current: string; next: string }>
     for (const next of nextKeys) {
       await retireCurrentKey(trx, next.alg, now, new Date(now.getTime() + retainForSeconds * 1000))

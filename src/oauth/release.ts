@@ -2,19 +2,10 @@
 // userinfo, /v2/profile, verify and introspection — computed at that moment, never remembered
 // from the login. A consent withdrawn, a permission or channel suspended, a grant unlinked or an
 // account disabled therefore narrows or ends every live token at once.
+import type { ReleaseState } from '../domain/release.ts'
 import { isDataItem } from './scopes.ts'
 
-/** The state a release depends on, read in the statement that reads the token. */
-export interface ReleaseState {
-  /** The scopes the token (or code) was issued for. */
-  tokenScopes: readonly string[]
-  /** The items of the user's current grant to the channel; null when there is none (unlinked). */
-  grantedItems: readonly string[] | null
-  /** The channel's permissions approved now (suspended or rejected ones are not). */
-  approvedItems: readonly string[]
-  channelSuspended: boolean
-  userDisabled: boolean
-}
+export type { ReleaseState } from '../domain/release.ts'
 
 /**
  * The scopes that may be released now: the token's scope ∩ the user's current grant ∩ the

@@ -1,11 +1,9 @@
 // Scopes plusid knows, which of them carry personal data the user can refuse, and the rules of
 // docs/protocol.md (authorization requests) for combining them.
-import { PROFILE_ITEMS, type ProfileItem } from '../profile/profile.ts'
+import { DATA_ITEMS, isDataItem, type DataItem } from '../domain/profile.ts'
 import { OAuthError } from './errors.ts'
 
-/** Items a user may uncheck on the consent page, and a channel needs a permission for. */
-export const DATA_ITEMS = ['email', ...PROFILE_ITEMS] as const
-export type DataItem = 'email' | ProfileItem
+export { DATA_ITEMS, isDataItem, type DataItem } from '../domain/profile.ts'
 
 export const REQUIRED_SCOPES = ['openid', 'profile'] as const
 export const SUPPORTED_SCOPES = [...REQUIRED_SCOPES, ...DATA_ITEMS] as const
@@ -13,10 +11,6 @@ export type Scope = (typeof SUPPORTED_SCOPES)[number]
 
 // Sent by some standard clients; plusid always issues refresh tokens, so it changes nothing.
 const IGNORED_SCOPES = new Set(['offline_access'])
-
-export function isDataItem(scope: string): scope is DataItem {
-  return (DATA_ITEMS as readonly string[]).includes(scope)
-}
 
 // plusid knows 9 scope values: a scope text longer than this is no mistake worth reading through.
 export const MAX_SCOPE_LENGTH = 1024

@@ -9,36 +9,14 @@
 // `profiles.<column>:<user id>` as associated data (see profileValueAad), and `plusid keys
 // rotate-data` re-encrypts exactly these columns.
 import type { z } from 'zod'
+import type { ProfileItemName, ProfilePlus } from '../domain/profile.ts'
 import { formatAddress, formatDate, formatGender, formatPhone, formatPostalCode } from '../i18n/format.ts'
 import type { Locale, Message, MessageKey } from '../i18n/index.ts'
 import type { ProfilesTable } from '../storage/schema.ts'
 import { isPrefecture } from './prefectures.ts'
 import * as rules from './rules.ts'
 
-export interface RealName {
-  familyName: string
-  givenName: string
-  middleName: string | null
-  familyNamePronunciation: string
-  givenNamePronunciation: string
-}
-
-export interface Address {
-  postalCode: string
-  region: string
-  locality: string
-  streetAddress: string
-  country: string
-}
-
-/** A null item is one the user has not registered. */
-export interface ProfilePlus {
-  realName: RealName | null
-  gender: string | null
-  birthdate: string | null
-  phoneNumber: string | null
-  address: Address | null
-}
+export type { Address, ProfilePlus, RealName } from '../domain/profile.ts'
 
 /** A column of `profiles` that holds a Profile+ value (sealed). */
 export type ProfileColumn = Exclude<keyof ProfilesTable, 'user_id' | 'updated_at'>
@@ -289,7 +267,8 @@ export const PROFILE_ITEM_DEFINITIONS = {
     },
     describe: (locale, address) => formatAddress(locale, address),
   }),
-}
+  // One entry per name of domain/profile.ts, which the layers below the registry use.
+} satisfies Record<ProfileItemName, unknown>
 
 /** The Profile+ scopes: data held in the profile (email, the other data item, lives on the account). */
 export type ProfileItem = keyof typeof PROFILE_ITEM_DEFINITIONS

@@ -6,7 +6,7 @@ import { PROFILE_ITEMS, profileItem, type FieldCheck, type ItemFieldName, type P
 
 export { PROFILE_ITEMS, type Address, type ProfileItem, type ProfilePlus, type RealName } from './items.ts'
 
-export const EMPTY_PROFILE: ProfilePlus = Object.freeze({ realName: null, gender: null, birthdate: null, phoneNumber: null, address: null })
+export { EMPTY_PROFILE } from '../domain/profile.ts'
 
 /**
  * Form field names per item. They are the claim names (docs/profile-claims.md), with the address's members

@@ -1,6 +1,6 @@
 // Liveness and readiness for load balancers and orchestrators.
-import { sql } from 'kysely'
 import type { FastifyInstance } from 'fastify'
+import { checkReadiness } from '../readiness.ts'
 
 export default async function healthRoutes(app: FastifyInstance) {
   // The process is up and serving: no dependency is checked, so a database outage does not get
@@ -11,7 +11,7 @@ export default async function healthRoutes(app: FastifyInstance) {
   app.get('/readyz', async (request, reply) => {
     reply.header('cache-control', 'no-store')
     try {
-      await sql`SELECT 1`.execute(app.db)
+      await checkReadiness(app.db)
       return reply.send({ status: 'ready' })
     } catch (error) {
       request.log.warn({ err: error }, 'readiness check failed: database unreachable')

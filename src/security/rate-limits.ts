@@ -7,9 +7,9 @@
 //    exactly like a real one and the answers cannot tell them apart): after 5 failures each
 //    attempt waits 1, 2, 4, 8, 16 s; after 10 the account is locked for 15 minutes, during which
 //    even the right password gets the generic failure. A success clears the count.
-import { sql } from 'kysely'
 import type { Config } from '../config.ts'
 import type { Executor } from '../storage/database.ts'
+import { blockCounter, countFailure, countHit, deleteCounter, findCounterBlock } from '../storage/rate-limits.ts'
 
 export interface Limit {
   name: string
@@ -78,64 +78,36 @@ export const accountKey = (lookup: Uint8Array) => `account:${Buffer.from(lookup)
 
 export const retryAfterSeconds = (windowEndsMs: number, nowMs: number) => Math.max(1, Math.ceil((windowEndsMs - nowMs) / 1000))
 
-/** The counters in PostgreSQL: one row per key; the upsert that counts takes the row's lock. */
+/** The counters in PostgreSQL (storage/rate-limits.ts). */
 export function postgresRateLimits(db: Executor): RateLimitStore {
   return {
     kind: 'postgres',
 
     async hit(limit, subject, now) {
       const windowStart = new Date(now.getTime() - limit.windowSeconds * 1000)
-      const { rows } = await sql<{ count: number; window_start: Date }>`
-        INSERT INTO rate_limits (key, count, window_start) VALUES (${counterKey(limit, subject)}, 1, ${now})
-        ON CONFLICT (key) DO UPDATE SET
-          count = CASE WHEN rate_limits.window_start <= ${windowStart} THEN 1 ELSE rate_limits.count + 1 END,
-          window_start = CASE WHEN rate_limits.window_start <= ${windowStart} THEN ${now} ELSE rate_limits.window_start END
-        RETURNING count, window_start`.execute(db)
-      const row = rows[0]!
+      const row = await countHit(db, counterKey(limit, subject), now, windowStart)
       if (row.count <= limit.max) return { count: row.count, retryAfter: null }
-      return { count: row.count, retryAfter: retryAfterSeconds(row.window_start.getTime() + limit.windowSeconds * 1000, now.getTime()) }
+      return { count: row.count, retryAfter: retryAfterSeconds(row.windowStart.getTime() + limit.windowSeconds * 1000, now.getTime()) }
     },
 
     async accountMayTry(lookup, now) {
-      const row = await db.selectFrom('rate_limits').select('blocked_until').where('key', '=', accountKey(lookup)).executeTakeFirst()
-      return { mayTry: !row?.blocked_until || row.blocked_until.getTime() <= now.getTime(), hasFailures: row !== undefined }
+      const row = await findCounterBlock(db, accountKey(lookup))
+      return { mayTry: !row?.blockedUntil || row.blockedUntil.getTime() <= now.getTime(), hasFailures: row !== undefined }
     },
 
     async recordAccountFailure(lookup, now) {
       const windowStart = new Date(now.getTime() - ACCOUNT_WINDOW_SECONDS * 1000)
-      const { rows } = await sql<{ count: number }>`
-        INSERT INTO rate_limits (key, count, window_start) VALUES (${accountKey(lookup)}, 1, ${now})
-        ON CONFLICT (key) DO UPDATE SET
-          count = CASE WHEN rate_limits.window_start <= ${windowStart} AND (rate_limits.blocked_until IS NULL OR rate_limits.blocked_until <= ${now}) THEN 1 ELSE rate_limits.count + 1 END,
-          window_start = CASE WHEN rate_limits.window_start <= ${windowStart} THEN ${now} ELSE rate_limits.window_start END
-        RETURNING count`.execute(db)
-      const failures = rows[0]!.count
+      const failures = await countFailure(db, accountKey(lookup), now, windowStart)
       const blockSeconds = accountBlockSeconds(failures)
-      if (blockSeconds > 0) {
-        await db
-          .updateTable('rate_limits')
-          .set({ blocked_until: new Date(now.getTime() + blockSeconds * 1000) })
-          .where('key', '=', accountKey(lookup))
-          .execute()
-      }
+      if (blockSeconds > 0) await blockCounter(db, accountKey(lookup), new Date(now.getTime() + blockSeconds * 1000))
       return failures
     },
 
     async clearAccountFailures(lookup) {
-      await db.deleteFrom('rate_limits').where('key', '=', accountKey(lookup)).execute()
+      await deleteCounter(db, accountKey(lookup))
     },
 
     // The database belongs to the app, which closes it.
     async close() {},
   }
-}
-
-/** Counters whose window ended a day ago and that block nothing are deleted by the cleanup. */
-export async function deleteOldCounters(db: Executor, now: Date, batchSize: number): Promise<number> {
-  const before = new Date(now.getTime() - 24 * 3600 * 1000)
-  const result = await sql`DELETE FROM rate_limits WHERE key IN (
-    SELECT key FROM rate_limits WHERE window_start <= ${before} AND (blocked_until IS NULL OR blocked_until <= ${now}) LIMIT ${batchSize})`.execute(
-    db,
-  )
-  return Number(result.numAffectedRows ?? 0)
 }

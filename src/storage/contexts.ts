@@ -2,8 +2,8 @@
 // channel, the browser's session and user, their grant, the interaction, the profile) joined in
 // one query, instead of one query per object.
 import { sql } from 'kysely'
-import type { Grant } from '../oauth/interaction.ts'
-import type { ProfilePlus } from '../profile/profile.ts'
+import type { ProfilePlus } from '../domain/profile.ts'
+import type { Grant } from '../domain/release.ts'
 import { channelFromRow, type Channel, type ChannelRow } from './channels.ts'
 import type { Executor } from './database.ts'
 import { openInteractionRequest, type InteractionRecord } from './interactions.ts'

@@ -7,7 +7,7 @@ import { once } from 'node:events'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { PGlite, PGliteOptions } from '@electric-sql/pglite'
-import { Kysely, PostgresDialect, type LogEvent, type Transaction } from 'kysely'
+import { Kysely, PostgresDialect, sql, type LogEvent, type Transaction } from 'kysely'
 import pg from 'pg'
 import type { DB } from './schema.ts'
 
@@ -225,4 +225,9 @@ async function createEmbeddedInChild(options: PGliteOptions): Promise<void> {
   child.stderr.on('data', (chunk) => (stderr += chunk))
   const [code] = (await once(child, 'exit')) as [number | null]
   if (code !== 0) throw new Error(`Creating the embedded database failed: ${stderr.trim() || `exit code ${code}`}`)
+}
+
+/** One round trip that succeeds when the database answers (the readiness check). */
+export async function pingDatabase(db: Executor): Promise<void> {
+  await sql`SELECT 1`.execute(db)
 }

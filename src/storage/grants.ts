@@ -1,6 +1,6 @@
 // A user's decisions per channel: items granted and items refused.
 import type { Executor } from './database.ts'
-import type { Grant } from '../oauth/interaction.ts'
+import type { Grant } from '../domain/release.ts'
 
 export async function findGrant(db: Executor, userId: string, channelId: string): Promise<Grant | null> {
   const row = await db

@@ -1,15 +1,14 @@
 // Authorization codes, access tokens, refresh tokens and channel access tokens — all stored by
 // the SHA-256 of the value the client holds. The hot paths read what they need in one round trip.
 import { sql } from 'kysely'
-import type { ClaimSource } from '../oauth/claims.ts'
+import type { ClaimSource, ReleaseState } from '../domain/release.ts'
 import type { Executor } from './database.ts'
 import { keyring } from '../crypto/keyring.ts'
 import { profileFromRow, type ProfileColumns } from './profiles.ts'
 import { channelFromRow, findChannel, type Channel, type ChannelRow } from './channels.ts'
 import type { AuditEvent } from './audit.ts'
 import { openEmail } from './users.ts'
-import type { ReleaseState } from '../oauth/release.ts'
-import { isDataItem } from '../oauth/scopes.ts'
+import { isDataItem } from '../domain/profile.ts'
 
 const PROFILE_COLUMNS = sql.raw(
   'p.family_name, p.given_name, p.middle_name, p.family_name_pronunciation, p.given_name_pronunciation, p.gender, p.birthdate, p.phone_number, p.postal_code, p.region, p.locality, p.street_address, p.country',

@@ -1,6 +1,6 @@
 // Profile+ values of one user: one row, a NULL column for an item not registered.
 import type { Selectable } from 'kysely'
-import { EMPTY_PROFILE, type ProfilePlus } from '../profile/profile.ts'
+import { EMPTY_PROFILE, type ProfilePlus } from '../domain/profile.ts'
 import type { Executor } from './database.ts'
 import type { ProfilesTable } from './schema.ts'
 import { keyring } from '../crypto/keyring.ts'

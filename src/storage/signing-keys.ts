@@ -1,5 +1,6 @@
 // ID token signing keys: next → current → retired. Two partial unique indexes keep at most one
 // current and one next key per algorithm, so concurrent rotations cannot both win.
+import { sql } from 'kysely'
 import type { Executor } from './database.ts'
 
 export type KeyAlg = 'ES256' | 'RS256'
@@ -77,4 +78,11 @@ export async function keySetVersion(db: Executor): Promise<string> {
     ])
     .executeTakeFirstOrThrow()
   return JSON.stringify(row)
+}
+
+const KEY_LOCK = 7_052_818_114
+
+/** Serialises key creation and rotation across processes for the rest of the transaction. */
+export async function lockSigningKeys(trx: Executor): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${KEY_LOCK})`.execute(trx)
 }

@@ -5,7 +5,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { buildApp, type AppOptions } from '../../src/app.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
 import { KeyStore } from '../../src/oauth/keys.ts'
-import { installKeyring } from '../../src/crypto/keyring.ts'
+import { installKeyring } from '../../src/storage/data-keys.ts'
 import { testDatabase } from './database.ts'
 
 // Opened while the test file is being imported, so its cleanup belongs to the whole file (a
