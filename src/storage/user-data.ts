@@ -1,7 +1,7 @@
 // What a user sees and controls of their own data: the channels they granted, where their data
 // went, their browser sessions — and unlinking a channel, which ends its grant and tokens at once.
 import { sql } from 'kysely'
-import type { ProfilePlus } from '../profile/profile.ts'
+import type { ProfilePlus } from '../domain/profile.ts'
 import type { Executor } from './database.ts'
 import { profileFromRow } from './profiles.ts'
 import { openEmail } from './users.ts'

@@ -11,13 +11,6 @@ const SRC = path.resolve(import.meta.dirname, '../../src')
 // Known exceptions while this round's other branches move their pages onto use cases: each line
 // names the file and who is moving it. The lead empties these lists after merging.
 const ROUTES_IMPORTING_STORAGE = new Set([
-  // accounts/privacy developer
-  'routes/accounts.ts',
-  'routes/account.ts',
-  'routes/my-data.ts',
-  'routes/interaction.ts',
-  'routes/end-session.ts',
-  'routes/invitations.ts',
   // console/admin developer
   'routes/console.ts',
   'routes/admin.ts',
