@@ -1,9 +1,12 @@
 // The steps between a validated authorization request and the code: who the user is, whether
 // they may use the channel, what they already granted — and issuing the code itself.
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { randomToken, sha256 } from '../crypto/tokens.ts'
+import { recordRefusal } from '../storage/applications.ts'
 import type { Executor } from '../storage/database.ts'
 import { mayUseDevelopingChannel, type Channel } from '../storage/channels.ts'
+import { findAuthorizeContext, type SessionContext } from '../storage/contexts.ts'
+import { insertInteraction, sealInteractionRequest } from '../storage/interactions.ts'
 import { findGrant } from '../storage/grants.ts'
 import { insertAuthorizationCode, type AuthorizationCode } from '../storage/oauth-tokens.ts'
 import type { AuthorizationRequest } from './authorize.ts'
@@ -12,6 +15,52 @@ import { OAuthError } from './errors.ts'
 import { IdTokenError, verifyIdToken } from './id-token.ts'
 import { nextStep, type Grant, type NextStep } from './interaction.ts'
 import { pairwiseSubject } from './subject.ts'
+
+/** A login page left open longer than this gets the "expired" page (docs/protocol.md). */
+export const INTERACTION_TTL_SECONDS = 30 * 60
+
+/**
+ * The most a stored authorization request may take (sealed). Every parameter is bounded already
+ * (state and nonce 2,048 characters, id_token_hint 8,192, login_hint 320...), so only a request
+ * near all the bounds at once reaches it; it caps what anybody can make plusid store per request.
+ */
+export const MAX_STORED_REQUEST_BYTES = 16 * 1024
+
+/**
+ * The channel of an authorization request, and the browser's session with its user's grant to
+ * it: one round trip. Undefined when the channel does not exist.
+ */
+export async function authorizeContext(
+  db: Executor,
+  clientId: unknown,
+  sessionId: string | null,
+): Promise<{ channel: Channel; session: SessionContext | undefined } | undefined> {
+  return typeof clientId === 'string' ? findAuthorizeContext(db, clientId, sessionId) : undefined
+}
+
+/**
+ * Stores a validated request as an interaction (login, consent) bound to the browser's key, and
+ * returns its id. The request is sealed, and refused when it is too large to store.
+ */
+export async function startInteraction(db: Executor, request: AuthorizationRequest, browserKey: string, now: Date): Promise<string> {
+  const id = randomBytes(16).toString('base64url')
+  const sealedRequest = sealInteractionRequest(id, request as unknown as Record<string, unknown>)
+  if (Buffer.byteLength(sealedRequest) > MAX_STORED_REQUEST_BYTES)
+    throw new OAuthError('invalid_request', 'the authorization request is too large')
+  await insertInteraction(db, {
+    id,
+    browserHash: sha256(browserKey),
+    channelId: request.clientId,
+    sealedRequest,
+    expiresAt: new Date(now.getTime() + INTERACTION_TTL_SECONDS * 1000),
+  })
+  return id
+}
+
+/** Counts a request refused for items the channel has no permission for (the console shows it). */
+export async function recordMissingPermission(db: Executor, channelId: string, items: readonly string[], now: Date): Promise<void> {
+  await recordRefusal(db, channelId, items, now)
+}
 
 export interface SessionUser {
   userId: string

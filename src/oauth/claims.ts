@@ -1,6 +1,7 @@
 // The claims a channel receives: only for scopes that were requested, permitted and granted,
 // and only for items the user has registered (docs/profile-claims.md).
 import type { ClaimSource } from '../domain/release.ts'
+import { PROFILE_ITEMS, profileItem } from '../profile/items.ts'
 import type { Scope } from './scopes.ts'
 
 export type { ClaimSource } from '../domain/release.ts'
@@ -16,29 +17,13 @@ export function scopeClaims(scopes: readonly string[], user: ClaimSource): Recor
     claims.email = user.email
     claims.email_verified = false
   }
-  const { realName, address } = user.profile
-  if (has('real_name') && realName) {
-    claims.family_name = realName.familyName
-    claims.given_name = realName.givenName
-    if (realName.middleName) claims.middle_name = realName.middleName
-    claims.family_name_pronunciation = realName.familyNamePronunciation
-    claims.given_name_pronunciation = realName.givenNamePronunciation
+  // Profile+: each item's claims as the item registry names them (OIDC Core §5.1 where it has them).
+  for (const item of PROFILE_ITEMS) {
+    const definition = profileItem(item)
+    const value = user.profile[definition.key]
+    if (has(item) && value) Object.assign(claims, definition.toClaims(value))
   }
-  if (has('gender') && user.profile.gender) claims.gender = user.profile.gender
-  if (has('birthdate') && user.profile.birthdate) claims.birthdate = user.profile.birthdate
-  if (has('phone') && user.profile.phoneNumber) {
-    claims.phone_number = user.profile.phoneNumber
-    claims.phone_number_verified = false
-  }
-  if (has('address') && address) {
-    claims.address = {
-      postal_code: address.postalCode,
-      region: address.region,
-      locality: address.locality,
-      street_address: address.streetAddress,
-      country: address.country,
-    }
-  }
+  if (claims.phone_number !== undefined) claims.phone_number_verified = false
   return claims
 }
 
@@ -56,14 +41,10 @@ export const SUPPORTED_CLAIMS = [
   'picture',
   'email',
   'email_verified',
-  'family_name',
-  'given_name',
-  'middle_name',
-  'family_name_pronunciation',
-  'given_name_pronunciation',
-  'gender',
-  'birthdate',
-  'phone_number',
-  'phone_number_verified',
-  'address',
+  // The registry's claim names, item by item (an address member is part of the one address claim).
+  ...new Set(
+    PROFILE_ITEMS.flatMap((item) => profileItem(item).fields.map((field) => field.name.split('.')[0]!)).flatMap((name) =>
+      name === 'phone_number' ? [name, 'phone_number_verified'] : [name],
+    ),
+  ),
 ]

@@ -1,6 +1,10 @@
 // One error type for the whole protocol. The code is a closed union of RFC 6749 / OIDC / RFC
 // 6750 codes; where the error travels (JSON, redirect, error page) is decided by the endpoint.
 
+// A store that cannot be reached is the protocol's temporarily_unavailable (RFC 6749 §4.1.2.1,
+// §5.2): the endpoints ask through here, the classification itself stays with the storage.
+export { isUnavailable, RETRY_AFTER_SECONDS } from '../storage/unavailable.ts'
+
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'

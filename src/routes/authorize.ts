@@ -1,31 +1,24 @@
 // GET/POST /oauth2/v2.1/authorize: validate, then either answer the channel at once (a returning
 // user with a session and a grant, or an error) or start an interaction (login, consent).
-import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
-import { randomToken, sha256 } from '../crypto/tokens.ts'
+import { randomToken } from '../crypto/tokens.ts'
 import { authorizationErrorParams, replyToCallback } from '../http/oauth-reply.ts'
 import { formBody } from '../http/forms.ts'
 import { AuthorizationPageError, resolveChannelAndCallback, validateAuthorizationRequest } from '../oauth/authorize.ts'
-import { decideNextStep, issueAuthorizationCode } from '../oauth/authorization-flow.ts'
+import {
+  authorizeContext,
+  decideNextStep,
+  issueAuthorizationCode,
+  recordMissingPermission,
+  startInteraction,
+} from '../oauth/authorization-flow.ts'
 import { ENDPOINTS } from '../oauth/discovery.ts'
-import { OAuthError, PermissionMissing } from '../oauth/errors.ts'
-import { recordRefusal } from '../storage/applications.ts'
+import { isUnavailable, OAuthError, PermissionMissing } from '../oauth/errors.ts'
 import { cookieName, HEADER_LIMIT_BYTES } from '../plugins/security.ts'
-import { findAuthorizeContext } from '../storage/contexts.ts'
-import { insertInteraction, sealInteractionRequest } from '../storage/interactions.ts'
 import { tooManyFromIp } from './accounts.ts'
-import { isUnavailable } from '../storage/unavailable.ts'
 
-/** A login page left open longer than this gets the "expired" page (docs/protocol.md). */
-export const INTERACTION_TTL_SECONDS = 30 * 60
-
-/**
- * The most a stored authorization request may take (sealed). Every parameter is bounded already
- * (state and nonce 2,048 characters, id_token_hint 8,192, login_hint 320...), so only a request
- * near all the bounds at once reaches it; it caps what anybody can make plusid store per request.
- */
-export const MAX_STORED_REQUEST_BYTES = 16 * 1024
+export { INTERACTION_TTL_SECONDS, MAX_STORED_REQUEST_BYTES } from '../oauth/authorization-flow.ts'
 
 const UNAVAILABLE = new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable: try again shortly')
 
@@ -46,8 +39,7 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
     const now = new Date()
     // The channel, the session, its user and their grant to the channel: one round trip.
     const sessionToken = app.sessionToken(request)
-    const context =
-      typeof params.client_id === 'string' ? await findAuthorizeContext(app.db, params.client_id, sessionToken?.id ?? null) : undefined
+    const context = await authorizeContext(app.db, params.client_id, sessionToken?.id ?? null)
     const channel = context?.channel
     let target: ReturnType<typeof resolveChannelAndCallback>
     try {
@@ -88,24 +80,14 @@ export default async function authorizeRoutes(app: FastifyInstance, { config }: 
       // those are counted per client IP (a logged-in user's authorize is not, and keeps its round
       // trips), and what one stores is bounded in size (and in lifetime: maintenance.ts).
       if (!request.auth && (await tooManyFromIp(app.rateLimits, request, reply, app.limits.anonymousAuthorizePerIp))) return reply
-      const id = randomBytes(16).toString('base64url')
-      const sealedRequest = sealInteractionRequest(id, authorization as unknown as Record<string, unknown>)
-      if (Buffer.byteLength(sealedRequest) > MAX_STORED_REQUEST_BYTES)
-        throw new OAuthError('invalid_request', 'the authorization request is too large')
-      await insertInteraction(app.db, {
-        id,
-        browserHash: sha256(browserKey(request, reply)),
-        channelId: target.channel.id,
-        sealedRequest,
-        expiresAt: new Date(now.getTime() + INTERACTION_TTL_SECONDS * 1000),
-      })
+      const id = await startInteraction(app.db, authorization, browserKey(request, reply), now)
       return reply.header('cache-control', 'no-store').redirect(`/interaction/${id}`, 303)
     } catch (error) {
       // The redirect_uri is verified: the channel hears of the error, a lost database included
       // (RFC 6749 §4.1.2.1 temporarily_unavailable). Before this point it gets the 503 page.
       if (isUnavailable(error)) return replyToCallback(reply, target, authorizationErrorParams(UNAVAILABLE, target, issuer))
       if (!(error instanceof OAuthError)) throw error
-      if (error instanceof PermissionMissing) await recordRefusal(app.db, target.channel.id, error.items, now)
+      if (error instanceof PermissionMissing) await recordMissingPermission(app.db, target.channel.id, error.items, now)
       return replyToCallback(reply, target, authorizationErrorParams(error, target, issuer))
     }
   }

@@ -7,12 +7,15 @@ import type { Grant } from '../domain/release.ts'
 import { channelFromRow, type Channel, type ChannelRow } from './channels.ts'
 import type { Executor } from './database.ts'
 import { openInteractionRequest, type InteractionRecord } from './interactions.ts'
-import { profileFromRow, type ProfileColumns } from './profiles.ts'
+import { profileFromRow, profileSelect, type ProfileColumns } from './profiles.ts'
 import type { SessionRecord } from './sessions.ts'
 import { userFromRow, type User } from './users.ts'
 
 const CHANNEL = sql.raw(`c.*, pr.pairwise_secret,
   (SELECT array_agg(cp.item ORDER BY cp.item) FROM channel_permissions cp WHERE cp.channel_id = c.id AND cp.state = 'approved') AS approved_items`)
+
+// The Profile+ columns of the profiles row (joined as p), from the item registry.
+const PROFILE_SELECT = profileSelect('p')
 
 const SESSION = sql.raw(`s.id AS s_id, s.secret_hash AS s_secret_hash, s.auth_time AS s_auth_time, s.created_at AS s_created_at,
   s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at,
@@ -105,8 +108,7 @@ export async function findInteractionContext(
   const { rows } = await sql<ChannelRow & SessionColumns & ProfileColumns & Record<string, unknown>>`
     SELECT ${CHANNEL}, ${SESSION},
       i.id AS i_id, i.browser_hash AS i_browser_hash, i.request AS i_request, i.user_id AS i_user_id, i.auth_time AS i_auth_time, i.expires_at AS i_expires_at,
-      p.family_name, p.given_name, p.middle_name, p.family_name_pronunciation, p.given_name_pronunciation, p.gender, p.birthdate,
-      p.phone_number, p.postal_code, p.region, p.locality, p.street_address, p.country,
+      ${PROFILE_SELECT},
       pr.name AS provider_name,
       (SELECT a.policy_url FROM permission_applications a WHERE a.channel_id = c.id AND a.state = 'approved'
         ORDER BY a.decided_at DESC NULLS LAST LIMIT 1) AS approved_policy_url

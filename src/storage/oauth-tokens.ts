@@ -4,15 +4,14 @@ import { sql } from 'kysely'
 import type { ClaimSource, ReleaseState } from '../domain/release.ts'
 import type { Executor } from './database.ts'
 import { keyring } from '../crypto/keyring.ts'
-import { profileFromRow, type ProfileColumns } from './profiles.ts'
+import { profileFromRow, profileSelect, type ProfileColumns } from './profiles.ts'
 import { channelFromRow, findChannel, type Channel, type ChannelRow } from './channels.ts'
 import type { AuditEvent } from './audit.ts'
 import { openEmail } from './users.ts'
 import { isDataItem } from '../domain/profile.ts'
 
-const PROFILE_COLUMNS = sql.raw(
-  'p.family_name, p.given_name, p.middle_name, p.family_name_pronunciation, p.given_name_pronunciation, p.gender, p.birthdate, p.phone_number, p.postal_code, p.region, p.locality, p.street_address, p.country',
-)
+// The Profile+ columns of the profiles row (joined as p), from the item registry.
+const PROFILE_SELECT = profileSelect('p')
 
 type UserColumns = { email: string; display_name: string; picture_url: string | null } & ProfileColumns
 
@@ -117,7 +116,7 @@ export async function claimAuthorizationCode(
     WHERE c.code_hash = ${codeHash} AND c.consumed_at IS NULL AND u.id = c.user_id AND ch.id = ${clientId} AND c.channel_id = ch.id
       AND CASE WHEN ch.kind IN ('spa', 'native') THEN ${secretHash === null} ELSE ch.secret_hash = ${secretHash}::bytea END
     RETURNING c.channel_id, c.user_id, c.redirect_uri, c.scopes, c.nonce, c.code_challenge, c.auth_time, c.amr,
-              c.token_family, c.expires_at, u.email, u.display_name, u.picture_url, u.disabled_at IS NOT NULL AS user_disabled, ${PROFILE_COLUMNS},
+              c.token_family, c.expires_at, u.email, u.display_name, u.picture_url, u.disabled_at IS NOT NULL AS user_disabled, ${PROFILE_SELECT},
               (SELECT g.granted_items FROM grants g WHERE g.user_id = c.user_id AND g.channel_id = c.channel_id) AS granted_items, ${CHANNEL_COLUMNS}`.execute(
     db,
   )
@@ -284,7 +283,7 @@ export async function findAccessToken(db: Executor, tokenHash: Uint8Array): Prom
   const result = await sql<Record<string, unknown> & UserColumns>`
     SELECT a.channel_id, a.user_id, a.scopes, a.token_family, a.created_at, a.expires_at, a.revoked_at, pr.pairwise_secret,
            ${RELEASE_COLUMNS},
-           u.email, u.display_name, u.picture_url, ${PROFILE_COLUMNS}
+           u.email, u.display_name, u.picture_url, ${PROFILE_SELECT}
     FROM access_tokens a
     JOIN channels c ON c.id = a.channel_id
     JOIN providers pr ON pr.id = c.provider_id

@@ -1,5 +1,5 @@
 // Profile+ values of one user: one row, a NULL column for an item not registered.
-import type { Selectable } from 'kysely'
+import { sql, type RawBuilder, type Selectable } from 'kysely'
 import { EMPTY_PROFILE, type ProfilePlus } from '../domain/profile.ts'
 import type { Executor } from './database.ts'
 import type { ProfilesTable } from './schema.ts'
@@ -23,6 +23,11 @@ const SEALED_COLUMNS = [
   'street_address',
   'country',
 ] as const satisfies readonly (keyof ProfileColumns)[]
+
+/** The select list of every Profile+ column of a profiles row joined under `alias` (all of them are sealed). */
+export function profileSelect(alias: string): RawBuilder<unknown> {
+  return sql.raw(SEALED_COLUMNS.map((column) => `${alias}.${column}`).join(', '))
+}
 
 /** Each value is sealed with its column and the user's id as associated data. */
 export const profileAad = (userId: string, column: string) => `profiles.${column}:${userId}`

@@ -14,12 +14,6 @@ const ROUTES_IMPORTING_STORAGE = new Set([
   // console/admin developer
   'routes/console.ts',
   'routes/admin.ts',
-  // protocol-storage developer
-  'routes/authorize.ts',
-  'routes/oauth/index.ts',
-  'routes/oauth/verify.ts',
-  'routes/oauth/deauthorize.ts',
-  'routes/oauth/channel-token.ts',
 ])
 const SQL_OUTSIDE_STORAGE = new Set([
   // console/admin developer

@@ -1,14 +1,11 @@
 // POST /oauth2/v3/token: client_credentials → a channel access token for 15 minutes
 // (LINE Login v2.1), needed by /user/v1/deauthorize.
 import type { FastifyInstance } from 'fastify'
-import { randomToken, sha256 } from '../../crypto/tokens.ts'
 import { authenticateChannel, CLIENT_AUTHENTICATION_FAILED, readClientCredentials } from '../../oauth/client-auth.ts'
 import { ENDPOINTS } from '../../oauth/discovery.ts'
 import { OAuthError } from '../../oauth/errors.ts'
-import { insertChannelAccessToken } from '../../storage/oauth-tokens.ts'
+import { CHANNEL_TOKEN_TTL_SECONDS, issueChannelAccessToken } from '../../oauth/channel-tokens.ts'
 import { requireForm } from './token.ts'
-
-export const CHANNEL_TOKEN_TTL_SECONDS = 900
 
 export default async function channelTokenRoute(app: FastifyInstance) {
   app.post(ENDPOINTS.channelToken, async (request, reply) => {
@@ -23,8 +20,7 @@ export default async function channelTokenRoute(app: FastifyInstance) {
     const channel = await authenticateChannel(app.db, credentials)
     if (channel.isPublic) throw new OAuthError('invalid_client', CLIENT_AUTHENTICATION_FAILED)
     if (channel.suspendedAt) throw new OAuthError('unauthorized_client', 'the channel is suspended')
-    const token = randomToken()
-    await insertChannelAccessToken(app.db, sha256(token), channel.id, new Date(Date.now() + CHANNEL_TOKEN_TTL_SECONDS * 1000))
+    const token = await issueChannelAccessToken(app.db, channel.id, new Date())
     return reply
       .header('cache-control', 'no-store')
       .send({ token_type: 'Bearer', access_token: token, expires_in: CHANNEL_TOKEN_TTL_SECONDS })

@@ -2,7 +2,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { OAuthError } from '../../oauth/errors.ts'
 import { replyJsonError } from '../../http/oauth-reply.ts'
-import { isUnavailable, RETRY_AFTER_SECONDS } from '../../storage/unavailable.ts'
+import { isUnavailable, RETRY_AFTER_SECONDS } from '../../oauth/errors.ts'
 import { BODY_LIMIT_BYTES, NulCharacterError } from '../../plugins/security.ts'
 import discovery from './discovery.ts'
 import token from './token.ts'

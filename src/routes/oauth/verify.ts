@@ -8,7 +8,7 @@ import { lookupAccessToken } from '../../oauth/bearer.ts'
 import { ENDPOINTS } from '../../oauth/discovery.ts'
 import { OAuthError } from '../../oauth/errors.ts'
 import { IdTokenError, verifyIdToken, type IdTokenProblem } from '../../oauth/id-token.ts'
-import { findChannel } from '../../storage/channels.ts'
+import { channelById } from '../../oauth/channel-tokens.ts'
 import { requireForm } from './token.ts'
 
 const ACCESS_TOKEN_PROBLEMS = {
@@ -54,7 +54,7 @@ export default async function verifyRoutes(app: FastifyInstance) {
         issuer: app.oauth.issuer,
         keys: app.oauth.keys,
         masterKey: app.oauth.masterKey,
-        channel: (aud) => findChannel(app.db, aud),
+        channel: (aud) => channelById(app.db, aud),
       })
     } catch (error) {
       if (error instanceof IdTokenError) return replyJsonError(reply, new OAuthError('invalid_request', ID_TOKEN_PROBLEMS[error.problem]))
