@@ -280,3 +280,36 @@ test('npm start runs the compiled server: built by its prestart step, no TypeScr
     fs.rmSync(dataDir, { recursive: true, force: true })
   }
 })
+
+test('servers started together on one new data folder: one creates the database and serves, the others are refused', async () => {
+  // The folder's lock is taken before the first start's initdb (a child process): without it, every
+  // process would run initdb into the same files.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plusid-data-'))
+  const starts = await Promise.all(
+    Array.from({ length: 3 }, async () => {
+      const port = await freePort()
+      const child = spawn(process.execPath, SERVER, { env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+      let output = ''
+      child.stdout!.on('data', (chunk) => (output += chunk))
+      child.stderr!.on('data', (chunk) => (output += chunk))
+      const exited = once(child, 'exit')
+      const deadline = Date.now() + 180_000
+      while (!output.includes('plusid is ready at') && child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+      return { child, exited, output: () => output, port }
+    }),
+  )
+  try {
+    const ready = starts.filter((start) => start.output().includes('plusid is ready at'))
+    assert.equal(ready.length, 1, `exactly one server is ready:\n${starts.map((start) => start.output()).join('\n---\n')}`)
+    for (const start of starts.filter((start) => start !== ready[0])) {
+      await start.exited
+      assert.equal(start.child.exitCode, 1)
+      assert.match(start.output(), /The data folder .* is in use by process \d+/)
+    }
+    assert.equal((await fetch(`http://127.0.0.1:${ready[0]!.port}/readyz`)).status, 200)
+  } finally {
+    for (const start of starts) if (start.child.exitCode === null) start.child.kill('SIGTERM')
+    await Promise.all(starts.map((start) => start.exited))
+    fs.rmSync(dataDir, { recursive: true, force: true })
+  }
+})

@@ -184,7 +184,7 @@ test('the plusid binary runs against the configured database and exits non-zero 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plusid-bin-'))
   const env = { ...process.env, DATABASE_URL: url ?? '', DATA_DIR: dataDir }
   try {
-    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 60_000 })
+    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 180_000 }) // a first embedded start runs initdb: slow on a busy machine
     const first = run('migrate', '--json')
     assert.equal(first.status, 0, first.stderr)
     assert.deepEqual(JSON.parse(first.stdout), { applied: readMigrationFiles().map((file) => file.name) })

@@ -54,6 +54,11 @@ async function setUp(app: FastifyInstance) {
   await registerUser(developer, { email: developerEmail })
   response = await owner.submit(providerPath, `${providerPath}/members`, { email: developerEmail, role: 'developer' })
   assert.equal(response.statusCode, 303)
+  // Membership is an invitation the developer accepts on their own pages.
+  await developer.get('/account/invitations')
+  const invitation = /action="(\/account\/invitations\/[0-9a-f-]{36})"/.exec(developer.lastPage)
+  assert.ok(invitation, 'an invitation is waiting')
+  assert.equal((await developer.post(invitation[1]!, { decision: 'accept' })).statusCode, 303)
   return { owner, developer, channelId, secret, channelPath: `/console/channels/${channelId}` }
 }
 
