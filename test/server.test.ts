@@ -288,13 +288,17 @@ test('servers started together on one new data folder: one creates the database 
   const starts = await Promise.all(
     Array.from({ length: 3 }, async () => {
       const port = await freePort()
-      const child = spawn(process.execPath, SERVER, { env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(process.execPath, SERVER, {
+        env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
       let output = ''
       child.stdout!.on('data', (chunk) => (output += chunk))
       child.stderr!.on('data', (chunk) => (output += chunk))
       const exited = once(child, 'exit')
       const deadline = Date.now() + 180_000
-      while (!output.includes('plusid is ready at') && child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+      while (!output.includes('plusid is ready at') && child.exitCode === null && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50))
       return { child, exited, output: () => output, port }
     }),
   )
