@@ -142,7 +142,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(interactionRoutes, { config })
   await app.register(endSessionRoutes)
   await app.register(consoleRoutes, { masterKey: options.masterKey })
-  await app.register(adminRoutes)
+  await app.register(adminRoutes, { isUnavailable, retryAfterSeconds: RETRY_AFTER_SECONDS })
   await app.register(oauthRoutes)
   return app
 }

@@ -3,7 +3,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { englishIssue } from '../../i18n/index.ts'
 import { jsonBodies } from '../../plugins/security.ts'
-import { isUnavailable, RETRY_AFTER_SECONDS } from '../../storage/unavailable.ts'
 import { reviewChange } from '../../console/changes.ts'
 import { Reason, reviewApplication, ReviewError, suspendChannel, suspendPermission, type Actor } from '../../console/review.ts'
 import { auditJson, searchAudit } from '../../admin/audit.ts'
@@ -39,13 +38,19 @@ function applicationJson(application: Application) {
 const apiError = (reply: FastifyReply, status: number, error: string, message: string) =>
   reply.code(status).header('cache-control', 'no-store').send({ error, message })
 
-export default async function adminApi(app: FastifyInstance) {
+/** The one classifier of unreachable stores, handed down by app.ts (routes do not import storage). */
+export interface AdminApiOptions {
+  isUnavailable: (error: unknown) => boolean
+  retryAfterSeconds: number
+}
+
+export default async function adminApi(app: FastifyInstance, { isUnavailable, retryAfterSeconds }: AdminApiOptions) {
   jsonBodies(app)
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     if (isUnavailable(error)) {
       request.log.warn({ err: error }, 'admin API request refused: a store is unreachable')
       return apiError(
-        reply.header('retry-after', String(RETRY_AFTER_SECONDS)),
+        reply.header('retry-after', String(retryAfterSeconds)),
         503,
         'temporarily_unavailable',
         'the service is temporarily unavailable: try again shortly',

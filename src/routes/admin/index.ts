@@ -5,11 +5,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { User } from '../../admin/users.ts'
 import adminPages from './pages.ts'
-import adminApi from './api.ts'
+import adminApi, { type AdminApiOptions } from './api.ts'
 
-export default async function adminRoutes(app: FastifyInstance) {
+export default async function adminRoutes(app: FastifyInstance, options: AdminApiOptions) {
   await app.register(adminPages)
-  await app.register(adminApi, { prefix: '/admin/api' })
+  await app.register(adminApi, { ...options, prefix: '/admin/api' })
 }
 
 declare module 'fastify' {
