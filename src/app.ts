@@ -21,8 +21,8 @@ import authorizeRoutes from './routes/authorize.ts'
 import interactionRoutes from './routes/interaction.ts'
 import endSessionRoutes from './routes/end-session.ts'
 import metricsPlugin from './plugins/metrics.ts'
-import consoleRoutes from './routes/console.ts'
-import adminRoutes from './routes/admin.ts'
+import consoleRoutes from './routes/console/index.ts'
+import adminRoutes from './routes/admin/index.ts'
 import myDataRoutes from './routes/my-data.ts'
 import invitationRoutes from './routes/invitations.ts'
 import rateLimitsPlugin from './plugins/rate-limits.ts'
@@ -142,7 +142,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(interactionRoutes, { config })
   await app.register(endSessionRoutes)
   await app.register(consoleRoutes, { masterKey: options.masterKey })
-  await app.register(adminRoutes)
+  await app.register(adminRoutes, { isUnavailable, retryAfterSeconds: RETRY_AFTER_SECONDS })
   await app.register(oauthRoutes)
   return app
 }

@@ -22,7 +22,11 @@ import { MasterKeyError, rememberMasterKey, resolveMasterKey } from '../master-k
 import { installKeyring } from '../storage/data-keys.ts'
 import { rotateDataKeys } from '../keys/rotate-data.ts'
 import { applyForPermission, ApplicationInput, ReviewError } from '../console/review.ts'
-import { ADMIN_TOKEN_TTL_SECONDS, createAdminToken, listAdminTokens, revokeAdminToken } from '../storage/admin-tokens.ts'
+import { ADMIN_TOKEN_TTL_SECONDS } from '../storage/admin-tokens.ts'
+import { issueToken, liveTokens, revokeToken } from '../admin/tokens.ts'
+
+/** The command line acts as nobody in particular: audited as `cli`. */
+const CLI_ACTOR = { userId: null, kind: 'cli', ip: null } as const
 import { appendAudit } from '../storage/audit.ts'
 
 export interface CliIo {
@@ -229,18 +233,7 @@ const COMMANDS: Record<string, Command> = {
     ) {
       throw new CliError('invalid_argument', '--expires-in must be a whole number of seconds from 60 to 315360000 (ten years)', 2)
     }
-    const created = await database.db.transaction().execute(async (trx) => {
-      const token = await createAdminToken(trx, admin.id, new Date(Date.now() + expiresIn * 1000))
-      await appendAudit(trx, {
-        actorId: admin.id,
-        actorKind: 'cli',
-        action: 'admin_token.created',
-        objectType: 'admin_token',
-        objectId: token.id,
-        details: { expires_at: token.expiresAt.toISOString() },
-      })
-      return token
-    })
+    const created = await issueToken(database.db, CLI_ACTOR, admin.id, new Date(Date.now() + expiresIn * 1000))
     return {
       json: { token: created.token, token_id: created.id, expires_at: created.expiresAt.toISOString() },
       text: `API token ${created.id} for ${flags.email}, valid until ${created.expiresAt.toISOString()} (shown only now): ${created.token}`,
@@ -278,7 +271,7 @@ async function findAdministrator(database: Database, email: string | undefined) 
 
 async function listAdminTokensCommand({ database, flags }: CommandContext) {
   const admin = await findAdministrator(database, flags.email)
-  const tokens = await listAdminTokens(database.db, admin.id, new Date())
+  const tokens = await liveTokens(database.db, admin.id)
   const iso = (date: Date | null) => date?.toISOString() ?? null
   return {
     json: {
@@ -300,18 +293,7 @@ async function listAdminTokensCommand({ database, flags }: CommandContext) {
 async function revokeAdminTokenCommand({ database }: CommandContext, tokenId: string) {
   if (!z.string().uuid().safeParse(tokenId).success)
     throw new CliError('invalid_argument', `TOKEN_ID must be a token id as plusid admin token list prints it, not "${tokenId}"`, 2)
-  const revoked = await database.db.transaction().execute(async (trx) => {
-    const owner = await revokeAdminToken(trx, tokenId, new Date())
-    if (owner)
-      await appendAudit(trx, {
-        actorId: owner,
-        actorKind: 'cli',
-        action: 'admin_token.revoked',
-        objectType: 'admin_token',
-        objectId: tokenId,
-      })
-    return owner !== undefined
-  })
+  const revoked = await revokeToken(database.db, CLI_ACTOR, tokenId)
   if (!revoked) throw new CliError('unknown_token', `No live API token has the id ${tokenId}.`)
   return { json: { revoked: true }, text: `API token ${tokenId} is revoked.` }
 }

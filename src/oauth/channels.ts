@@ -1,14 +1,13 @@
 // Registering channels (OAuth clients): validation, the secret (shown once, stored hashed, and
 // sealed with the master key for HS256 channels, which need it to sign), and permissions.
-import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
-import { seal } from '../crypto/secret-box.ts'
 import { sha256 } from '../crypto/tokens.ts'
 import type { Executor } from '../storage/database.ts'
 import { ensureProvider, insertChannel, setPermissions, addProviderMember, type ChannelKind, type IdTokenAlg } from '../storage/channels.ts'
 import { callbackUrlProblem, logoutUrlProblem } from './callback-urls.ts'
 import { english } from '../i18n/index.ts'
 import { DATA_ITEMS } from './scopes.ts'
+import { newChannelSecret, sealChannelSecret } from './channel-secret.ts'
 import { trustedName } from '../console/names.ts'
 
 /** New channels sign ID tokens with RS256 unless told otherwise. */
@@ -44,10 +43,6 @@ export const NewChannelInput = z
 
 export type NewChannelInput = z.input<typeof NewChannelInput>
 
-export function newChannelSecret(): string {
-  return randomBytes(16).toString('hex')
-}
-
 export async function createChannel(
   db: Executor,
   masterKey: Buffer,
@@ -67,7 +62,7 @@ export async function createChannel(
     status: input.publish ? 'published' : 'developing',
     errorStyle: input.errorStyle,
     secretHash: secret ? sha256(secret) : null,
-    sealSecret: (id) => (secret && input.idTokenAlg === 'HS256' ? seal(masterKey, secret, `channel-secret:${id}`) : null),
+    sealSecret: (id) => (secret && input.idTokenAlg === 'HS256' ? sealChannelSecret(masterKey, id, secret) : null),
   })
   return { channelId, channelSecret: secret }
 }

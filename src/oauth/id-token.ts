@@ -2,7 +2,7 @@
 // key (header carries its kid), or HS256 keyed with the channel secret (no kid, as LINE's).
 import { createHash } from 'node:crypto'
 import { decodeProtectedHeader, jwtVerify, decodeJwt, errors as joseErrors, type JWTPayload } from 'jose'
-import { open } from '../crypto/secret-box.ts'
+import { openChannelSecret } from './channel-secret.ts'
 import type { Channel } from '../storage/channels.ts'
 import type { KeyStore } from './keys.ts'
 import { signCompactJws } from './jws.ts'
@@ -23,7 +23,7 @@ export interface IdTokenInput {
 
 export function channelSecretKey(masterKey: Buffer, channel: Pick<Channel, 'id' | 'secretEncrypted'>): Uint8Array {
   if (!channel.secretEncrypted) throw new Error(`channel ${channel.id} has no stored secret for HS256`)
-  return new TextEncoder().encode(open(masterKey, channel.secretEncrypted, `channel-secret:${channel.id}`))
+  return new TextEncoder().encode(openChannelSecret(masterKey, channel.id, channel.secretEncrypted))
 }
 
 /** OIDC Core §3.1.3.6: base64url of the left half of the SHA-256 of the access token. */

@@ -29,19 +29,9 @@ export interface AuditEntry {
   details: Record<string, unknown>
 }
 
+/** The one way a use case records what it did, inside its own transaction. */
 export async function appendAudit(db: Executor, event: AuditEvent): Promise<void> {
-  await db
-    .insertInto('audit_log')
-    .values({
-      actor_id: event.actorId,
-      actor_kind: event.actorKind,
-      action: event.action,
-      object_type: event.objectType ?? null,
-      object_id: event.objectId ?? null,
-      ip: event.ip ?? null,
-      details: JSON.stringify(event.details ?? {}),
-    })
-    .execute()
+  await auditInsert(event).execute(db)
 }
 
 /** The SQL of an audit insert, to be folded as a CTE into a hot-path statement (no extra round trip). */

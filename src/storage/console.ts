@@ -276,3 +276,8 @@ export async function searchChannels(db: Executor, query: string, page: { after?
   }
   return q.execute()
 }
+
+export async function findProviderName(db: Executor, providerId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('providers').select('name').where('id', '=', providerId).executeTakeFirst()
+  return row?.name
+}
