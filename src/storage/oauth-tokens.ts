@@ -354,19 +354,11 @@ export async function findChannelWithRefreshToken(
     token:
       row.token_family === null
         ? undefined
-        : {
-            family: row.token_family as string,
-            channelId: row.ch_id as string,
-            userId: row.user_id as string,
-            scopes: row.scopes as string[],
-            authTime: row.auth_time as Date,
-            amr: row.amr as string[],
-            createdAt: row.created_at as Date,
-            expiresAt: row.expires_at as Date,
-            consumedAt: row.consumed_at as Date | null,
-            revokedAt: row.revoked_at as Date | null,
-            release: releaseState({ ...row, channel_suspended: row.ch_suspended_at !== null, approved_items: row.ch_approved_items }),
-          },
+        : refreshTokenFromRow(
+            row,
+            row.ch_id as string,
+            releaseState({ ...row, channel_suspended: row.ch_suspended_at !== null, approved_items: row.ch_approved_items }),
+          ),
   }
 }
 
@@ -380,21 +372,24 @@ export async function findRefreshToken(db: Executor, tokenHash: Uint8Array): Pro
     LEFT JOIN grants g ON g.user_id = rt.user_id AND g.channel_id = rt.channel_id
     WHERE rt.token_hash = ${tokenHash}`.execute(db)
   const row = rows[0]
-  return (
-    row && {
-      family: row.token_family as string,
-      channelId: row.channel_id as string,
-      userId: row.user_id as string,
-      scopes: row.scopes as string[],
-      authTime: row.auth_time as Date,
-      amr: row.amr as string[],
-      createdAt: row.created_at as Date,
-      expiresAt: row.expires_at as Date,
-      consumedAt: row.consumed_at as Date | null,
-      revokedAt: row.revoked_at as Date | null,
-      release: releaseState(row),
-    }
-  )
+  return row && refreshTokenFromRow(row, row.channel_id as string, releaseState(row))
+}
+
+/** The one mapper of a refresh_tokens row (the channel id comes from whichever join read it). */
+function refreshTokenFromRow(row: Record<string, unknown>, channelId: string, release: RefreshTokenRecord['release']): RefreshTokenRecord {
+  return {
+    family: row.token_family as string,
+    channelId,
+    userId: row.user_id as string,
+    scopes: row.scopes as string[],
+    authTime: row.auth_time as Date,
+    amr: row.amr as string[],
+    createdAt: row.created_at as Date,
+    expiresAt: row.expires_at as Date,
+    consumedAt: row.consumed_at as Date | null,
+    revokedAt: row.revoked_at as Date | null,
+    release,
+  }
 }
 
 export async function insertChannelAccessToken(db: Executor, tokenHash: Uint8Array, channelId: string, expiresAt: Date): Promise<void> {
